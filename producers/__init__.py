@@ -1,0 +1,1 @@
+"""Scanners publishing check-ins: the producer, file publishing and the province simulator."""

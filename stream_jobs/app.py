@@ -1,0 +1,37 @@
+"""The faust app that hosts every stream job, configured from :class:`Settings`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import faust
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from stream_jobs.ingest import job as ingest_job
+from truyvet.settings import Settings
+
+
+def create_app(s: Settings, web_port: int | None = None) -> faust.App:
+    app = faust.App(
+        f"{s.topic_prefix}-stream-jobs",  # also the consumer group id
+        broker=[f"kafka://{hp}" for hp in s.bootstrap_servers.split(",")],
+        store="memory://",
+        datadir=str(s.data_dir / "faust"),
+        topic_partitions=s.checkin_partitions,
+        topic_allow_declare=False,  # truyvet creates its topics (truyvet.kafka.admin)
+        topic_disable_leader=True,  # no leader-election topic: no job needs a leader
+        consumer_auto_offset_reset="earliest",
+        producer_acks=-1,
+        producer_linger_ms=5,
+        web_host="127.0.0.1",
+        web_port=web_port or s.worker_web_port,
+        web_enabled=True,
+        web_in_thread=False,
+    )
+    ingest_job.register(app, s)
+
+    @app.page("/metrics")
+    async def prometheus_metrics(self: Any, request: Any) -> Any:
+        return self.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST.split(";")[0])
+
+    return app

@@ -1,0 +1,3 @@
+from truyvet.cli import main
+
+main()

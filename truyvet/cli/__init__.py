@@ -1,0 +1,25 @@
+"""``truyvet``: one command line for the whole system. Every flag mirrors an environment
+variable, shown in ``--help``."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from truyvet.cli import dlq, publish, run, simulate, stack, status, worker
+from truyvet.cli.options import env_option
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@env_option("--log-level", "TRUYVET_LOG_LEVEL", default="info",
+            type=click.Choice(["debug", "info", "warning", "error"]), help="Logging verbosity.")
+def main(log_level: str) -> None:
+    """truyvet (truy vết): match declared COVID case itineraries against QR check-in scans."""
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+for module in (stack, publish, simulate, worker, run, status, dlq):
+    main.add_command(module.command)

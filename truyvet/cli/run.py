@@ -1,0 +1,132 @@
+"""``truyvet run``: the whole local pipeline in one command.
+
+Starts (or reuses) Kafka and Redis, creates the topics, starts the stream workers and the
+scanner simulator as child processes with their logs under DATA_DIR/logs, prints where
+everything is, and on Ctrl-C stops it all in reverse order: children first (gracefully,
+offsets committed), then the servers this command started.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+from truyvet import settings as settings_mod
+from truyvet.cli import stack
+from truyvet.cli.options import env_option
+from truyvet.cli.status import lag_report
+from truyvet.settings import Settings
+
+
+@dataclass
+class Child:
+    name: str
+    argv: list[str]
+    log: Path
+    proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, env: dict[str, str]) -> None:
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        out = open(self.log, "ab")  # noqa: SIM115 - owned by the child for its lifetime
+        self.proc = subprocess.Popen(self.argv, stdout=out, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            click.echo(f"  {self.name} did not stop in {timeout:.0f}s; killing it", err=True)
+            self.proc.kill()
+            self.proc.wait()
+
+
+@click.command("run")
+@env_option("--workers", "TRUYVET_WORKERS", default=1, type=int, help="Stream worker processes.")
+@env_option("--simulate/--no-simulate", "TRUYVET_RUN_SIMULATOR", default=True,
+            help="Start the scanner simulator.")
+@env_option("--residents", "TRUYVET_SIM_RESIDENTS", default=20_000, type=int,
+            help="Simulated residents.")
+@env_option("--backfill", "TRUYVET_SIM_BACKFILL", default="-2h",
+            help="The simulator first publishes scans since this long ago, then follows the clock.")
+@settings_mod.options(*stack._STACK_SETTINGS, "max_future_skew_s", "worker_web_port")
+def command(workers: int, simulate: bool, residents: int, backfill: str, **kwargs: object) -> None:
+    """Run the whole local pipeline: Kafka, Redis, stream workers and the scanner simulator."""
+    s = settings_mod.from_options(kwargs)
+    click.echo("starting the local stack (Kafka, Redis, topics) ...")
+    started = stack.up(s)
+    env = {**os.environ, **s.to_env()}
+    logs = s.data_dir / "logs"
+    me = [sys.executable, "-m", "truyvet"]
+    children = [
+        Child(f"worker-{i + 1}", [*me, "worker", "--worker-web-port", str(s.worker_web_port + i)],
+              logs / f"worker-{i + 1}.log")
+        for i in range(workers)
+    ]
+    if simulate:
+        children.append(Child("simulator", [*me, "simulate", "--follow", "--start", backfill,
+                                            "--residents", str(residents)], logs / "simulator.log"))
+    stopping = False
+
+    def on_signal(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        for child in children:
+            child.start(env)
+        _print_urls(s, children, workers)
+        next_status = time.monotonic() + 15
+        while not stopping:
+            time.sleep(0.5)
+            for child in children:
+                if child.proc is not None and child.proc.poll() is not None:
+                    click.echo(f"{child.name} exited with status {child.proc.returncode}; "
+                               f"see {child.log}", err=True)
+                    child.proc = None
+            if time.monotonic() >= next_status:
+                next_status = time.monotonic() + 15
+                _print_lag(s)
+    finally:
+        click.echo("stopping ...")
+        for child in reversed(children):
+            child.stop()
+        stack.down(s, only=started)
+        kept = {"kafka", "redis"} - set(started)
+        click.echo("stopped" + (f" (left running what was already up: {', '.join(sorted(kept))})"
+                                if kept else ""))
+
+
+def _print_urls(s: Settings, children: list[Child], workers: int) -> None:
+    click.echo("")
+    click.echo(f"  Kafka            {s.bootstrap_servers}")
+    click.echo(f"  Redis            {s.redis_url}")
+    for i in range(workers):
+        click.echo(f"  worker {i + 1} metrics http://127.0.0.1:{s.worker_web_port + i}/metrics")
+    for child in children:
+        click.echo(f"  {child.name + ' log':<16} {child.log}")
+    click.echo(f"  itineraries      {s.data_dir / 'itineraries'}")
+    click.echo("  lag              truyvet status")
+    click.echo("\nPress Ctrl-C to stop everything.\n")
+
+
+def _print_lag(s: Settings) -> None:
+    try:
+        report = lag_report(s)
+    except Exception as exc:  # noqa: BLE001 - a status line must not stop the pipeline
+        click.echo(f"status unavailable: {exc}", err=True)
+        return
+    parts = [f"{g['group']}: lag {sum(int(p['lag']) for p in g['partitions']):,}"  # type: ignore[misc]
+             for g in report["groups"]]
+    click.echo(time.strftime("%H:%M:%S ") + ("; ".join(parts) or "no consumer groups yet"))

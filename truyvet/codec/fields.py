@@ -1,0 +1,104 @@
+"""Field-level checks shared by every message decoder.
+
+Each function takes the decoded JSON object and a field name, and returns the field's value
+or raises :class:`InvalidEvent` naming the field. They mirror the JSON Schemas in
+``schemas/`` (identifier: string of 1..128 characters without control characters).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping
+from typing import Any
+
+import orjson
+
+from truyvet.codec.errors import InvalidEvent, Reason
+from truyvet.codec.timefmt import parse_ms
+
+MAX_ID_LENGTH = 128
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def load_json(raw: bytes | str) -> Any:
+    """orjson.loads with its errors mapped to ``not_utf8`` / ``not_json``."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        text = str(exc)
+        if "UTF-8" in text or "surrogate" in text:
+            raise InvalidEvent(Reason.NOT_UTF8, text) from None
+        raise InvalidEvent(Reason.NOT_JSON, text) from None
+
+
+def require_object(obj: Any, what: str) -> dict[str, Any]:
+    if type(obj) is not dict:
+        raise InvalidEvent(Reason.NOT_OBJECT, f"{what} must be a JSON object, got {type_name(obj)}")
+    return obj
+
+
+def check_keys(
+    obj: Mapping[str, Any], required: Collection[str], allowed: Collection[str], what: str
+) -> None:
+    """Refuse unknown fields first (they may explain a missing one), then missing fields."""
+    for key in obj:
+        if key not in allowed:
+            raise InvalidEvent(Reason.UNKNOWN_FIELD, f"{what}: unknown field {str(key)[:64]!r}")
+    for key in required:
+        if key not in obj:
+            raise InvalidEvent(Reason.MISSING_FIELD, f"{what}: missing field {key!r}")
+
+
+def check_version(obj: Mapping[str, Any], supported: int, what: str) -> None:
+    """``v`` is optional and defaults to the current version; anything else is refused."""
+    v = obj.get("v", supported)
+    if type(v) is not int or v != supported:
+        raise InvalidEvent(
+            Reason.UNSUPPORTED_VERSION, f"{what}: v={str(v)[:16]!r}, this reader knows v={supported}"
+        )
+
+
+def identifier(obj: Mapping[str, Any], key: str, max_length: int = MAX_ID_LENGTH) -> str:
+    value = obj[key]
+    if type(value) is not str:
+        raise InvalidEvent(Reason.WRONG_TYPE, f"{key} must be a string, got {type_name(value)}")
+    if not value:
+        raise InvalidEvent(Reason.EMPTY_FIELD, f"{key} is empty")
+    if len(value) > max_length:
+        raise InvalidEvent(
+            Reason.FIELD_TOO_LONG, f"{key} has {len(value)} characters, at most {max_length}"
+        )
+    if _CONTROL.search(value) is not None:
+        raise InvalidEvent(Reason.BAD_CHARACTERS, f"{key} contains control characters")
+    return value
+
+
+def optional_identifier(obj: Mapping[str, Any], key: str) -> str | None:
+    return None if obj.get(key) is None else identifier(obj, key)
+
+
+def choice(obj: Mapping[str, Any], key: str, allowed: Collection[str]) -> str:
+    value = obj[key]
+    if type(value) is not str:
+        raise InvalidEvent(Reason.WRONG_TYPE, f"{key} must be a string, got {type_name(value)}")
+    if value not in allowed:
+        raise InvalidEvent(
+            Reason.BAD_ENUM, f"{key}={value[:32]!r}, expected one of {', '.join(sorted(allowed))}"
+        )
+    return value
+
+
+def timestamp_ms(obj: Mapping[str, Any], key: str) -> int:
+    value = obj[key]
+    if type(value) is not str:
+        raise InvalidEvent(
+            Reason.WRONG_TYPE, f"{key} must be an RFC 3339 string, got {type_name(value)}"
+        )
+    return parse_ms(value, key)
+
+
+def type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {bool: "boolean", int: "integer", float: "number", str: "string", list: "array",
+            dict: "object"}.get(type(value), type(value).__name__)

@@ -1,0 +1,1 @@
+"""Kafka plumbing shared by producers, stream jobs and tools (confluent-kafka)."""

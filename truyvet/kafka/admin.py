@@ -1,0 +1,126 @@
+"""Topic creation and consumer-group lag, through Kafka's admin API."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from confluent_kafka import ConsumerGroupTopicPartitions, KafkaException, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic, OffsetSpec
+
+from truyvet.settings import Settings
+from truyvet.topics import TopicSpec, catalogue
+
+log = logging.getLogger(__name__)
+
+
+def admin_client(s: Settings) -> AdminClient:
+    return AdminClient({"bootstrap.servers": s.bootstrap_servers, "socket.timeout.ms": 10_000})
+
+
+def replication_for(brokers: int, requested: int = 0) -> tuple[int, int]:
+    """(replication factor, min.insync.replicas) for a cluster of ``brokers`` brokers.
+
+    Default: three copies where three brokers exist, and acks=all then needs two in sync, so
+    one broker may fail without losing acknowledged data or availability. On one broker both
+    are 1 (there is nothing to replicate to).
+    """
+    rf = requested or min(3, brokers)
+    if rf > brokers:
+        raise ValueError(f"replication factor {rf} needs {rf} brokers, the cluster has {brokers}")
+    return rf, (2 if rf >= 3 else 1)
+
+
+def ensure_topics(
+    s: Settings, specs: list[TopicSpec] | None = None, timeout: float = 30.0
+) -> list[str]:
+    """Create the missing topics of the catalogue; returns the names created.
+
+    Existing topics are left as they are; a partition count different from the spec is
+    logged, because keys would map to other partitions than the design assumes.
+    """
+    specs = catalogue(s) if specs is None else specs
+    admin = admin_client(s)
+    meta = admin.list_topics(timeout=timeout)
+    rf, min_isr = replication_for(len(meta.brokers), s.replication_factor)
+    missing = []
+    for spec in specs:
+        existing = meta.topics.get(spec.name)
+        if existing is not None and existing.error is None:
+            if len(existing.partitions) != spec.partitions:
+                log.warning(
+                    "topic %s has %d partitions, the catalogue says %d",
+                    spec.name, len(existing.partitions), spec.partitions,
+                )
+            continue
+        config = {"min.insync.replicas": str(min_isr), **spec.config}
+        missing.append(NewTopic(spec.name, spec.partitions, rf, config=config))
+    if not missing:
+        return []
+    futures = admin.create_topics(missing, operation_timeout=timeout, request_timeout=timeout)
+    created = []
+    for name, future in futures.items():
+        try:
+            future.result()
+            created.append(name)
+        except KafkaException as exc:
+            if exc.args[0].code() != exc.args[0].TOPIC_ALREADY_EXISTS:  # a racing creator
+                raise
+    return created
+
+
+@dataclass(frozen=True)
+class PartitionLag:
+    topic: str
+    partition: int
+    committed: int | None  # None: the group has committed nothing for this partition
+    end: int
+    lag: int
+
+
+def group_lag(
+    s: Settings, group: str, topics: list[str] | None = None, timeout: float = 10.0
+) -> list[PartitionLag]:
+    """Committed offset, end offset and lag for each partition a group has committed on.
+
+    With ``topics``, every partition of those topics is listed, and a partition with no
+    commit counts its whole content (from the earliest offset) as lag.
+    """
+    admin = admin_client(s)
+    request = ConsumerGroupTopicPartitions(group)
+    result = admin.list_consumer_group_offsets([request], request_timeout=timeout)[group].result()
+    committed = {
+        (tp.topic, tp.partition): tp.offset for tp in result.topic_partitions if tp.offset >= 0
+    }
+    wanted = set(committed)
+    if topics:
+        meta = admin.list_topics(timeout=timeout)
+        for t in topics:
+            for p in meta.topics[t].partitions:
+                wanted.add((t, p))
+    if not wanted:
+        return []
+    ends, starts = _watermarks(s, sorted(wanted), timeout)
+    out = []
+    for key in sorted(wanted):
+        c = committed.get(key)
+        base = c if c is not None else starts[key]
+        out.append(PartitionLag(key[0], key[1], c, ends[key], max(0, ends[key] - base)))
+    return out
+
+
+def _watermarks(
+    s: Settings, tps: list[tuple[str, int]], timeout: float
+) -> tuple[dict[tuple[str, int], int], dict[tuple[str, int], int]]:
+    admin = admin_client(s)
+    ends_req = {TopicPartition(t, p): OffsetSpec.latest() for t, p in tps}
+    starts_req = {TopicPartition(t, p): OffsetSpec.earliest() for t, p in tps}
+    ends = {
+        (tp.topic, tp.partition): f.result().offset
+        for tp, f in admin.list_offsets(ends_req, request_timeout=timeout).items()
+    }
+    starts = {
+        (tp.topic, tp.partition): f.result().offset
+        for tp, f in admin.list_offsets(starts_req, request_timeout=timeout).items()
+    }
+    return ends, starts

@@ -1,0 +1,110 @@
+"""A durable Kafka producer (confluent-kafka) with bounded buffering and delivery accounting.
+
+Contract:
+- idempotent, ``acks=all``: a record the broker acknowledged is on every in-sync replica, and
+  retries never duplicate it;
+- partitioned with murmur2 like Java and aiokafka, so keys land where the stream jobs expect;
+- :meth:`send` never drops: when the local buffer is full it serves delivery reports until
+  there is room (backpressure), and it raises only for errors that retrying cannot fix;
+- every record ends in exactly one of ``delivered`` or ``failures`` (after ``message.timeout.ms``
+  of retries at most); nothing is counted twice or forgotten.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from confluent_kafka import KafkaError, Message, Producer
+
+from truyvet.settings import Settings
+
+log = logging.getLogger(__name__)
+
+Headers = list[tuple[str, bytes]]
+
+
+def producer_config(s: Settings, client_id: str, **overrides: Any) -> dict[str, Any]:
+    return {
+        "bootstrap.servers": s.bootstrap_servers,
+        "client.id": client_id,
+        "enable.idempotence": True,
+        "acks": "all",
+        "compression.type": "lz4",  # cheapest CPU per byte saved on a 2-core box
+        "linger.ms": 10,
+        "batch.size": 512 * 1024,
+        "batch.num.messages": 20_000,
+        "queue.buffering.max.messages": 200_000,  # the bound on records held in memory
+        "queue.buffering.max.kbytes": 128 * 1024,
+        "message.timeout.ms": 300_000,  # give up (and report) after 5 minutes of retries
+        "partitioner": "murmur2_random",
+        **overrides,
+    }
+
+
+@dataclass
+class Failure:
+    topic: str
+    key: bytes | None
+    value: bytes | None
+    error: str
+
+
+@dataclass
+class DeliveryStats:
+    sent: int = 0  # handed to the client
+    delivered: int = 0  # acknowledged by the broker
+    failures: list[Failure] = field(default_factory=list)
+
+    @property
+    def in_flight(self) -> int:
+        return self.sent - self.delivered - len(self.failures)
+
+
+class DurableProducer:
+    def __init__(
+        self,
+        s: Settings,
+        client_id: str,
+        on_failure: Callable[[Failure], None] | None = None,
+        **config: Any,
+    ) -> None:
+        self._producer = Producer(producer_config(s, client_id, **config))
+        self.stats = DeliveryStats()
+        self._on_failure = on_failure
+
+    def send(
+        self, topic: str, key: bytes | str | None, value: bytes | None,
+        headers: Headers | None = None,
+    ) -> None:
+        while True:
+            try:
+                self._producer.produce(
+                    topic, value, key, on_delivery=self._delivered, headers=headers
+                )
+                break
+            except BufferError:  # local queue full: wait for the broker to catch up
+                self._producer.poll(0.05)
+        self.stats.sent += 1
+        if self.stats.sent % 1000 == 0:
+            self._producer.poll(0)
+
+    def _delivered(self, err: KafkaError | None, msg: Message) -> None:
+        if err is None:
+            self.stats.delivered += 1
+            return
+        failure = Failure(msg.topic(), msg.key(), msg.value(), err.str())
+        self.stats.failures.append(failure)
+        log.error("delivery to %s failed: %s", failure.topic, failure.error)
+        if self._on_failure is not None:
+            self._on_failure(failure)
+
+    def poll(self, timeout: float = 0.0) -> None:
+        self._producer.poll(timeout)
+
+    def flush(self, timeout: float = 330.0) -> int:
+        """Wait for every record to be delivered or failed; returns how many are still
+        pending after ``timeout`` (0 normally: message.timeout.ms is shorter)."""
+        return self._producer.flush(timeout)

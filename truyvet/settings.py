@@ -1,0 +1,176 @@
+"""One typed settings object for every truyvet process.
+
+Each field names the environment variable it is read from; the CLI turns fields into flags
+(``--bootstrap-servers`` <-> ``KAFKA_BOOTSTRAP_SERVERS``) with :func:`options`, so a flag and
+its variable always mean the same thing and ``--help`` shows both. Secrets are marked and
+never printed (:meth:`Settings.redacted`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _setting(env: str, default: Any, help: str, *, secret: bool = False) -> Any:
+    return field(default=default, metadata={"env": env, "help": help, "secret": secret})
+
+
+@dataclass(frozen=True)
+class Settings:
+    # --- where the services are --------------------------------------------------------
+    bootstrap_servers: str = _setting(
+        "KAFKA_BOOTSTRAP_SERVERS", "",
+        "An existing Kafka cluster (host:port[,...]). Unset: the local stack's broker is used"
+        " (and started by `truyvet run` and the tests) on --kafka-port.",
+    )
+    redis_url: str = _setting(
+        "REDIS_URL", "",
+        "An existing Redis (redis://host:port/db). Unset: the local stack's redis-server is used"
+        " on --redis-port.",
+    )
+    kafka_port: int = _setting(
+        "TRUYVET_KAFKA_PORT", 19092,
+        "Client port of the local broker (node i of a local cluster: port + i; controllers: +100).",
+    )
+    redis_port: int = _setting("TRUYVET_REDIS_PORT", 16379, "Port of the local redis-server.")
+    # --- topics ----------------------------------------------------------------------------
+    topic_prefix: str = _setting(
+        "TRUYVET_TOPIC_PREFIX", "truyvet", "Prefix of every topic and consumer group name."
+    )
+    checkin_partitions: int = _setting(
+        "TRUYVET_CHECKIN_PARTITIONS", 12,
+        "Partitions of the check-in topics (the unit of parallelism of the stream jobs).",
+    )
+    retention_days: float = _setting(
+        "TRUYVET_RETENTION_DAYS", 21.0, "How long scans and everything derived from them are kept."
+    )
+    replication_factor: int = _setting(
+        "TRUYVET_REPLICATION_FACTOR", 0,
+        "Replication factor for new topics; 0 = min(3, brokers in the cluster).",
+    )
+    # --- ingest rules ------------------------------------------------------------------------
+    max_future_skew_s: int = _setting(
+        "TRUYVET_MAX_FUTURE_SKEW_S", 3600,
+        "A scan time further than this ahead of the worker's clock is refused (scanner clock wrong).",
+    )
+    # --- local stack -----------------------------------------------------------------------
+    data_dir: Path = _setting(
+        "TRUYVET_DATA_DIR", ROOT / ".var", "Where the local stack keeps broker and Redis data and logs."
+    )
+    kafka_version: str = _setting("KAFKA_VERSION", "4.4.0", "Apache Kafka version the local stack runs.")
+    kafka_heap: str = _setting("TRUYVET_KAFKA_HEAP", "512m", "Maximum JVM heap of each local broker.")
+    # --- HTTP ------------------------------------------------------------------------------
+    worker_web_port: int = _setting(
+        "TRUYVET_WORKER_WEB_PORT", 6066,
+        "Port of the stream worker's web server (/metrics); the next worker takes the next port.",
+    )
+
+    # True when the addresses above were not given, so the local stack serves them.
+    local_kafka: bool = field(init=False, default=False)
+    local_redis: bool = field(init=False, default=False)
+
+    def __post_init__(self) -> None:
+        if not self.bootstrap_servers:
+            object.__setattr__(self, "local_kafka", True)
+            object.__setattr__(self, "bootstrap_servers", f"127.0.0.1:{self.kafka_port}")
+        if not self.redis_url:
+            object.__setattr__(self, "local_redis", True)
+            object.__setattr__(self, "redis_url", f"redis://127.0.0.1:{self.redis_port}/0")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Settings from environment variables (``os.environ`` by default), then overrides."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if not f.init:
+                continue
+            raw = env.get(f.metadata["env"])
+            if raw is not None and raw != "":
+                values[f.name] = _convert(f, raw)
+        values.update(overrides)
+        return cls(**values)
+
+    def topic(self, name: str) -> str:
+        return f"{self.topic_prefix}.{name}"
+
+    @property
+    def retention_ms(self) -> int:
+        return int(self.retention_days * 86_400_000)
+
+    def redacted(self) -> dict[str, Any]:
+        return {
+            f.name: "***" if f.metadata.get("secret") else getattr(self, f.name)
+            for f in fields(self)
+        }
+
+    def to_env(self) -> dict[str, str]:
+        """The environment variables that reproduce these settings in a child process."""
+        return {
+            f.metadata["env"]: str(getattr(self, f.name)) for f in fields(self) if f.init
+        }
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with changes; addresses the local stack filled in are re-derived."""
+        if self.local_kafka and "bootstrap_servers" not in changes:
+            changes["bootstrap_servers"] = ""
+        if self.local_redis and "redis_url" not in changes:
+            changes["redis_url"] = ""
+        return dataclasses.replace(self, **changes)
+
+
+def _convert(f: dataclasses.Field[Any], raw: str) -> Any:
+    kind = _kind(f)
+    try:
+        return kind(raw)
+    except ValueError as exc:
+        raise click.BadParameter(f"{f.metadata['env']}={raw!r}: {exc}") from None
+
+
+def _kind(f: dataclasses.Field[Any]) -> type:
+    return {"str": str, "int": int, "float": float, "Path": Path, "bool": bool}[str(f.type)]
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def options(*names: str) -> Callable[[F], F]:
+    """Click options for the named settings; each mirrors its environment variable.
+
+    The command receives them as keyword arguments; pass those to :func:`from_options`.
+    """
+    by_name = {f.name: f for f in fields(Settings)}
+
+    def decorate(func: F) -> F:
+        for name in reversed(names):
+            f = by_name[name]
+            kind = _kind(f)
+            func = click.option(
+                "--" + name.replace("_", "-"),
+                name,
+                envvar=f.metadata["env"],
+                show_envvar=True,
+                default=f.default,
+                show_default=not f.metadata["secret"],
+                type=click.Path(path_type=Path) if kind is Path else kind,
+                help=f.metadata["help"],
+            )(func)
+        return func
+
+    return decorate
+
+
+def from_options(kwargs: dict[str, Any]) -> Settings:
+    """Pop the settings among a command's keyword arguments; the environment gives the rest."""
+    names = {f.name for f in fields(Settings) if f.init}
+    given = {k: kwargs.pop(k) for k in list(kwargs) if k in names}
+    return Settings.from_env(**given)

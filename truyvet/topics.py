@@ -1,0 +1,69 @@
+"""The catalogue of truyvet's Kafka topics: names, keys, partitions and retention.
+
+Topics are created explicitly by :func:`truyvet.kafka.admin.ensure_topics` (brokers run with
+``auto.create.topics.enable=false``). Keys decide co-partitioning: every producer in truyvet
+partitions with murmur2 (Java's and aiokafka's default), so equal keys land in equal partition
+numbers on topics of equal partition count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from truyvet.settings import Settings
+
+DAY_MS = 86_400_000
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int
+    key: str  # what the record key is, for humans
+    schema: str  # file in schemas/
+    config: dict[str, str] = field(default_factory=dict)
+
+
+def checkins(s: Settings) -> str:
+    """Check-in scans as published by scanners; key = venue_id."""
+    return s.topic("checkins.v1")
+
+
+def deadletter(s: Settings) -> str:
+    """Refused inputs of every stage, original bytes + reason headers."""
+    return s.topic("deadletter.v1")
+
+
+def scans_by_card(s: Settings) -> str:
+    """Validated check-ins re-keyed by card_id (internal repartition for per-card rules)."""
+    return s.topic("scans-by-card.v1")
+
+
+def venues(s: Settings) -> str:
+    """Venue registry, compacted; key = venue_id."""
+    return s.topic("venues.v1")
+
+
+def catalogue(s: Settings) -> list[TopicSpec]:
+    retention = str(s.retention_ms)
+    n = s.checkin_partitions
+    return [
+        TopicSpec(
+            checkins(s), n, "venue_id", "checkin.v1.schema.json",
+            {"retention.ms": retention, "cleanup.policy": "delete"},
+        ),
+        TopicSpec(
+            scans_by_card(s), n, "card_id", "checkin.v1.schema.json",
+            {"retention.ms": retention, "cleanup.policy": "delete"},
+        ),
+        # Refused inputs are kept longer than the data itself so that they can be corrected
+        # and replayed after an incident has been investigated.
+        TopicSpec(
+            deadletter(s), 3, "original key", "deadletter.v1.schema.json",
+            {"retention.ms": str(30 * DAY_MS), "cleanup.policy": "delete"},
+        ),
+        TopicSpec(
+            venues(s), 3, "venue_id", "venue.v1.schema.json",
+            {"cleanup.policy": "compact", "min.compaction.lag.ms": "0"},
+        ),
+    ]
