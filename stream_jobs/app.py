@@ -12,6 +12,7 @@ from truyvet.settings import Settings
 
 
 def create_app(s: Settings, web_port: int | None = None) -> faust.App:
+    (s.data_dir / "faust").mkdir(parents=True, exist_ok=True)
     app = faust.App(
         f"{s.topic_prefix}-stream-jobs",  # also the consumer group id
         broker=[f"kafka://{hp}" for hp in s.bootstrap_servers.split(",")],

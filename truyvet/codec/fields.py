@@ -52,9 +52,9 @@ def check_keys(
 def check_version(obj: Mapping[str, Any], supported: int, what: str) -> None:
     """``v`` is optional and defaults to the current version; anything else is refused."""
     v = obj.get("v", supported)
-    if type(v) is not int or v != supported:
+    if type(v) not in (int, float) or v != supported:  # 1.0 is the integer 1 in JSON Schema
         raise InvalidEvent(
-            Reason.UNSUPPORTED_VERSION, f"{what}: v={str(v)[:16]!r}, this reader knows v={supported}"
+            Reason.UNSUPPORTED_VERSION, f"{what}: v={repr(v)[:16]}, this reader knows v={supported}"
         )
 
 

@@ -1,0 +1,113 @@
+"""Session-wide services for the tests: a real Kafka broker and a real Redis server.
+
+Where they come from, in order:
+1. ``KAFKA_BOOTSTRAP_SERVERS`` / ``REDIS_URL`` set: those servers are used as they are;
+2. ``TRUYVET_TEST_BACKEND=testcontainers`` (needs a Docker engine): containers;
+3. otherwise the project's own local stack (``truyvet.localstack``) on test ports
+   (Kafka 29092, Redis 26379, data in .var/test-stack), started once per session and
+   stopped at its end if this session started it.
+
+Every test gets its own topic prefix (``settings`` fixture), hence its own topics and
+consumer groups, so tests never see each other's data.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from truyvet.settings import ROOT, Settings
+
+TEST_KAFKA_PORT = int(os.environ.get("TRUYVET_TEST_KAFKA_PORT", "29092"))
+TEST_REDIS_PORT = int(os.environ.get("TRUYVET_TEST_REDIS_PORT", "26379"))
+TEST_DATA_DIR = Path(os.environ.get("TRUYVET_TEST_DATA_DIR", ROOT / ".var" / "test-stack"))
+
+
+@dataclass(frozen=True)
+class Services:
+    bootstrap_servers: str
+    redis_url: str
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/integration" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def services() -> Iterator[Services]:
+    external_kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    external_redis = os.environ.get("REDIS_URL")
+    if os.environ.get("TRUYVET_TEST_BACKEND") == "testcontainers":
+        yield from _containers(external_kafka, external_redis)
+        return
+    from truyvet.localstack.kafka import LocalKafka
+    from truyvet.localstack.redis import LocalRedis
+
+    kafka = None if external_kafka else LocalKafka(TEST_DATA_DIR / "kafka", TEST_KAFKA_PORT)
+    redis = None if external_redis else LocalRedis(TEST_DATA_DIR / "redis", TEST_REDIS_PORT)
+    stop_kafka = kafka is not None and not any(kafka.running())
+    stop_redis = redis is not None and redis.running() is None
+    try:
+        if kafka is not None:
+            kafka.start()
+        if redis is not None:
+            redis.start()
+        yield Services(
+            external_kafka or kafka.bootstrap_servers,  # type: ignore[union-attr]
+            external_redis or redis.url,  # type: ignore[union-attr]
+        )
+    finally:
+        if redis is not None and stop_redis:
+            redis.stop()
+        if kafka is not None and stop_kafka:
+            kafka.stop()
+
+
+def _containers(external_kafka: str | None, external_redis: str | None) -> Iterator[Services]:
+    from testcontainers.kafka import KafkaContainer
+    from testcontainers.redis import RedisContainer
+
+    kafka = None if external_kafka else KafkaContainer("apache/kafka:4.1.1").with_kraft()
+    redis = None if external_redis else RedisContainer("redis:7")
+    try:
+        if kafka is not None:
+            kafka.start()
+        if redis is not None:
+            redis.start()
+        yield Services(
+            external_kafka or kafka.get_bootstrap_server(),  # type: ignore[union-attr]
+            external_redis
+            or f"redis://{redis.get_container_host_ip()}:{redis.get_exposed_port(6379)}/0",  # type: ignore[union-attr]
+        )
+    finally:
+        for c in (redis, kafka):
+            if c is not None:
+                c.stop()
+
+
+@pytest.fixture
+def settings(services: Services, tmp_path: Path) -> Settings:
+    """Settings for one test: the session's servers, topics and groups of its own."""
+    return Settings.from_env(
+        env={},
+        bootstrap_servers=services.bootstrap_servers,
+        redis_url=services.redis_url,
+        topic_prefix=f"t{uuid.uuid4().hex[:10]}",
+        data_dir=tmp_path / "data",
+        worker_web_port=_free_port(),
+    )
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

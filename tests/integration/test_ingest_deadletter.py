@@ -1,0 +1,85 @@
+"""Garbage on the check-in topic, through the real broker and a real worker process: every
+bad record reaches the dead-letter topic with its reason and source; every good one is
+forwarded, re-keyed by card; the worker survives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+
+from producers.scans import ScanPublisher
+from tests.integration.helpers import (
+    metric_value,
+    metrics_text,
+    read_all,
+    wait_caught_up,
+    worker_process,
+)
+from truyvet import topics
+from truyvet.codec import checkin
+from truyvet.codec.deadletter import DeadLetter
+from truyvet.kafka.admin import ensure_topics
+from truyvet.settings import Settings
+
+VALID = {"event_id": "ok-{n}", "card_id": "card-{n}", "venue_id": "venue-1", "scanner_id": "s1",
+         "direction": "in", "scanned_at": "2026-11-20T08:00:00+07:00", "method": "app"}
+
+GARBAGE: list[tuple[bytes | None, str]] = [
+    (b"this is not json", "not_json"),
+    (b'{"event_id": "x", "card_id": ', "not_json"),
+    (b"\xff\xfe\x00garbage", "not_utf8"),
+    (b"[1, 2, 3]", "not_object"),
+    (orjson.dumps({**VALID, "direction": "sideways"}), "bad_enum"),
+    (orjson.dumps({**VALID, "venue_id": 12345}), "wrong_type"),
+    (orjson.dumps({k: v for k, v in VALID.items() if k != "card_id"}), "missing_field"),
+    (orjson.dumps({**VALID, "scanned_at": "2021-02-30T25:61:00Z"}), "bad_timestamp"),
+    (orjson.dumps({**VALID, "scanned_at": "1999-12-31T23:59:59Z"}), "timestamp_out_of_range"),
+    (orjson.dumps({**VALID, "scanned_at": "2099-01-01T00:00:00Z"}), "timestamp_in_future"),
+    (orjson.dumps({**VALID, "extra": True}), "unknown_field"),
+    (orjson.dumps({**VALID, "card_id": "x" * 100_000}), "too_large"),
+    (None, "not_json"),  # a null value (tombstone)
+]
+
+
+def _valid(n: int) -> bytes:
+    return orjson.dumps({k: v.format(n=n) for k, v in VALID.items()})
+
+
+def test_garbage_goes_to_dead_letters_with_reason_and_source(settings: Settings, tmp_path: Path) -> None:
+    ensure_topics(settings)
+    pub = ScanPublisher(settings)
+    sent_valid = []
+    for i, (payload, _) in enumerate(GARBAGE):  # valid records around every bad one
+        pub.publish_raw("venue-1", _valid(i))
+        sent_valid.append(f"ok-{i}")
+        pub.publish_raw("venue-1", payload)
+    pub.publish_raw("venue-1", _valid(999))
+    sent_valid.append("ok-999")
+    assert pub.flush() == 0 and not pub.producer.stats.failures
+
+    source = read_all(settings, topics.checkins(settings))
+    offset_of = {r.value: r.offset for r in source}
+    group = f"{settings.topic_prefix}-stream-jobs"
+    with worker_process(settings, tmp_path / "worker.log") as worker:
+        wait_caught_up(settings, group, [topics.checkins(settings)], 90, [worker])
+        assert worker.poll() is None, "the worker died on bad input"
+        text = metrics_text(settings.worker_web_port)
+
+    letters = [DeadLetter.from_record(r.value, r.key, list(r.headers.items()))
+               for r in read_all(settings, topics.deadletter(settings))]
+    assert sorted(d.reason for d in letters) == sorted(reason for _, reason in GARBAGE)
+    for d in letters:
+        assert d.stage == "ingest" and d.detail
+        assert d.source_topic == topics.checkins(settings)
+        assert d.source_offset == offset_of[d.payload or None]
+        assert d.key == b"venue-1"
+    assert {d.payload for d in letters} == {p or b"" for p, _ in GARBAGE}
+
+    forwarded = read_all(settings, topics.scans_by_card(settings))
+    assert sorted(checkin.decode(r.value).event_id for r in forwarded) == sorted(sent_valid)
+    assert all(r.key == checkin.decode(r.value).card_id.encode() for r in forwarded)
+
+    assert metric_value(text, "truyvet_scans_ingested_total") == len(sent_valid)
+    assert metric_value(text, "truyvet_deadletter_records_total",
+                        'reason="not_json",stage="ingest"') == 3

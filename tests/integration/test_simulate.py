@@ -1,0 +1,34 @@
+"""The simulator publishes exactly the deterministic timeline through the real broker."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from producers.simulator.runner import SimulationConfig, run
+from producers.simulator.timeline import Timeline
+from producers.simulator.world import build_world
+from tests.integration.helpers import read_all
+from truyvet import topics
+from truyvet.codec import checkin
+from truyvet.kafka.admin import ensure_topics
+from truyvet.settings import Settings
+
+START_MS = 1_795_000_000_000  # 2026-11-18
+END_MS = START_MS + 6 * 3600 * 1000
+
+
+def test_simulation_publishes_the_timeline(settings: Settings, tmp_path: Path) -> None:
+    ensure_topics(settings)
+    cfg = SimulationConfig(seed=3, residents=800, start_ms=START_MS, end_ms=END_MS,
+                           itineraries_dir=tmp_path / "itineraries")
+    stats = run(settings, cfg)
+
+    expected = []
+    for ev in Timeline(build_world(3, 800), START_MS).events():
+        if ev.send_ms > END_MS:
+            break
+        if ev.kind == "scan":
+            expected.append(ev.payload)
+    assert stats.scans == len(expected) > 100
+    got = [checkin.decode(r.value) for r in read_all(settings, topics.checkins(settings))]
+    assert sorted(got) == sorted(expected)

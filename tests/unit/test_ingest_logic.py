@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import orjson
+
+from stream_jobs.ingest.logic import Source, route
+from truyvet.codec.checkin import CheckIn
+from truyvet.codec.deadletter import DeadLetter
+from truyvet.codec.timefmt import parse_ms
+
+NOW = parse_ms("2026-11-26T12:00:00Z")
+SRC = Source("t.checkins.v1", 3, 42)
+DOC = {"event_id": "e", "card_id": "c", "venue_id": "v", "scanner_id": "s", "direction": "in",
+       "scanned_at": "2026-11-26T12:30:00Z", "method": "card"}
+
+
+def test_valid_scan_passes() -> None:
+    out = route(orjson.dumps(DOC), b"v", SRC, NOW, 3_600_000)
+    assert isinstance(out, CheckIn) and out.card_id == "c"
+
+
+def test_refusals_carry_reason_source_and_original_bytes() -> None:
+    raw = orjson.dumps({**DOC, "scanned_at": "2026-11-26T13:00:01Z"})
+    out = route(raw, b"v", SRC, NOW, 3_600_000)
+    assert isinstance(out, DeadLetter)
+    assert out.reason == "timestamp_in_future" and out.payload == raw and out.key == b"v"
+    assert (out.source_topic, out.source_partition, out.source_offset) == ("t.checkins.v1", 3, 42)
+    assert out.stage == "ingest" and out.failed_at_ms == NOW
+    headers = dict(out.headers())
+    assert headers["truyvet.dlq.reason"] == b"timestamp_in_future"
+    assert headers["truyvet.dlq.source.offset"] == b"42"
+    assert DeadLetter.from_record(out.payload, out.key, out.headers()) == out
+
+
+def test_null_value_is_refused_not_skipped() -> None:
+    out = route(None, b"v", SRC, NOW, 0)
+    assert isinstance(out, DeadLetter) and out.reason == "not_json" and out.payload == b""
+
+
+def test_routing_is_deterministic() -> None:
+    raw = orjson.dumps({**DOC, "direction": "x"})
+    assert route(raw, None, SRC, NOW, 0) == route(raw, None, SRC, NOW, 0)
