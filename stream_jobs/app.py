@@ -24,7 +24,11 @@ def create_app(s: Settings, web_port: int | None = None) -> faust.App:
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
         producer_linger_ms=5,
+        # a worker that dies without leaving the group holds its partitions this long
+        broker_session_timeout=10.0,
+        broker_heartbeat_interval=3.0,
         web_host="127.0.0.1",
+        web_bind="127.0.0.1",
         web_port=web_port or s.worker_web_port,
         web_enabled=True,
         web_in_thread=False,

@@ -2,16 +2,49 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import threading
+
 import faust
 
 from stream_jobs.app import create_app
 from truyvet.kafka.admin import ensure_topics
 from truyvet.settings import Settings
 
+log = logging.getLogger(__name__)
+SHUTDOWN_GRACE_S = 45.0
+
+
+class Worker(faust.Worker):
+    """faust's worker, with a deadline on shutdown.
+
+    A graceful stop commits the offsets of processed events and leaves the group. If that
+    hangs (seen when the broker vanished first), the process exits after
+    ``SHUTDOWN_GRACE_S`` anyway: uncommitted events are processed again by the next owner
+    of their partitions (at-least-once), nothing is lost.
+    """
+
+    def _arm_watchdog(self) -> None:
+        def give_up() -> None:
+            log.error("shutdown took more than %.0fs; exiting without it", SHUTDOWN_GRACE_S)
+            os._exit(3)
+
+        timer = threading.Timer(SHUTDOWN_GRACE_S, give_up)
+        timer.daemon = True
+        timer.start()
+
+    def _on_sigterm(self) -> None:
+        self._arm_watchdog()
+        super()._on_sigterm()
+
+    def _on_sigint(self) -> None:
+        self._arm_watchdog()
+        super()._on_sigint()
+
 
 def run_worker(s: Settings, web_port: int | None = None, loglevel: str = "info") -> None:
     """Blocks until the worker is stopped (SIGINT/SIGTERM: graceful, offsets committed)."""
     ensure_topics(s)
     app = create_app(s, web_port)
-    worker = faust.Worker(app, loglevel=loglevel, quiet=True, redirect_stdouts=False)
-    worker.execute_from_commandline()
+    Worker(app, loglevel=loglevel, quiet=True, redirect_stdouts=False).execute_from_commandline()

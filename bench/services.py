@@ -1,0 +1,39 @@
+"""Kafka and Redis for benchmarks: the local stack on its own ports and data directory,
+or the servers named by KAFKA_BOOTSTRAP_SERVERS / REDIS_URL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from truyvet.kafka.admin import ensure_topics
+from truyvet.localstack.kafka import LocalKafka
+from truyvet.localstack.redis import LocalRedis
+from truyvet.settings import ROOT, Settings
+
+DATA = ROOT / ".var" / "bench-stack"
+
+
+@contextmanager
+def bench_settings() -> Iterator[Settings]:
+    s = Settings.from_env(
+        env={k: v for k, v in os.environ.items() if k in ("KAFKA_BOOTSTRAP_SERVERS", "REDIS_URL")},
+        kafka_port=39092, redis_port=36379, data_dir=DATA,
+        topic_prefix=f"bench{uuid.uuid4().hex[:6]}",
+    )
+    kafka = LocalKafka.from_settings(s) if s.local_kafka else None
+    redis = LocalRedis.from_settings(s) if s.local_redis else None
+    try:
+        if kafka:
+            kafka.start()
+        if redis:
+            redis.start()
+        ensure_topics(s)
+        yield s
+    finally:
+        if redis:
+            redis.stop()
+        if kafka:
+            kafka.stop()
