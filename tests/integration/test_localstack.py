@@ -38,3 +38,31 @@ def test_topics_are_created_explicitly_with_partitions_and_retention(settings: S
     assert config["retention.ms"].value == str(21 * 86_400_000)
     assert config["cleanup.policy"].value == "delete"
     assert config["min.insync.replicas"].value == "1"  # one broker: nothing to replicate to
+
+
+def test_a_normal_stop_keeps_every_acknowledged_record_and_leaves_no_jvm(tmp_path) -> None:
+    import subprocess
+
+    from tests.integration.helpers import read_all
+    from truyvet.kafka.producer import DurableProducer
+
+    kafka = LocalKafka(tmp_path / "kafka", port=29300)
+    s = Settings.from_env(env={}, kafka_port=29300, topic_prefix="durability", data_dir=tmp_path)
+    try:
+        kafka.start()
+        ensure_topics(s)
+        producer = DurableProducer(s, "test")
+        for i in range(5000):
+            producer.send(checkins(s), f"v{i % 40}", f"{i}".encode())
+        assert producer.flush(60) == 0 and producer.stats.delivered == 5000
+        del producer
+        [pid] = kafka.running()
+        kafka.stop()
+        assert kafka.running() == [None]
+        jvms = subprocess.run(["pgrep", "-f", str(tmp_path / "kafka")], capture_output=True, text=True)
+        assert jvms.stdout.strip() == "", "a broker JVM outlived stop()"
+        kafka.start()
+        values = sorted(int(r.value) for r in read_all(s, checkins(s)))
+        assert values == list(range(5000))
+    finally:
+        kafka.stop()
