@@ -1,0 +1,1 @@
+"""Visits: per-card scan history -> per-venue, day-bucketed visits (compacted topic)."""

@@ -1,0 +1,48 @@
+"""The parameters of the matching contract, in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+DAY_S = 86_400
+
+
+@dataclass(frozen=True)
+class MatchRules:
+    default_dwell_s: int = 3600  # how long an open visit lasts without an exit scan
+    dwell_by_category_s: dict[str, int] = field(default_factory=dict)
+    tolerance_s: int = 1800  # a declared stop is verified by a visit within this slack
+    close_contact_s: int = 900  # overlap from which a contact is close
+    retention_s: int = 21 * DAY_S  # scans older than this (by event time) are gone
+
+    def dwell_for(self, category: str | None) -> int:
+        if category is None:
+            return self.default_dwell_s
+        return self.dwell_by_category_s.get(category, self.default_dwell_s)
+
+    def dwell_function(self, category_of: Callable[[str], str | None]) -> Callable[[str], int]:
+        """dwell(venue_id) given a venue -> category lookup (the venue registry)."""
+        if not self.dwell_by_category_s:
+            default = self.default_dwell_s
+            return lambda venue: default
+        return lambda venue: self.dwell_for(category_of(venue))
+
+
+def parse_dwell(spec: str) -> tuple[int, dict[str, int]]:
+    """``"60"`` or ``"60,office=540,hotel=720"`` (minutes) -> (default_s, {category: s})."""
+    default_s = 3600
+    by_category: dict[str, int] = {}
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        if "=" in part:
+            name, minutes = part.split("=", 1)
+            name = name.strip()
+            if name == "default":
+                default_s = int(float(minutes) * 60)
+            else:
+                by_category[name] = int(float(minutes) * 60)
+        else:
+            default_s = int(float(part) * 60)
+    if default_s <= 0 or any(v <= 0 for v in by_category.values()):
+        raise ValueError(f"dwell must be positive: {spec!r}")
+    return default_s, by_category
