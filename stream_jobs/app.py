@@ -8,10 +8,13 @@ import faust
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from stream_jobs.ingest import job as ingest_job
+from stream_jobs.visits import job as visits_job
+from truyvet.matching.visits import Dwell
 from truyvet.settings import Settings
 
 
-def create_app(s: Settings, web_port: int | None = None) -> faust.App:
+def create_app(s: Settings, web_port: int | None = None, dwell: Dwell | None = None) -> faust.App:
+    """``dwell``: dwell(venue) in seconds; by default the rules' default dwell for all."""
     (s.data_dir / "faust").mkdir(parents=True, exist_ok=True)
     app = faust.App(
         f"{s.topic_prefix}-stream-jobs",  # also the consumer group id
@@ -33,7 +36,9 @@ def create_app(s: Settings, web_port: int | None = None) -> faust.App:
         web_enabled=True,
         web_in_thread=False,
     )
+    rules = s.rules()
     ingest_job.register(app, s)
+    visits_job.register(app, s, rules, dwell or (lambda venue: rules.default_dwell_s))
 
     @app.page("/metrics")
     async def prometheus_metrics(self: Any, request: Any) -> Any:

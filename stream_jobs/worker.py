@@ -10,6 +10,7 @@ import faust
 
 from stream_jobs.app import create_app
 from truyvet.kafka.admin import ensure_topics
+from truyvet.registry import VenueRegistry
 from truyvet.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -46,5 +47,10 @@ class Worker(faust.Worker):
 def run_worker(s: Settings, web_port: int | None = None, loglevel: str = "info") -> None:
     """Blocks until the worker is stopped (SIGINT/SIGTERM: graceful, offsets committed)."""
     ensure_topics(s)
-    app = create_app(s, web_port)
+    rules = s.rules()
+    dwell = None
+    if rules.dwell_by_category_s:  # per-category dwell needs each venue's category
+        registry = VenueRegistry(s).start()
+        dwell = rules.dwell_function(registry.category_of)
+    app = create_app(s, web_port, dwell)
     Worker(app, loglevel=loglevel, quiet=True, redirect_stdouts=False).execute_from_commandline()

@@ -23,3 +23,36 @@ EVENT_TIME_LAG = Gauge(
     "Gauge: wall clock minus the event time (scanned_at) of the last scan ingested, per partition.",
     ["partition"],
 )
+
+# --- visits --------------------------------------------------------------------------------
+VISIT_BUCKETS_EMITTED = Counter(
+    "truyvet_visit_buckets_emitted_total",
+    "Counter: (venue, day, card) visit buckets written by the visits job (replacements).",
+)
+SCANS_HELD = Gauge(
+    "truyvet_visits_scans_held",
+    "Gauge: scans within the retention held in the visits job's state, per source partition.",
+    ["partition"],
+)
+
+# --- tracer API ---------------------------------------------------------------------------
+MATCH_LATENCY = Histogram(
+    "truyvet_match_latency_seconds",
+    "Histogram: time to answer an itinerary from the index (all its stops), in the API.",
+    buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0),
+)
+ITINERARIES = Counter(
+    "truyvet_itineraries_total", "Counter: itineraries submitted to the tracer API.",
+    ["classification"],
+)
+RESULT_REVISIONS = Counter(
+    "truyvet_result_revisions_total",
+    "Counter: match results that changed after submission because late scans arrived.",
+)
+GAPS = Counter(
+    "truyvet_gaps_total", "Counter: gap events published, by status (open, resolved).", ["status"],
+)
+INDEX_VISITS = Gauge("truyvet_index_visits", "Gauge: visits held in the API's in-memory index.")
+INDEX_BYTES = Gauge(
+    "truyvet_index_bytes", "Gauge: bytes of the index's visit columns (allocated)."
+)

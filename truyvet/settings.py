@@ -17,6 +17,8 @@ from typing import Any, TypeVar
 
 import click
 
+from truyvet.matching.rules import MatchRules, parse_dwell
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -62,12 +64,36 @@ class Settings:
         "TRUYVET_MAX_FUTURE_SKEW_S", 3600,
         "A scan time further than this ahead of the worker's clock is refused (scanner clock wrong).",
     )
+    # --- matching contract -----------------------------------------------------------------
+    dwell_minutes: str = _setting(
+        "TRUYVET_DWELL_MINUTES", "60",
+        "How long an open visit lasts without an exit scan, in minutes: '60', or per venue"
+        " category as '60,office=540,hotel=720' (categories from the venue registry).",
+    )
+    match_tolerance_s: int = _setting(
+        "TRUYVET_MATCH_TOLERANCE_S", 1800,
+        "A declared stop is verified by a visit of the card within this many seconds of it.",
+    )
+    close_contact_s: int = _setting(
+        "TRUYVET_CLOSE_CONTACT_S", 900, "Overlap in seconds from which a contact is close."
+    )
     # --- local stack -----------------------------------------------------------------------
     data_dir: Path = _setting(
         "TRUYVET_DATA_DIR", ROOT / ".var", "Where the local stack keeps broker and Redis data and logs."
     )
     kafka_version: str = _setting("KAFKA_VERSION", "4.4.0", "Apache Kafka version the local stack runs.")
     kafka_heap: str = _setting("TRUYVET_KAFKA_HEAP", "512m", "Maximum JVM heap of each local broker.")
+    # --- tracer API -------------------------------------------------------------------------
+    api_host: str = _setting("TRUYVET_API_HOST", "127.0.0.1", "Address the tracer API listens on.")
+    api_port: int = _setting("TRUYVET_API_PORT", 8080, "Port of the tracer API.")
+    api_url: str = _setting(
+        "TRUYVET_API_URL", "", "The tracer API, for clients (truyvet match); default from host/port."
+    )
+    api_token: str = _setting(
+        "TRUYVET_API_TOKEN", "",
+        "Bearer token of the tracer API. `truyvet run` makes one (DATA_DIR/api-token) if unset.",
+        secret=True,
+    )
     # --- HTTP ------------------------------------------------------------------------------
     worker_web_port: int = _setting(
         "TRUYVET_WORKER_WEB_PORT", 6066,
@@ -77,6 +103,7 @@ class Settings:
     # True when the addresses above were not given, so the local stack serves them.
     local_kafka: bool = field(init=False, default=False)
     local_redis: bool = field(init=False, default=False)
+    derived_api_url: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
         if not self.bootstrap_servers:
@@ -85,6 +112,10 @@ class Settings:
         if not self.redis_url:
             object.__setattr__(self, "local_redis", True)
             object.__setattr__(self, "redis_url", f"redis://127.0.0.1:{self.redis_port}/0")
+        if not self.api_url:
+            host = "127.0.0.1" if self.api_host in ("0.0.0.0", "") else self.api_host
+            object.__setattr__(self, "api_url", f"http://{host}:{self.api_port}")
+            object.__setattr__(self, "derived_api_url", True)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -113,11 +144,24 @@ class Settings:
             for f in fields(self)
         }
 
+    def rules(self) -> MatchRules:
+        default_s, by_category = parse_dwell(self.dwell_minutes)
+        return MatchRules(default_dwell_s=default_s, dwell_by_category_s=by_category,
+                          tolerance_s=self.match_tolerance_s, close_contact_s=self.close_contact_s,
+                          retention_s=int(self.retention_days * 86_400))
+
     def to_env(self) -> dict[str, str]:
         """The environment variables that reproduce these settings in a child process."""
         return {
             f.metadata["env"]: str(getattr(self, f.name)) for f in fields(self) if f.init
         }
+
+    def token(self) -> str:
+        """The API token: configured, or the one the local stack keeps in DATA_DIR/api-token."""
+        if self.api_token:
+            return self.api_token
+        path = self.data_dir / "api-token"
+        return path.read_text().strip() if path.exists() else ""
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with changes; addresses the local stack filled in are re-derived."""
@@ -125,6 +169,8 @@ class Settings:
             changes["bootstrap_servers"] = ""
         if self.local_redis and "redis_url" not in changes:
             changes["redis_url"] = ""
+        if self.derived_api_url and "api_url" not in changes:
+            changes["api_url"] = ""
         return dataclasses.replace(self, **changes)
 
 

@@ -39,6 +39,26 @@ def scans_by_card(s: Settings) -> str:
     return s.topic("scans-by-card.v1")
 
 
+def visits(s: Settings) -> str:
+    """Visit buckets (venue, day, card) -> visits, compacted; partitioned by venue."""
+    return s.topic("visits.v1")
+
+
+def itineraries(s: Settings) -> str:
+    """Submitted itineraries (audit, replay, standing re-matching); key = case_id."""
+    return s.topic("itineraries.v1")
+
+
+def match_results(s: Settings) -> str:
+    """Every revision of every match result; key = case_id (compacted: the latest stays)."""
+    return s.topic("match-results.v1")
+
+
+def gaps(s: Settings) -> str:
+    """Gaps flagged (open) and resolved, for venue compliance; key = venue_id."""
+    return s.topic("gaps.v1")
+
+
 def venues(s: Settings) -> str:
     """Venue registry, compacted; key = venue_id."""
     return s.topic("venues.v1")
@@ -54,6 +74,25 @@ def catalogue(s: Settings) -> list[TopicSpec]:
         ),
         TopicSpec(
             scans_by_card(s), n, "card_id", "checkin.v1.schema.json",
+            {"retention.ms": retention, "cleanup.policy": "delete"},
+        ),
+        # Compacted: the latest content of every (venue, day, card) bucket, which is all the
+        # tracer API needs to rebuild its index; old days also expire (record time = day).
+        TopicSpec(
+            visits(s), n, "venue_id/day/card_id", "visits.v1.schema.json",
+            {"retention.ms": retention, "cleanup.policy": "compact,delete",
+             "min.compaction.lag.ms": "60000", "segment.ms": str(6 * 3600 * 1000)},
+        ),
+        TopicSpec(
+            itineraries(s), 3, "case_id", "itinerary.v1.schema.json",
+            {"retention.ms": retention, "cleanup.policy": "delete"},
+        ),
+        TopicSpec(
+            match_results(s), 3, "case_id", "match-result.v1.schema.json",
+            {"retention.ms": retention, "cleanup.policy": "compact,delete"},
+        ),
+        TopicSpec(
+            gaps(s), n, "venue_id", "gap.v1.schema.json",
             {"retention.ms": retention, "cleanup.policy": "delete"},
         ),
         # Refused inputs are kept longer than the data itself so that they can be corrected

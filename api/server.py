@@ -1,0 +1,46 @@
+"""Running the tracer API process: the service, then the HTTP server, until a signal."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from aiohttp import web
+
+from api.http import build_app
+from api.service import TracerService
+from truyvet.kafka.admin import ensure_topics
+from truyvet.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+async def serve(s: Settings, token: str, host: str, port: int,
+                stop: asyncio.Event | None = None) -> None:
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # not the main thread (tests)
+            pass
+    await asyncio.to_thread(ensure_topics, s)
+    service = TracerService(s)
+    runner = web.AppRunner(build_app(service, token), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()  # /healthz answers 503 while the index is rebuilt
+    log.info("tracer API on http://%s:%d (rebuilding the index ...)", host, port)
+    try:
+        await service.start()
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+        await service.stop()
+
+
+def run_api(s: Settings, token: str, host: str, port: int) -> None:
+    if not token:
+        raise SystemExit("the tracer API needs a token: set TRUYVET_API_TOKEN")
+    asyncio.run(serve(s, token, host, port))

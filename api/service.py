@@ -1,0 +1,275 @@
+"""The tracer service: the visit index, standing itineraries and their results.
+
+Threads and ordering:
+- the *index follower* thread reads the whole visits topic and applies it to the
+  :class:`VisitIndex` in chunks under ``lock``; every chunk's changed (venue, day) buckets are
+  handed to the event loop;
+- everything else runs on the asyncio loop: answering itineraries (under ``lock``, a few
+  milliseconds at most), re-matching standing itineraries whose stops touch changed buckets,
+  publishing results and gaps, notifying stream subscribers.
+
+State survives restarts through Kafka alone: the index is rebuilt from the compacted visits
+topic, standing itineraries from the itineraries topic, the last published revision of each
+result from the match-results topic. Redis holds the latest result per case (shared with
+other API processes and dashboards) and carries revision notifications (pub/sub).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import redis.asyncio as aioredis
+from confluent_kafka import Message
+
+from api.matcher import Result, gap_events, match_stops, result
+from truyvet import metrics, topics
+from truyvet.codec import itinerary as itinerary_codec
+from truyvet.codec import visits as visits_codec
+from truyvet.codec.errors import InvalidEvent
+from truyvet.codec.itinerary import Itinerary
+from truyvet.kafka.async_producer import AsyncProducer
+from truyvet.kafka.follower import TopicFollower
+from truyvet.matching.index import VisitIndex
+from truyvet.matching.rules import DAY_S
+from truyvet.settings import Settings
+
+log = logging.getLogger(__name__)
+APPLY_CHUNK = 1000  # visit buckets applied per lock hold: bounds the wait of a query
+COALESCE_S = 0.02
+
+
+@dataclass
+class Case:
+    itinerary: Itinerary
+    result: Result
+    flagged_at: dict[str, str] = field(default_factory=dict)  # gap_id -> when it opened
+
+
+class TracerService:
+    def __init__(self, s: Settings, clock: Callable[[], float] = time.time) -> None:
+        self.s = s
+        self.rules = s.rules()
+        self.clock = clock
+        self.index = VisitIndex()
+        self.lock = threading.Lock()
+        self.cases: dict[str, Case] = {}
+        self.by_venue: dict[str, set[str]] = defaultdict(set)
+        self.ready = False
+        self.redis = aioredis.Redis.from_url(s.redis_url, socket_timeout=2)
+        self.producer = AsyncProducer(s, "truyvet-api")
+        self._subscribers: dict[str, set[asyncio.Queue[Result]]] = defaultdict(set)
+        self._changed: asyncio.Queue[set[tuple[str, int]]] = asyncio.Queue()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._visits = TopicFollower(s, topics.visits(s), self._on_visits, "api-index")
+        self._tasks: list[asyncio.Task[None]] = []
+        self.invalid_visit_records = 0
+
+    # --- lifecycle -------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Rebuild from Kafka, answer every standing itinerary again, then serve."""
+        self._loop = asyncio.get_running_loop()
+        started = time.monotonic()
+        self._visits.start()
+        itineraries, published = await asyncio.gather(
+            asyncio.to_thread(_latest_by_key, self.s, topics.itineraries(self.s)),
+            asyncio.to_thread(_latest_by_key, self.s, topics.match_results(self.s)),
+        )
+        await asyncio.to_thread(self._visits.wait_caught_up)
+        log.info("index rebuilt: %d visits in %.1fs", self.index.visits(),
+                 time.monotonic() - started)
+        cutoff_ms = int(self.clock() * 1000) - self.rules.retention_s * 1000
+        for raw in itineraries.values():
+            try:
+                it = itinerary_codec.decode(raw)
+            except InvalidEvent:
+                continue
+            if (it.submitted_at_ms or 0) < cutoff_ms:
+                continue
+            last = published.get(it.case_id.encode())
+            old = orjson.loads(last) if last else None
+            await self._resolve(it, old, publish_unchanged=False)
+        self._drain_changes()  # the rebuild's own changes are already reflected
+        self._tasks = [asyncio.create_task(self._rematch_loop()),
+                       asyncio.create_task(self._expire_loop())]
+        self.ready = True
+        log.info("tracer service ready: %d standing itineraries", len(self.cases))
+
+    async def stop(self) -> None:
+        for t in self._tasks:
+            t.cancel()
+        self._visits.stop()
+        await asyncio.to_thread(self.producer.close)
+        await self.redis.aclose()
+
+    # --- the index (follower thread) --------------------------------------------------------------
+    def _on_visits(self, msgs: list[Message]) -> None:
+        updates = []
+        for m in msgs:
+            try:
+                updates.append(visits_codec.decode(m.key(), m.value()))
+            except InvalidEvent as exc:
+                self.invalid_visit_records += 1
+                log.error("visits record %s[%d]@%d: %s", m.topic(), m.partition(), m.offset(), exc)
+        for i in range(0, len(updates), APPLY_CHUNK):
+            chunk = updates[i:i + APPLY_CHUNK]
+            with self.lock:
+                self.index.apply(chunk)
+            if self._loop is not None and self.ready:
+                changed = {(u[0], u[1]) for u in chunk}
+                self._loop.call_soon_threadsafe(self._changed.put_nowait, changed)
+        metrics.INDEX_VISITS.set(self.index.visits())
+
+    # --- answering ------------------------------------------------------------------------------
+    def answer(self, it: Itinerary) -> list[dict[str, Any]]:
+        started = time.perf_counter()
+        with self.lock:
+            stops = match_stops(self.index, self.rules, it)
+        metrics.MATCH_LATENCY.observe(time.perf_counter() - started)
+        return stops
+
+    async def submit(self, it: Itinerary) -> tuple[Result, bool]:
+        """Answer, record (acknowledged by Kafka before we return) and keep re-matching."""
+        now_ms = int(self.clock() * 1000)
+        it = Itinerary(it.case_id, it.classification, it.card_id, it.stops, now_ms, it.submitted_by)
+        await self.producer.send(topics.itineraries(self.s), it.case_id,
+                                 itinerary_codec.encode(it))
+        metrics.ITINERARIES.labels(it.classification).inc()
+        created = it.case_id not in self.cases
+        res = await self._resolve(it, self.cases[it.case_id].result if not created else None,
+                                  publish_unchanged=True)
+        return res, created
+
+    async def _resolve(self, it: Itinerary, old: Result | None, publish_unchanged: bool) -> Result:
+        """Match ``it``; when the stops differ from ``old`` (or when asked), make a new revision
+        and publish it with its gap events."""
+        stops = self.answer(it)
+        now_ms = int(self.clock() * 1000)
+        previous = self.cases.get(it.case_id)
+        flagged = dict(previous.flagged_at) if previous else {}
+        if old is not None and old.get("stops") == stops and not publish_unchanged:
+            res = old
+        else:
+            revision = (old["revision"] + 1) if old else 1
+            res = result(it, stops, revision, now_ms)
+            for event in gap_events(it, old, stops, now_ms, flagged):
+                if event["status"] == "open":
+                    flagged[event["gap_id"]] = event["flagged_at"]
+                else:
+                    flagged.pop(event["gap_id"], None)
+                self.producer.send_nowait(topics.gaps(self.s), event["venue_id"],
+                                          orjson.dumps(event))
+                metrics.GAPS.labels(event["status"]).inc()
+            self.producer.send_nowait(topics.match_results(self.s), it.case_id, orjson.dumps(res))
+            await self._store(res)
+        if previous is not None:
+            for stop in previous.itinerary.stops:
+                self.by_venue[stop.venue_id].discard(it.case_id)
+        self.cases[it.case_id] = Case(it, res, flagged)
+        for stop in it.stops:
+            self.by_venue[stop.venue_id].add(it.case_id)
+        return res
+
+    async def _store(self, res: Result) -> None:
+        payload = orjson.dumps(res)
+        for q in self._subscribers.get(res["case_id"], ()):
+            q.put_nowait(res)
+        try:
+            key = f"{self.s.topic_prefix}:result:{res['case_id']}"
+            await self.redis.set(key, payload, ex=self.rules.retention_s)
+            await self.redis.publish(f"{self.s.topic_prefix}:results", payload)
+        except Exception as exc:  # noqa: BLE001 - Redis is a cache here; Kafka has it
+            log.warning("storing result of %s in Redis failed: %s", res["case_id"], exc)
+
+    def get(self, case_id: str) -> Result | None:
+        case = self.cases.get(case_id)
+        return case.result if case else None
+
+    def subscribe(self, case_id: str) -> asyncio.Queue[Result]:
+        q: asyncio.Queue[Result] = asyncio.Queue()
+        self._subscribers[case_id].add(q)
+        return q
+
+    def unsubscribe(self, case_id: str, q: asyncio.Queue[Result]) -> None:
+        self._subscribers[case_id].discard(q)
+        if not self._subscribers[case_id]:
+            del self._subscribers[case_id]
+
+    # --- re-matching ---------------------------------------------------------------------------------
+    def _drain_changes(self) -> set[tuple[str, int]]:
+        changed: set[tuple[str, int]] = set()
+        while not self._changed.empty():
+            changed |= self._changed.get_nowait()
+        return changed
+
+    def affected(self, changed: set[tuple[str, int]]) -> set[str]:
+        """Standing cases with a stop whose window (± tolerance) may meet a changed bucket."""
+        tol = self.rules.tolerance_s
+        out = set()
+        for venue, day in changed:
+            cases = self.by_venue.get(venue)
+            if not cases:
+                continue
+            lo = day * DAY_S
+            hi = (day + 1) * DAY_S + self.index.longest.get(venue, 0)
+            for case_id in cases:
+                for stop in self.cases[case_id].itinerary.stops:
+                    if (stop.venue_id == venue and stop.from_ms // 1000 - tol <= hi
+                            and stop.to_ms // 1000 + tol >= lo):
+                        out.add(case_id)
+                        break
+        return out
+
+    async def _rematch_loop(self) -> None:
+        while True:
+            changed = await self._changed.get()
+            await asyncio.sleep(COALESCE_S)
+            changed |= self._drain_changes()
+            for case_id in sorted(self.affected(changed)):
+                case = self.cases.get(case_id)
+                if case is None:
+                    continue
+                before = case.result
+                res = await self._resolve(case.itinerary, before, publish_unchanged=False)
+                if res is not before:
+                    metrics.RESULT_REVISIONS.inc()
+
+    async def _expire_loop(self) -> None:
+        while True:
+            await asyncio.sleep(600)
+            now_s = int(self.clock())
+            with self.lock:
+                self.index.expire((now_s - self.rules.retention_s) // DAY_S)
+            cutoff_ms = (now_s - self.rules.retention_s) * 1000
+            for case_id, case in list(self.cases.items()):
+                if (case.itinerary.submitted_at_ms or 0) < cutoff_ms:
+                    del self.cases[case_id]
+                    for stop in case.itinerary.stops:
+                        self.by_venue[stop.venue_id].discard(case_id)
+
+
+def _latest_by_key(s: Settings, topic: str) -> dict[bytes, bytes]:
+    """The latest non-null value per key of a whole topic, read once."""
+    latest: dict[bytes, bytes] = {}
+
+    def on_batch(msgs: list[Message]) -> None:
+        for m in msgs:
+            if m.key() is None:
+                continue
+            if m.value() is None:
+                latest.pop(m.key(), None)
+            else:
+                latest[m.key()] = m.value()
+
+    follower = TopicFollower(s, topic, on_batch, f"restore-{topic.rsplit('.', 2)[-2]}")
+    follower.start()
+    follower.wait_caught_up()
+    follower.stop()
+    return latest

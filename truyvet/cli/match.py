@@ -1,0 +1,65 @@
+"""``truyvet match FILE.json``: submit an itinerary to the tracer API and show the answer."""
+
+from __future__ import annotations
+
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import click
+import orjson
+from rich.console import Console
+from rich.table import Table
+
+from truyvet import settings as settings_mod
+from truyvet.cli.options import env_option
+from truyvet.codec.timefmt import format_ms_local, parse_ms
+
+
+def post_itinerary(url: str, token: str, body: bytes, timeout: float = 30.0) -> tuple[int, Any]:
+    req = urllib.request.Request(
+        f"{url}/api/v1/itineraries", data=body, method="POST",
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return resp.status, orjson.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, orjson.loads(exc.read() or b"{}")
+
+
+@click.command("match")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@env_option("--json", "TRUYVET_JSON", "as_json", is_flag=True, default=False,
+            help="Print the API's JSON answer (schemas/match-result.v1).")
+@settings_mod.options("api_url", "api_port", "api_token", "data_dir")
+def command(file: Path, as_json: bool, **kwargs: object) -> None:
+    """Submit the itinerary in FILE (schemas/itinerary.v1) and print, per stop, whether a scan
+    backs it (else a gap) and the contacts with their overlap. Times shown in UTC+07:00."""
+    s = settings_mod.from_options(kwargs)
+    status, body = post_itinerary(s.api_url, s.token(), file.read_bytes())
+    if status >= 400:
+        err = body.get("error", {})
+        raise click.ClickException(f"{status} {err.get('reason')}: {err.get('detail')}")
+    if as_json:
+        sys.stdout.buffer.write(orjson.dumps(body, option=orjson.OPT_INDENT_2) + b"\n")
+        return
+    print_result(Console(), body)
+
+
+def print_result(console: Console, res: dict[str, Any]) -> None:
+    card = res.get("card_id") or "unknown card"
+    console.print(f"[bold]{res['case_id']}[/] ({res.get('classification')}, {card}), "
+                  f"revision {res.get('revision')}")
+    table = Table("#", "venue", "from", "to", "scan", "contacts (close)", "top contacts")
+    local = lambda t: format_ms_local(parse_ms(t), 420)[:16].replace("T", " ")  # noqa: E731
+    for i, stop in enumerate(res["stops"], 1):
+        contacts = stop["contacts"]
+        close = sum(c["close_contact"] for c in contacts)
+        scan = {True: "[green]verified[/]", False: "[red]GAP[/]", None: "-"}[stop["verified"]]
+        top = ", ".join(f"{c['card_id']} {c['overlap_s'] // 60}m" for c in contacts[:3])
+        table.add_row(str(i), stop["venue_id"], local(stop["from"]), local(stop["to"])[11:],
+                      scan, f"{len(contacts)} ({close})", top)
+    console.print(table)

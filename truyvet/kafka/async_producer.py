@@ -1,0 +1,72 @@
+"""A durable producer usable from asyncio: await a record's acknowledgement, or fire and
+account. Delivery reports are served by a background thread."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from typing import Any
+
+from confluent_kafka import KafkaError, KafkaException, Message, Producer
+
+from truyvet.kafka.producer import Headers, producer_config
+from truyvet.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class AsyncProducer:
+    def __init__(self, s: Settings, client_id: str, **config: Any) -> None:
+        self._producer = Producer(producer_config(s, client_id, **{"linger.ms": 1, **config}))
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name=f"{client_id}-deliveries",
+                                        daemon=True)
+        self._thread.start()
+        self.failures = 0
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            self._producer.poll(0.05)
+
+    async def send(self, topic: str, key: bytes | str | None, value: bytes | None,
+                   headers: Headers | None = None) -> None:
+        """Resolves when the broker has acknowledged the record (acks=all); raises if not."""
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+
+        def delivered(err: KafkaError | None, _msg: Message) -> None:
+            def settle() -> None:
+                if done.done():
+                    return
+                if err is None:
+                    done.set_result(None)
+                else:
+                    done.set_exception(KafkaException(err))
+            loop.call_soon_threadsafe(settle)
+
+        self._produce(topic, key, value, headers, delivered)
+        await done
+
+    def send_nowait(self, topic: str, key: bytes | str | None, value: bytes | None,
+                    headers: Headers | None = None) -> None:
+        """Queue a record; a failed delivery is logged and counted in ``failures``."""
+        self._produce(topic, key, value, headers, self._report)
+
+    def _report(self, err: KafkaError | None, msg: Message) -> None:
+        if err is not None:
+            self.failures += 1
+            log.error("delivery to %s failed: %s", msg.topic(), err)
+
+    def _produce(self, topic: str, key: Any, value: Any, headers: Any, cb: Any) -> None:
+        while True:
+            try:
+                self._producer.produce(topic, value, key, headers=headers, on_delivery=cb)
+                return
+            except BufferError:
+                self._producer.poll(0.05)
+
+    def close(self, timeout: float = 30.0) -> int:
+        self._stop.set()
+        self._thread.join(5)
+        return self._producer.flush(timeout)

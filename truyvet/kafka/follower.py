@@ -1,0 +1,142 @@
+"""Following a whole topic from its beginning, in a background thread (no consumer group).
+
+Used where every process needs *all* of a topic: the tracer API's visit index, the venue
+registry, standing itineraries. ``on_batch`` runs in the follower's thread, in offset order
+per partition. :meth:`TopicFollower.wait_caught_up` blocks until everything that was in the
+topic when the follower started has been handed to ``on_batch``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Message, TopicPartition
+
+from truyvet.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class TopicFollower:
+    def __init__(
+        self,
+        s: Settings,
+        topic: str,
+        on_batch: Callable[[list[Message]], None],
+        name: str,
+        batch_size: int = 10_000,
+        poll_timeout: float = 0.05,
+    ) -> None:
+        self.topic = topic
+        self._on_batch = on_batch
+        self._batch_size = batch_size
+        self._poll_timeout = poll_timeout
+        self._consumer = Consumer({
+            "bootstrap.servers": s.bootstrap_servers,
+            "group.id": f"{s.topic_prefix}-{name}-unused",  # never joins: partitions are assigned
+            "enable.auto.commit": False,
+            "enable.partition.eof": False,
+            "fetch.wait.max.ms": 20,
+            "queued.max.messages.kbytes": 256 * 1024,
+            "client.id": f"truyvet-{name}",
+        })
+        self._stop = threading.Event()
+        self._caught_up = threading.Event()
+        self._targets: dict[int, int] = {}
+        self.positions: dict[int, int] = {}  # partition -> next offset to hand over
+        self.records = 0
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name=f"follow-{topic}", daemon=True)
+
+    def start(self, timeout: float = 30.0) -> TopicFollower:
+        meta = self._consumer.list_topics(self.topic, timeout=timeout).topics[self.topic]
+        if meta.error is not None:
+            raise RuntimeError(f"topic {self.topic}: {meta.error}")
+        parts = sorted(meta.partitions)
+        for p in parts:
+            low, high = self._consumer.get_watermark_offsets(TopicPartition(self.topic, p), timeout)
+            if high > low:
+                self._targets[p] = high
+        if not self._targets:
+            self._caught_up.set()
+        self._consumer.assign([TopicPartition(self.topic, p, OFFSET_BEGINNING) for p in parts])
+        self._thread.start()
+        return self
+
+    def wait_caught_up(self, timeout: float | None = None) -> bool:
+        return self._caught_up.wait(timeout)
+
+    @property
+    def caught_up(self) -> bool:
+        return self._caught_up.is_set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(10)
+        self._consumer.close()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                msgs = self._consumer.consume(self._batch_size, self._poll_timeout)
+            except Exception as exc:  # noqa: BLE001 - keep following; say why
+                log.exception("following %s failed; retrying", self.topic)
+                self.error = exc
+                time.sleep(1)
+                continue
+            good = []
+            for m in msgs:
+                err = m.error()
+                if err is not None:
+                    if err.code() != KafkaError._PARTITION_EOF:
+                        log.warning("following %s: %s", self.topic, err)
+                    continue
+                good.append(m)
+            if good:
+                try:
+                    self._on_batch(good)
+                except Exception as exc:  # noqa: BLE001 - a bad batch must not stop the follower
+                    log.exception("handling %d records of %s failed", len(good), self.topic)
+                    self.error = exc
+                for m in good:
+                    self.positions[m.partition()] = m.offset() + 1
+                self.records += len(good)
+            if not self._caught_up.is_set() and all(
+                self.positions.get(p, 0) >= end for p, end in self._targets.items()
+            ):
+                self._caught_up.set()
+
+
+def read_partition(
+    s: Settings, topic: str, partition: int, until: int, batch_size: int = 10_000,
+) -> list[list[Message]]:
+    """The records of one partition from its beginning up to offset ``until`` (exclusive),
+    in batches. Blocking; used to rebuild a partition's state before processing it."""
+    consumer = Consumer({"bootstrap.servers": s.bootstrap_servers, "group.id": "unused",
+                         "enable.auto.commit": False, "fetch.wait.max.ms": 20})
+    try:
+        low, _ = consumer.get_watermark_offsets(TopicPartition(topic, partition), 30)
+        if until <= low:
+            return []
+        consumer.assign([TopicPartition(topic, partition, low)])
+        out: list[list[Message]] = []
+        next_offset = low
+        idle_since = time.monotonic()
+        while next_offset < until:
+            msgs = [m for m in consumer.consume(batch_size, 0.5) if m.error() is None]
+            if not msgs:
+                if time.monotonic() - idle_since > 60:
+                    raise TimeoutError(f"{topic}[{partition}]: stuck at {next_offset} < {until}")
+                continue
+            idle_since = time.monotonic()
+            keep = [m for m in msgs if m.offset() < until]
+            if keep:
+                out.append(keep)
+            next_offset = msgs[-1].offset() + 1
+        return out
+    finally:
+        consumer.close()
