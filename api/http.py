@@ -134,7 +134,9 @@ async def _send_event(resp: web.StreamResponse, res: dict[str, Any]) -> None:
 async def healthz(request: web.Request) -> web.Response:
     service = request.app[SERVICE]
     body = {"ready": service.ready, "index_visits": service.index.visits(),
-            "standing_itineraries": len(service.cases)}
+            "standing_itineraries": len(service.cases),
+            # next offset of the visits topic applied to the index, per partition
+            "index_offsets": {str(p): o for p, o in sorted(service.index_positions().items())}}
     return json_response(body, 200 if service.ready else 503)
 
 

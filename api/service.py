@@ -188,6 +188,9 @@ class TracerService:
         except Exception as exc:  # noqa: BLE001 - Redis is a cache here; Kafka has it
             log.warning("storing result of %s in Redis failed: %s", res["case_id"], exc)
 
+    def index_positions(self) -> dict[int, int]:
+        return dict(self._visits.positions)
+
     def get(self, case_id: str) -> Result | None:
         case = self.cases.get(case_id)
         return case.result if case else None

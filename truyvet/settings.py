@@ -152,8 +152,11 @@ class Settings:
 
     def to_env(self) -> dict[str, str]:
         """The environment variables that reproduce these settings in a child process."""
+        derived = {"bootstrap_servers": self.local_kafka, "redis_url": self.local_redis,
+                   "api_url": self.derived_api_url}
         return {
-            f.metadata["env"]: str(getattr(self, f.name)) for f in fields(self) if f.init
+            f.metadata["env"]: str(getattr(self, f.name))
+            for f in fields(self) if f.init and not derived.get(f.name)
         }
 
     def token(self) -> str:

@@ -82,7 +82,8 @@ BASE = json.loads((EXAMPLES / "checkin.v1" / "valid-card-in.json").read_text())
 odd_strings = st.one_of(
     st.text(max_size=140),
     st.sampled_from(["", "in", "out", "card", "app", "venue_qr", "IN", "x" * 128, "x" * 129,
-                     "a\u0000b", "tab\there", "\u007f", "Cà phê Huế", "\U0001f600"]),
+                     "a\u0000b", "tab\there", "\u007f", "Cà phê Huế", "\U0001f600", "\n",
+                     "id\n"]),
 )
 timestamps = st.one_of(
     st.sampled_from([
@@ -91,7 +92,7 @@ timestamps = st.one_of(
         "2021-02-29T00:00:00Z", "2024-02-29T00:00:00Z", "2021-12-06T24:00:00Z",
         "2021-12-06T23:59:60Z", "2019-12-31T23:59:59Z", "2099-12-31T23:59:59Z",
         "2100-01-01T00:00:00Z", "2021-12-06T10:00:00+24:00", "2021-13-01T00:00:00Z",
-        "2021-12-06T10:00:00+07:60", "2021-12-06T10:00:00.Z",
+        "2021-12-06T10:00:00+07:60", "2021-12-06T10:00:00.Z", "2021-12-06T19:05:12Z\n",
     ]),
     st.datetimes().map(lambda d: d.isoformat() + "Z"),
     st.text(max_size=30),

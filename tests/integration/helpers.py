@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -104,6 +105,80 @@ def worker_process(s: Settings, log: Path) -> Iterator[subprocess.Popen[bytes]]:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+@contextmanager
+def api_process(s: Settings, log: Path, timeout: float = 60.0) -> Iterator[subprocess.Popen[bytes]]:
+    """``truyvet api`` as a child process, yielded once /healthz says it is ready."""
+    env = {**os.environ, **s.to_env(), "PYTHONUNBUFFERED": "1"}
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "ab") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "truyvet", "api"], env=env,
+                                stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"the API exited with {proc.returncode}; see {log}")
+            try:
+                status, _ = http_json(s, "GET", "/healthz")
+                if status == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the API was not ready after {timeout}s; see {log}")
+            time.sleep(0.2)
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def http_json(s: Settings, method: str, path: str, body: object = None,
+              token: str | None = None, timeout: float = 30.0) -> tuple[int, object]:
+    """One request to the tracer API; (status, decoded JSON body)."""
+    import orjson
+
+    data = None if body is None else (body if isinstance(body, bytes) else orjson.dumps(body))
+    req = urllib.request.Request(f"{s.api_url}{path}", data=data, method=method)
+    req.add_header("Authorization", f"Bearer {s.api_token if token is None else token}")
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return resp.status, orjson.loads(resp.read() or b"null")
+    except urllib.error.HTTPError as exc:
+        return exc.code, orjson.loads(exc.read() or b"null")
+
+
+def wait_index_caught_up(s: Settings, timeout: float = 60.0) -> None:
+    """Until the API's index has applied everything now in the visits topic."""
+    from confluent_kafka import Consumer as _C
+
+    from truyvet import topics
+
+    c = _C({"bootstrap.servers": s.bootstrap_servers, "group.id": "x"})
+    topic = topics.visits(s)
+    try:
+        parts = c.list_topics(topic, timeout=10).topics[topic].partitions
+        ends = {p: c.get_watermark_offsets(TopicPartition(topic, p), 10)[1] for p in parts}
+    finally:
+        c.close()
+    deadline = time.monotonic() + timeout
+    while True:
+        _, health = http_json(s, "GET", "/healthz")
+        done = {int(p): o for p, o in health["index_offsets"].items()}  # type: ignore[index]
+        if all(done.get(p, 0) >= end for p, end in ends.items() if end > 0):
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"index at {done}, visits topic ends at {ends}")
+        time.sleep(0.2)
 
 
 def metrics_text(port: int, timeout: float = 5.0) -> str:
