@@ -43,7 +43,7 @@ from truyvet.settings import Settings
 
 log = logging.getLogger(__name__)
 APPLY_CHUNK = 1000  # visit buckets applied per lock hold: bounds the wait of a query
-COALESCE_S = 0.02
+COALESCE_S = 1.0  # a standing result changes at most about once a second
 
 
 @dataclass

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -159,11 +160,16 @@ class Settings:
             for f in fields(self) if f.init and not derived.get(f.name)
         }
 
-    def token(self) -> str:
-        """The API token: configured, or the one the local stack keeps in DATA_DIR/api-token."""
+    def token(self, create: bool = False) -> str:
+        """The API token: configured, or the local stack's own in DATA_DIR/api-token (made
+        there, readable by its owner only, when ``create``)."""
         if self.api_token:
             return self.api_token
         path = self.data_dir / "api-token"
+        if create and not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(24))
+            path.chmod(0o600)
         return path.read_text().strip() if path.exists() else ""
 
     def replace(self, **changes: Any) -> Settings:

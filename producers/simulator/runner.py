@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +21,8 @@ import orjson
 from producers.scans import ScanPublisher
 from producers.simulator.timeline import Behaviour, Timeline
 from producers.simulator.world import build_world
+from truyvet import topics
+from truyvet.kafka.admin import group_lag
 from truyvet.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -35,6 +39,8 @@ class SimulationConfig:
     rate: float = 0.0  # max scans per second, 0 = unlimited
     behaviour: Behaviour = field(default_factory=Behaviour)
     itineraries_dir: Path | None = None
+    api_url: str | None = None  # submit declared itineraries to the tracer API
+    api_token: str = ""
 
 
 @dataclass
@@ -82,6 +88,12 @@ def run(
                 if cfg.itineraries_dir is not None:
                     path = cfg.itineraries_dir / f"{event.payload['case_id']}.json"
                     path.write_bytes(orjson.dumps(event.payload, option=orjson.OPT_INDENT_2))
+                if cfg.api_url:
+                    # a tracer asks hours after the visits: let the pipeline take in what
+                    # was sent so far (late scans still arrive later and update the answer)
+                    publisher.flush()
+                    _wait_processed(s, stop)
+                    _submit(cfg.api_url, cfg.api_token, event.payload, stop)
             if time.monotonic() >= next_report:
                 next_report = time.monotonic() + report_every_s
                 log.info("simulator: %d scans, %d itineraries published", stats.scans,
@@ -92,6 +104,46 @@ def run(
         if remaining or failures:
             log.error("simulator: %d scans not delivered (%d still queued)", failures, remaining)
     return stats
+
+
+def _wait_processed(s: Settings, stop: threading.Event, timeout: float = 60.0) -> None:
+    group = f"{s.topic_prefix}-stream-jobs"
+    wanted = [topics.checkins(s), topics.scans_by_card(s)]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not stop.is_set():
+        try:
+            if sum(p.lag for p in group_lag(s, group, wanted)) == 0:
+                stop.wait(0.5)  # and the API's index following the visits topic
+                return
+        except Exception as exc:  # noqa: BLE001 - no group yet: the worker is starting
+            log.debug("lag of %s unknown: %s", group, exc)
+        stop.wait(0.5)
+
+
+def _submit(url: str, token: str, itinerary: dict[str, object], stop: threading.Event) -> None:
+    """POST an itinerary, waiting while the API is not ready; a refusal is logged."""
+    body = orjson.dumps(itinerary)
+    for attempt in range(60):
+        req = urllib.request.Request(
+            f"{url}/api/v1/itineraries", data=body, method="POST",
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                res = orjson.loads(resp.read())
+                gaps = sum(s["gap"] for s in res["stops"])
+                log.info("itinerary %s: %d stops, %d gaps", itinerary["case_id"],
+                         len(res["stops"]), gaps)
+                return
+        except urllib.error.HTTPError as exc:
+            if exc.code != 503:
+                log.error("itinerary %s refused: %s %s", itinerary["case_id"], exc.code,
+                          exc.read()[:300])
+                return
+        except OSError as exc:
+            log.warning("tracer API unreachable (%s); retrying", exc)
+        if stop.wait(min(10.0, 0.5 * 2 ** attempt)):
+            return
+    log.error("itinerary %s not submitted: the API never became ready", itinerary["case_id"])
 
 
 class _RateLimit:

@@ -134,7 +134,7 @@ def build_world(seed: int, residents: int = 20_000, venues: int | None = None) -
             scanning_points=points,
             staff_count=points + rng.randint(0, 2),
             capacity=rng.randint(*cat.capacity),
-            popularity=rng.paretovariate(1.1),  # heavy tail: a few very busy venues
+            popularity=min(rng.paretovariate(1.1), 40.0),  # heavy tail: a few busy venues
             compliance=draw_compliance(rng),
             flaky_scanner=rng.random() < 0.05,
         ))

@@ -58,10 +58,15 @@ class Child:
             help="Simulated residents.")
 @env_option("--backfill", "TRUYVET_SIM_BACKFILL", default="-2h",
             help="The simulator first publishes scans since this long ago, then follows the clock.")
-@settings_mod.options(*stack._STACK_SETTINGS, "max_future_skew_s", "worker_web_port")
+@settings_mod.options(*stack._STACK_SETTINGS, "max_future_skew_s", "worker_web_port",
+                      "dwell_minutes", "match_tolerance_s", "close_contact_s", "api_host",
+                      "api_port", "api_token")
 def command(workers: int, simulate: bool, residents: int, backfill: str, **kwargs: object) -> None:
-    """Run the whole local pipeline: Kafka, Redis, stream workers and the scanner simulator."""
+    """Run the whole local pipeline: Kafka, Redis, stream workers, the tracer API and the
+    scanner simulator (which also submits its cases' itineraries to the API)."""
     s = settings_mod.from_options(kwargs)
+    configured_token = bool(s.api_token)
+    s = s.replace(api_token=s.token(create=True))
     click.echo("starting the local stack (Kafka, Redis, topics) ...")
     started = stack.up(s)
     env = {**os.environ, **s.to_env()}
@@ -72,9 +77,11 @@ def command(workers: int, simulate: bool, residents: int, backfill: str, **kwarg
               logs / f"worker-{i + 1}.log")
         for i in range(workers)
     ]
+    children.append(Child("api", [*me, "api"], logs / "api.log"))
     if simulate:
-        children.append(Child("simulator", [*me, "simulate", "--follow", "--start", backfill,
-                                            "--residents", str(residents)], logs / "simulator.log"))
+        children.append(Child("simulator", [*me, "simulate", "--follow", "--submit", "--start",
+                                            backfill, "--residents", str(residents)],
+                              logs / "simulator.log"))
     stopping = False
 
     def on_signal(*_: object) -> None:
@@ -86,7 +93,7 @@ def command(workers: int, simulate: bool, residents: int, backfill: str, **kwarg
     try:
         for child in children:
             child.start(env)
-        _print_urls(s, children, workers)
+        _print_urls(s, children, workers, configured_token)
         next_status = time.monotonic() + 15
         while not stopping:
             time.sleep(0.5)
@@ -108,8 +115,13 @@ def command(workers: int, simulate: bool, residents: int, backfill: str, **kwarg
                                 if kept else ""))
 
 
-def _print_urls(s: Settings, children: list[Child], workers: int) -> None:
+def _print_urls(s: Settings, children: list[Child], workers: int, configured: bool) -> None:
+    token = "$TRUYVET_API_TOKEN" if configured else f"$(cat {s.data_dir / 'api-token'})"
     click.echo("")
+    click.echo(f"  tracer API       {s.api_url}  (bearer token: {token})")
+    click.echo(f"                   curl -H \"Authorization: Bearer {token}\""
+               f" {s.api_url}/api/v1/itineraries/CASE_ID")
+    click.echo(f"                   .venv/bin/truyvet match {s.data_dir / 'itineraries'}/CASE_ID.json")
     click.echo(f"  Kafka            {s.bootstrap_servers}")
     click.echo(f"  Redis            {s.redis_url}")
     for i in range(workers):

@@ -36,10 +36,13 @@ from truyvet.cli.options import INSTANT, env_option
 @env_option("--itineraries-dir", "TRUYVET_SIM_ITINERARIES_DIR", default=None,
             type=click.Path(file_okay=False, path_type=Path),
             help="Write each declared itinerary as JSON here (default: DATA_DIR/itineraries).")
-@settings_mod.options("bootstrap_servers", "kafka_port", "topic_prefix", "data_dir")
+@env_option("--submit/--no-submit", "TRUYVET_SIM_SUBMIT", default=False,
+            help="Also submit each itinerary to the tracer API (--api-url, --api-token).")
+@settings_mod.options("bootstrap_servers", "kafka_port", "topic_prefix", "data_dir", "api_url",
+                      "api_port", "api_token")
 def command(seed: int, residents: int, venues: int, start: int, end: int, follow: bool,
             rate: float, max_late: int, duplicate_rate: float, cases_per_day: float,
-            itineraries_dir: Path | None, **kwargs: object) -> None:
+            itineraries_dir: Path | None, submit: bool, **kwargs: object) -> None:
     """Simulate Thừa Thiên Huế's scanners: venues of every kind with their opening hours and
     popularity, residents with daily routines, venues that scan only part of their visitors,
     skip exit scans or still use the banned venue_qr poster, flaky scanners sending late,
@@ -51,6 +54,7 @@ def command(seed: int, residents: int, venues: int, start: int, end: int, follow
         behaviour=Behaviour(max_late_s=max_late, duplicate_rate=duplicate_rate,
                             cases_per_day=cases_per_day),
         itineraries_dir=itineraries_dir or s.data_dir / "itineraries",
+        api_url=s.api_url if submit else None, api_token=s.token(),
     )
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
 from confluent_kafka import ConsumerGroupTopicPartitions, KafkaException, TopicPartition
@@ -66,7 +67,22 @@ def ensure_topics(
         except KafkaException as exc:
             if exc.args[0].code() != exc.args[0].TOPIC_ALREADY_EXISTS:  # a racing creator
                 raise
+    _wait_for_leaders(admin, [t.topic for t in missing], timeout)
     return created
+
+
+def _wait_for_leaders(admin: AdminClient, names: list[str], timeout: float) -> None:
+    """Until every partition of ``names`` has a leader: a topic is usable only then."""
+    deadline = time.monotonic() + timeout
+    while True:
+        meta = admin.list_topics(timeout=timeout)
+        pending = [n for n in names if n not in meta.topics or meta.topics[n].error is not None
+                   or any(p.leader < 0 for p in meta.topics[n].partitions.values())]
+        if not pending:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"topics without leaders after {timeout}s: {pending}")
+        time.sleep(0.1)
 
 
 @dataclass(frozen=True)

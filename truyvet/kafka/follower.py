@@ -13,7 +13,14 @@ import threading
 import time
 from collections.abc import Callable
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Message, TopicPartition
+from confluent_kafka import (
+    OFFSET_BEGINNING,
+    Consumer,
+    KafkaError,
+    KafkaException,
+    Message,
+    TopicPartition,
+)
 
 from truyvet.settings import Settings
 
@@ -52,12 +59,17 @@ class TopicFollower:
         self._thread = threading.Thread(target=self._run, name=f"follow-{topic}", daemon=True)
 
     def start(self, timeout: float = 30.0) -> TopicFollower:
-        meta = self._consumer.list_topics(self.topic, timeout=timeout).topics[self.topic]
-        if meta.error is not None:
-            raise RuntimeError(f"topic {self.topic}: {meta.error}")
+        deadline = time.monotonic() + timeout
+        while True:  # a topic created a moment ago may not be in every broker's metadata yet
+            meta = self._consumer.list_topics(self.topic, timeout=timeout).topics[self.topic]
+            if meta.error is None and meta.partitions:
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"topic {self.topic}: {meta.error}")
+            time.sleep(0.2)
         parts = sorted(meta.partitions)
         for p in parts:
-            low, high = self._consumer.get_watermark_offsets(TopicPartition(self.topic, p), timeout)
+            low, high = _watermarks(self._consumer, TopicPartition(self.topic, p), deadline)
             if high > low:
                 self._targets[p] = high
         if not self._targets:
@@ -111,6 +123,24 @@ class TopicFollower:
                 self._caught_up.set()
 
 
+def _watermarks(consumer: Consumer, tp: TopicPartition, deadline: float) -> tuple[int, int]:
+    """Low and high offsets; retried while a new partition has no leader yet."""
+    while True:
+        try:
+            low, high = consumer.get_watermark_offsets(tp, timeout=10)
+            return low, high
+        except KafkaException as exc:
+            if not exc.args[0].retriable() and exc.args[0].code() not in _NO_LEADER_YET:
+                raise
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+_NO_LEADER_YET = {KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE,
+                  KafkaError.UNKNOWN_TOPIC_OR_PART}
+
+
 def read_partition(
     s: Settings, topic: str, partition: int, until: int, batch_size: int = 10_000,
 ) -> list[list[Message]]:
@@ -119,7 +149,7 @@ def read_partition(
     consumer = Consumer({"bootstrap.servers": s.bootstrap_servers, "group.id": "unused",
                          "enable.auto.commit": False, "fetch.wait.max.ms": 20})
     try:
-        low, _ = consumer.get_watermark_offsets(TopicPartition(topic, partition), 30)
+        low, _ = _watermarks(consumer, TopicPartition(topic, partition), time.monotonic() + 30)
         if until <= low:
             return []
         consumer.assign([TopicPartition(topic, partition, low)])
