@@ -1,0 +1,84 @@
+"""Invalid requests to the tracer API get a precise 4xx, never a 500."""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+
+from tests.conftest import Services, _free_port
+from tests.integration.helpers import api_process, http_json
+from truyvet.kafka.admin import ensure_topics
+from truyvet.settings import Settings
+
+STOP = {"venue_id": "v1", "from": "2026-11-25T08:00:00+07:00", "to": "2026-11-25T09:00:00+07:00"}
+GOOD = {"case_id": "c1", "classification": "F0", "card_id": "card-1", "stops": [STOP]}
+
+
+@pytest.fixture(scope="module")
+def api(services: Services, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    import uuid
+
+    tmp = tmp_path_factory.mktemp("api")
+    s = Settings.from_env(env={}, bootstrap_servers=services.bootstrap_servers,
+                          redis_url=services.redis_url, topic_prefix=f"t{uuid.uuid4().hex[:10]}",
+                          data_dir=tmp, api_port=_free_port(), api_token="secret-token")
+    ensure_topics(s)
+    with api_process(s, tmp / "api.log"):
+        yield s
+
+
+@pytest.mark.parametrize(("body", "status", "reason", "mention"), [
+    (b"{not json", 400, "not_json", ""),
+    (b"[]", 400, "not_object", "itinerary"),
+    ({**GOOD, "classification": "F2"}, 400, "bad_enum", "classification"),
+    ({k: v for k, v in GOOD.items() if k != "stops"}, 400, "missing_field", "stops"),
+    ({**GOOD, "stops": []}, 400, "bad_value", "stops"),
+    ({**GOOD, "stops": [STOP, {**STOP, "to": "2026-11-25T07:00:00+07:00"}]}, 400, "bad_interval",
+     "stops[1]"),
+    ({**GOOD, "stops": [{**STOP, "from": "2026-11-25 08:00"}]}, 400, "bad_timestamp", "stops[0]"),
+    ({**GOOD, "stops": [{**STOP, "venue_id": 7}]}, 400, "wrong_type", "venue_id"),
+    ({**GOOD, "extra": 1}, 400, "unknown_field", "extra"),
+    ({**GOOD, "submitted_by": "me"}, 400, "unknown_field", "set by the API"),
+    ({**GOOD, "case_id": "x" * 200}, 400, "field_too_long", "case_id"),
+    ({**GOOD, "stops": [STOP] * 201}, 400, "bad_value", "201"),
+])
+def test_invalid_itineraries_get_400_with_the_reason(api: Settings, body, status, reason, mention) -> None:
+    got, res = http_json(api, "POST", "/api/v1/itineraries", body)
+    assert got == status, res
+    assert res["error"]["reason"] == reason and mention in res["error"]["detail"]
+
+
+def test_authentication_and_other_refusals(api: Settings) -> None:
+    assert http_json(api, "POST", "/api/v1/itineraries", GOOD, token="wrong")[0] == 401
+    assert http_json(api, "GET", "/api/v1/itineraries/c1", token="")[0] == 401
+    status, res = http_json(api, "GET", "/api/v1/itineraries/never-submitted")
+    assert status == 404 and res["error"]["reason"] == "not_found"
+    assert http_json(api, "GET", "/api/v1/nothing-here")[0] == 404
+    assert http_json(api, "DELETE", "/api/v1/itineraries/c1")[0] == 405
+    big = b'{"case_id": "' + b"x" * 300_000 + b'"}'
+    assert http_json(api, "POST", "/api/v1/itineraries", big)[0] == 413
+    req = urllib.request.Request(f"{api.api_url}/api/v1/itineraries", data=b"case_id=1",
+                                 method="POST", headers={"Authorization": "Bearer secret-token",
+                                                         "Content-Type": "text/plain"})
+    try:
+        urllib.request.urlopen(req, timeout=10)
+        raise AssertionError("a form body was accepted")
+    except urllib.error.HTTPError as exc:
+        assert exc.code == 415
+    # health and metrics need no token
+    assert http_json(api, "GET", "/healthz", token="")[0] == 200
+    with urllib.request.urlopen(f"{api.api_url}/metrics", timeout=10) as resp:
+        assert b"truyvet_match_latency_seconds" in resp.read()
+
+
+def test_a_valid_itinerary_is_answered_and_kept(api: Settings) -> None:
+    status, res = http_json(api, "POST", "/api/v1/itineraries", {**GOOD, "case_id": "kept"})
+    assert status == 201 and res["case_id"] == "kept" and res["revision"] == 1
+    assert res["stops"][0]["from"] == "2026-11-25T01:00:00Z"  # any offset in, UTC out
+    assert res["stops"][0]["gap"] is True  # nothing was scanned
+    status, again = http_json(api, "POST", "/api/v1/itineraries", {**GOOD, "case_id": "kept"})
+    assert status == 200 and again["revision"] == 2  # a corrected itinerary replaces it
+    assert http_json(api, "GET", "/api/v1/itineraries/kept")[1]["revision"] == 2
