@@ -84,18 +84,18 @@ async def post_itinerary(request: web.Request) -> web.Response:
         return error(400, "unknown_field", "submitted_at and submitted_by are set by the API")
     if not service.ready:
         return error(503, "not_ready", "the visit index is being rebuilt from Kafka; retry shortly")
-    res, created = await service.submit(it)
-    return json_response(res, 201 if created else 200)
+    body, created = await service.submit(it)
+    return web.Response(status=201 if created else 200, body=body, content_type="application/json")
 
 
 async def get_itinerary(request: web.Request) -> web.Response:
     service = request.app[SERVICE]
     if not service.ready:
         return error(503, "not_ready", "standing itineraries are being restored; retry shortly")
-    res = service.get(request.match_info["case_id"])
-    if res is None:
+    latest = service.get(request.match_info["case_id"])
+    if latest is None:
         return error(404, "not_found", f"no itinerary with case_id {request.match_info['case_id']!r}")
-    return json_response(res)
+    return web.Response(body=latest[1], content_type="application/json")
 
 
 async def itinerary_events(request: web.Request) -> web.StreamResponse:
@@ -115,11 +115,11 @@ async def itinerary_events(request: web.Request) -> web.StreamResponse:
         await _send_event(resp, current)
         while True:
             try:
-                res = await asyncio.wait_for(queue.get(), timeout=15)
+                latest = await asyncio.wait_for(queue.get(), timeout=15)
             except asyncio.TimeoutError:
                 await resp.write(b": keep-alive\n\n")
                 continue
-            await _send_event(resp, res)
+            await _send_event(resp, latest)
     except (ConnectionResetError, asyncio.CancelledError):
         pass
     finally:
@@ -127,8 +127,9 @@ async def itinerary_events(request: web.Request) -> web.StreamResponse:
     return resp
 
 
-async def _send_event(resp: web.StreamResponse, res: dict[str, Any]) -> None:
-    await resp.write(b"event: result\nid: %d\ndata: %s\n\n" % (res["revision"], orjson.dumps(res)))
+async def _send_event(resp: web.StreamResponse, latest: tuple[int, bytes]) -> None:
+    revision, body = latest
+    await resp.write(b"event: result\nid: %d\ndata: %s\n\n" % (revision, body))
 
 
 async def healthz(request: web.Request) -> web.Response:

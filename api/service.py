@@ -23,13 +23,12 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import orjson
 import redis.asyncio as aioredis
 from confluent_kafka import Message
 
-from api.matcher import Result, gap_events, match_stops, result
+from api.matcher import Result, StopResult, decode_result, encode_result, gap_events, match, same_stops
 from truyvet import metrics, topics
 from truyvet.codec import itinerary as itinerary_codec
 from truyvet.codec import visits as visits_codec
@@ -37,6 +36,7 @@ from truyvet.codec.errors import InvalidEvent
 from truyvet.codec.itinerary import Itinerary
 from truyvet.kafka.async_producer import AsyncProducer
 from truyvet.kafka.follower import TopicFollower
+from truyvet.matching import cards
 from truyvet.matching.index import VisitIndex
 from truyvet.matching.rules import DAY_S
 from truyvet.settings import Settings
@@ -48,9 +48,13 @@ COALESCE_S = 1.0  # a standing result changes at most about once a second
 
 @dataclass
 class Case:
-    itinerary: Itinerary
     result: Result
+    json: bytes  # the result as served and published
     flagged_at: dict[str, str] = field(default_factory=dict)  # gap_id -> when it opened
+
+    @property
+    def itinerary(self) -> Itinerary:
+        return self.result.itinerary
 
 
 class TracerService:
@@ -65,7 +69,7 @@ class TracerService:
         self.ready = False
         self.redis = aioredis.Redis.from_url(s.redis_url, socket_timeout=2)
         self.producer = AsyncProducer(s, "truyvet-api")
-        self._subscribers: dict[str, set[asyncio.Queue[Result]]] = defaultdict(set)
+        self._subscribers: dict[str, set[asyncio.Queue[tuple[int, bytes]]]] = defaultdict(set)
         self._changed: asyncio.Queue[set[tuple[str, int]]] = asyncio.Queue()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._visits = TopicFollower(s, topics.visits(s), self._on_visits, "api-index")
@@ -78,6 +82,7 @@ class TracerService:
         self._loop = asyncio.get_running_loop()
         started = time.monotonic()
         self._visits.start()
+        cards.warm_up()
         itineraries, published = await asyncio.gather(
             asyncio.to_thread(_latest_by_key, self.s, topics.itineraries(self.s)),
             asyncio.to_thread(_latest_by_key, self.s, topics.match_results(self.s)),
@@ -94,7 +99,12 @@ class TracerService:
             if (it.submitted_at_ms or 0) < cutoff_ms:
                 continue
             last = published.get(it.case_id.encode())
-            old = orjson.loads(last) if last else None
+            old = None
+            if last is not None:
+                try:
+                    old = decode_result(last, it, self.index)
+                except (ValueError, KeyError, TypeError) as exc:
+                    log.warning("last result of %s unreadable (%s); answering anew", it.case_id, exc)
             await self._resolve(it, old, publish_unchanged=False)
         self._drain_changes()  # the rebuild's own changes are already reflected
         self._tasks = [asyncio.create_task(self._rematch_loop()),
@@ -128,38 +138,41 @@ class TracerService:
         metrics.INDEX_VISITS.set(self.index.visits())
 
     # --- answering ------------------------------------------------------------------------------
-    def answer(self, it: Itinerary) -> list[dict[str, Any]]:
+    def answer(self, it: Itinerary) -> tuple[StopResult, ...]:
         started = time.perf_counter()
         with self.lock:
-            stops = match_stops(self.index, self.rules, it)
+            stops = match(self.index, self.rules, it)
         metrics.MATCH_LATENCY.observe(time.perf_counter() - started)
         return stops
 
-    async def submit(self, it: Itinerary) -> tuple[Result, bool]:
+    async def submit(self, it: Itinerary) -> tuple[bytes, bool]:
+        """Answer, record (acknowledged by Kafka before we return) and keep re-matching.
+        Returns the result's JSON and whether the case is new."""
         """Answer, record (acknowledged by Kafka before we return) and keep re-matching."""
         now_ms = int(self.clock() * 1000)
         it = Itinerary(it.case_id, it.classification, it.card_id, it.stops, now_ms, it.submitted_by)
         await self.producer.send(topics.itineraries(self.s), it.case_id,
                                  itinerary_codec.encode(it))
         metrics.ITINERARIES.labels(it.classification).inc()
-        created = it.case_id not in self.cases
-        res = await self._resolve(it, self.cases[it.case_id].result if not created else None,
-                                  publish_unchanged=True)
-        return res, created
+        previous = self.cases.get(it.case_id)
+        case = await self._resolve(it, previous.result if previous else None,
+                                   publish_unchanged=True)
+        return case.json, previous is None
 
-    async def _resolve(self, it: Itinerary, old: Result | None, publish_unchanged: bool) -> Result:
+    async def _resolve(self, it: Itinerary, old: Result | None, publish_unchanged: bool) -> Case:
         """Match ``it``; when the stops differ from ``old`` (or when asked), make a new revision
         and publish it with its gap events."""
         stops = self.answer(it)
         now_ms = int(self.clock() * 1000)
         previous = self.cases.get(it.case_id)
         flagged = dict(previous.flagged_at) if previous else {}
-        if old is not None and old.get("stops") == stops and not publish_unchanged:
-            res = old
+        if (old is not None and not publish_unchanged and old.itinerary == it
+                and same_stops(old.stops, stops)):
+            case = previous if previous is not None and previous.result is old else Case(
+                old, encode_result(old, self.index, self.rules.close_contact_s), flagged)
         else:
-            revision = (old["revision"] + 1) if old else 1
-            res = result(it, stops, revision, now_ms)
-            for event in gap_events(it, old, stops, now_ms, flagged):
+            res = Result(it, (old.revision + 1) if old else 1, now_ms, stops)
+            for event in gap_events(it, old.stops if old else None, stops, now_ms, flagged):
                 if event["status"] == "open":
                     flagged[event["gap_id"]] = event["flagged_at"]
                 else:
@@ -240,8 +253,8 @@ class TracerService:
                 if case is None:
                     continue
                 before = case.result
-                res = await self._resolve(case.itinerary, before, publish_unchanged=False)
-                if res is not before:
+                after = await self._resolve(case.itinerary, before, publish_unchanged=False)
+                if after.result is not before:
                     metrics.RESULT_REVISIONS.inc()
 
     async def _expire_loop(self) -> None:

@@ -76,7 +76,9 @@ def test_builder_index_and_overlap_equal_the_reference(scenario) -> None:
         want = reference_stop(expected_visits, card, venue, frm, to)
         assert got.verified == want["verified"]
         assert got.gap == want["gap"]
-        assert [(c.card_id, c.overlap_s, c.close_contact) for c in got.contacts] == \
+        contacts = [(index.card_names[c], int(o), int(o) >= rules.close_contact_s)
+                    for c, o in zip(got.contact_cards, got.contact_overlaps, strict=True)]
+        assert contacts == \
             [(c["card_id"], c["overlap_s"], c["close_contact"]) for c in want["contacts"]]
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from truyvet.matching.cards import CardTable
 from truyvet.matching.rules import DAY_S
 
 DEAD = np.uint32(0xFFFFFFFF)  # card number of a deleted row
@@ -93,19 +94,18 @@ class VisitIndex:
         self.buckets: dict[tuple[str, int], Bucket] = {}
         self.days_of: dict[str, set[int]] = {}
         self.longest: dict[str, int] = {}  # venue -> longest visit ever indexed (seconds)
-        self.card_number: dict[str, int] = {}
-        self.card_names: list[str] = []
+        self.cards = CardTable()
 
     # --- cards ---------------------------------------------------------------------------
+    @property
+    def card_names(self) -> list[str]:
+        return self.cards.names
+
     def intern(self, card: str) -> int:
-        number = self.card_number.get(card)
-        if number is None:
-            number = self.card_number[card] = len(self.card_names)
-            self.card_names.append(card)
-        return number
+        return self.cards.intern(card)
 
     def number(self, card: str) -> int | None:
-        return self.card_number.get(card)
+        return self.cards.number.get(card)
 
     # --- updates ---------------------------------------------------------------------------
     def apply(self, updates: Iterable[tuple[str, int, str, Sequence[tuple[int, int]]]]) -> int:

@@ -19,17 +19,11 @@ from truyvet.matching.rules import MatchRules
 
 
 @dataclass(frozen=True)
-class Contact:
-    card_id: str
-    overlap_s: int
-    close_contact: bool
-
-
-@dataclass(frozen=True)
 class StopAnswer:
     verified: bool | None
     gap: bool
-    contacts: tuple[Contact, ...]
+    contact_cards: np.ndarray  # card numbers (VisitIndex.card_names), in answer order
+    contact_overlaps: np.ndarray  # seconds, same order
 
 
 def answer_stop(
@@ -45,27 +39,37 @@ def answer_stop(
     lo = np.maximum(w.starts, frm)
     hi = np.minimum(w.ends, to)
     keep = others & (hi > lo)
-    contacts = _union_overlaps(w.cards[keep], lo[keep], hi[keep])
-    names = index.card_names
-    listed = sorted(((names[c], s) for c, s in contacts), key=lambda cs: (-cs[1], cs[0]))
-    return StopAnswer(
-        verified=verified,
-        gap=verified is False,
-        contacts=tuple(Contact(n, s, s >= rules.close_contact_s) for n, s in listed),
-    )
+    cards, overlaps = _union_overlaps(w.cards[keep], lo[keep], hi[keep])
+    order = _contact_order(index, cards, overlaps)
+    return StopAnswer(verified, verified is False, cards[order], overlaps[order])
 
 
-def _union_overlaps(cards: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> list[tuple[int, int]]:
+def _contact_order(index: VisitIndex, cards: np.ndarray, overlaps: np.ndarray) -> np.ndarray:
+    """Indices sorting contacts by overlap descending, then card_id."""
+    order = np.argsort(-overlaps, kind="stable")
+    ranked = overlaps[order]
+    same = ranked[1:] == ranked[:-1]
+    if not same.any():
+        return order
+    # only runs of equal overlap need the (slower) text order of card ids
+    tied = np.flatnonzero(np.concatenate(([False], same)) | np.concatenate((same, [False])))
+    sub = order[tied]
+    order[tied] = sub[np.lexsort((index.cards.sort_keys(cards[sub]), -overlaps[sub]))]
+    return order
+
+
+def _union_overlaps(cards: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per card, the length of the union of its intervals [lo, hi) (all inside the stop)."""
     if len(cards) == 0:
-        return []
-    order = np.lexsort((lo, cards))
+        return np.empty(0, np.uint32), np.empty(0, np.int64)
+    base = lo.min()
+    # one int64 sort key (card, start): cheaper than a lexsort over two columns
+    order = np.argsort((cards.astype(np.int64) << 32) | (lo - base), kind="stable")
     c, a, b = cards[order].astype(np.int64), lo[order], hi[order]
     # Shift each card's intervals into a range of its own, so one running maximum over the
     # whole array never carries an end from one card into the next.
     span = int(b.max() - a.min()) + 1
     rank = np.concatenate(([0], np.cumsum(c[1:] != c[:-1])))
-    base = a.min()
     a2 = (a - base) + rank * span
     b2 = (b - base) + rank * span
     reach = np.maximum.accumulate(b2)
@@ -74,5 +78,5 @@ def _union_overlaps(cards: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> list[t
     first = np.concatenate(([True], c[1:] != c[:-1]))
     starts = np.flatnonzero(first)
     totals = np.add.reduceat(gain, starts)
-    return [(int(card), int(total)) for card, total in zip(c[starts], totals, strict=True)
-            if total > 0]
+    positive = totals > 0
+    return c[starts][positive], totals[positive]
