@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-ALL = ["codec", "publish"]
+ALL = ["codec", "publish", "index", "ingest"]
 
 
 def main(argv: list[str]) -> None:

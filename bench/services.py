@@ -4,6 +4,7 @@ or the servers named by KAFKA_BOOTSTRAP_SERVERS / REDIS_URL."""
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,12 +17,19 @@ from truyvet.settings import ROOT, Settings
 DATA = ROOT / ".var" / "bench-stack"
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 @contextmanager
 def bench_settings() -> Iterator[Settings]:
     s = Settings.from_env(
         env={k: v for k, v in os.environ.items() if k in ("KAFKA_BOOTSTRAP_SERVERS", "REDIS_URL")},
         kafka_port=39092, redis_port=36379, data_dir=DATA,
-        topic_prefix=f"bench{uuid.uuid4().hex[:6]}",
+        topic_prefix=f"bench{uuid.uuid4().hex[:6]}", worker_web_port=free_port(),
+        api_port=free_port(), api_token="bench-token",
     )
     kafka = LocalKafka.from_settings(s) if s.local_kafka else None
     redis = LocalRedis.from_settings(s) if s.local_redis else None

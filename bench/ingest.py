@@ -1,0 +1,133 @@
+"""Ingest: scans/s through the whole path (check-ins -> ingest -> scans-by-card -> visits ->
+visit buckets) in one faust worker process, and the same work done by a minimal hand-written
+confluent-kafka consumer in the same run (the ratio is the cost of the framework and of
+the repartition hop)."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import sys
+import time
+from collections import defaultdict
+
+from confluent_kafka import Consumer, Producer, TopicPartition
+
+from bench.services import bench_settings
+from producers.scans import ScanPublisher
+from producers.simulator.timeline import Timeline
+from producers.simulator.world import build_world
+from stream_jobs.visits.job import partition_of, to_scan
+from stream_jobs.visits.logic import VisitBuilder
+from truyvet import topics
+from truyvet.codec import checkin
+from truyvet.codec import visits as visits_codec
+from truyvet.codec.errors import InvalidEvent
+from truyvet.kafka.admin import ensure_topics, group_lag
+from truyvet.kafka.producer import producer_config
+from truyvet.matching.rules import DAY_S
+from truyvet.settings import Settings
+
+N = int(os.environ.get("TRUYVET_BENCH_SCANS", "1000000"))
+
+
+def publish_scans(s: Settings, n: int) -> None:
+    world = build_world(11, 60_000)
+    start_ms = int(time.time() * 1000) - 5 * 86_400_000
+    pub = ScanPublisher(s)
+    events = (e for e in Timeline(world, start_ms).events() if e.kind == "scan")
+    for e in itertools.islice(events, n):
+        pub.publish(e.payload)
+    assert pub.flush() == 0 and not pub.producer.stats.failures
+
+
+def faust_worker(s: Settings, n: int) -> float:
+    """Scans/s of one `truyvet worker`, timed from its first commit to the last."""
+    env = {**os.environ, **s.to_env(), "TRUYVET_LOG_LEVEL": "warning"}
+    log = open(s.data_dir / "bench-worker.log", "ab")  # noqa: SIM115
+    proc = subprocess.Popen([sys.executable, "-m", "truyvet", "worker"], env=env, stdout=log,
+                            stderr=subprocess.STDOUT)
+    group = f"{s.topic_prefix}-stream-jobs"
+    wanted = [topics.checkins(s), topics.scans_by_card(s)]
+    try:
+        first = None
+        while True:
+            time.sleep(0.5)
+            parts = group_lag(s, group, wanted)
+            done = sum(p.committed or 0 for p in parts if p.topic == wanted[0])
+            if first is None and done > 0:
+                first = (time.monotonic(), done)
+            if parts and all(p.committed is not None and p.lag == 0 for p in parts) and done >= n:
+                t0, d0 = first
+                return (n - d0) / (time.monotonic() - t0)
+            if proc.poll() is not None:
+                raise RuntimeError("the worker exited; see bench-worker.log")
+    finally:
+        proc.terminate()
+        proc.wait(60)
+
+
+def hand_written(s: Settings, n: int) -> float:
+    """The same validation and visit building with confluent-kafka only: one process owns
+    every partition, so no repartition topic is needed."""
+    consumer = Consumer({"bootstrap.servers": s.bootstrap_servers, "group.id": "bench-baseline",
+                         "enable.auto.commit": False, "auto.offset.reset": "earliest"})
+    producer = Producer(producer_config(s, "bench-baseline"))
+    src = topics.checkins(s)
+    out = f"{s.topic_prefix}.baseline-visits.v1"
+    parts = consumer.list_topics(src, timeout=10).topics[src].partitions
+    consumer.assign([TopicPartition(src, p, 0) for p in parts])
+    rules = s.rules()
+    builder = VisitBuilder(lambda v: rules.default_dwell_s, rules.retention_s)
+    seen = 0
+    started = time.monotonic()
+    while seen < n:
+        msgs = consumer.consume(5000, 1.0)
+        now_s = int(time.time())
+        per_card: dict[str, list] = defaultdict(list)
+        for m in msgs:
+            if m.error():
+                continue
+            seen += 1
+            try:
+                c = checkin.decode(m.value())
+            except InvalidEvent:
+                continue
+            per_card[c.card_id].append(to_scan(c))
+        for card, scans in per_card.items():
+            for u in builder.apply(card, scans, now_s):
+                while True:
+                    try:
+                        producer.produce(
+                            out, visits_codec.encode_value(u.venue, u.day, u.card, u.visits),
+                            visits_codec.encode_key(u.venue, u.day, u.card),
+                            partition=partition_of(u.venue.encode(), s.checkin_partitions),
+                            timestamp=u.day * DAY_S * 1000)
+                        break
+                    except BufferError:
+                        producer.poll(0.05)
+        producer.poll(0)
+        consumer.commit(asynchronous=True)
+    producer.flush(60)
+    consumer.close()
+    return seen / (time.monotonic() - started)
+
+
+def main() -> None:
+    with bench_settings() as s:
+        from truyvet.topics import TopicSpec
+
+        ensure_topics(s, [TopicSpec(f"{s.topic_prefix}.baseline-visits.v1",
+                                    s.checkin_partitions, "", "",
+                                    {"cleanup.policy": "compact,delete"})])
+        t = time.monotonic()
+        publish_scans(s, N)
+        print(f"published {N:,} simulator scans in {time.monotonic() - t:.0f}s")
+        fw = faust_worker(s, N)
+        print(f"faust worker        {fw:>10,.0f} scans/s through ingest + visits "
+              f"(one worker process, {N:,} scans)")
+        hw = hand_written(s, N)
+        print(f"hand-written        {hw:>10,.0f} scans/s (confluent-kafka, same validation and "
+              f"visit building, no repartition)")
+        print(f"ratio               {fw / hw:.2f} (faust path / hand-written)")
