@@ -148,7 +148,6 @@ class TracerService:
     async def submit(self, it: Itinerary) -> tuple[bytes, bool]:
         """Answer, record (acknowledged by Kafka before we return) and keep re-matching.
         Returns the result's JSON and whether the case is new."""
-        """Answer, record (acknowledged by Kafka before we return) and keep re-matching."""
         now_ms = int(self.clock() * 1000)
         it = Itinerary(it.case_id, it.classification, it.card_id, it.stops, now_ms, it.submitted_by)
         await self.producer.send(topics.itineraries(self.s), it.case_id,
@@ -180,40 +179,42 @@ class TracerService:
                 self.producer.send_nowait(topics.gaps(self.s), event["venue_id"],
                                           orjson.dumps(event))
                 metrics.GAPS.labels(event["status"]).inc()
-            self.producer.send_nowait(topics.match_results(self.s), it.case_id, orjson.dumps(res))
-            await self._store(res)
+            case = Case(res, encode_result(res, self.index, self.rules.close_contact_s), flagged)
+            self.producer.send_nowait(topics.match_results(self.s), it.case_id, case.json)
+            await self._store(case)
         if previous is not None:
             for stop in previous.itinerary.stops:
                 self.by_venue[stop.venue_id].discard(it.case_id)
-        self.cases[it.case_id] = Case(it, res, flagged)
+        self.cases[it.case_id] = case
         for stop in it.stops:
             self.by_venue[stop.venue_id].add(it.case_id)
-        return res
+        return case
 
-    async def _store(self, res: Result) -> None:
-        payload = orjson.dumps(res)
-        for q in self._subscribers.get(res["case_id"], ()):
-            q.put_nowait(res)
+    async def _store(self, case: Case) -> None:
+        case_id = case.itinerary.case_id
+        for q in self._subscribers.get(case_id, ()):
+            q.put_nowait((case.result.revision, case.json))
         try:
-            key = f"{self.s.topic_prefix}:result:{res['case_id']}"
-            await self.redis.set(key, payload, ex=self.rules.retention_s)
-            await self.redis.publish(f"{self.s.topic_prefix}:results", payload)
+            key = f"{self.s.topic_prefix}:result:{case_id}"
+            await self.redis.set(key, case.json, ex=self.rules.retention_s)
+            await self.redis.publish(f"{self.s.topic_prefix}:results", case.json)
         except Exception as exc:  # noqa: BLE001 - Redis is a cache here; Kafka has it
-            log.warning("storing result of %s in Redis failed: %s", res["case_id"], exc)
+            log.warning("storing result of %s in Redis failed: %s", case_id, exc)
+
+    def get(self, case_id: str) -> tuple[int, bytes] | None:
+        """(revision, JSON) of the latest result."""
+        case = self.cases.get(case_id)
+        return (case.result.revision, case.json) if case else None
 
     def index_positions(self) -> dict[int, int]:
         return dict(self._visits.positions)
 
-    def get(self, case_id: str) -> Result | None:
-        case = self.cases.get(case_id)
-        return case.result if case else None
-
-    def subscribe(self, case_id: str) -> asyncio.Queue[Result]:
-        q: asyncio.Queue[Result] = asyncio.Queue()
+    def subscribe(self, case_id: str) -> asyncio.Queue[tuple[int, bytes]]:
+        q: asyncio.Queue[tuple[int, bytes]] = asyncio.Queue()
         self._subscribers[case_id].add(q)
         return q
 
-    def unsubscribe(self, case_id: str, q: asyncio.Queue[Result]) -> None:
+    def unsubscribe(self, case_id: str, q: asyncio.Queue[tuple[int, bytes]]) -> None:
         self._subscribers[case_id].discard(q)
         if not self._subscribers[case_id]:
             del self._subscribers[case_id]

@@ -28,6 +28,7 @@ from truyvet.kafka.admin import ensure_topics, group_lag
 from truyvet.kafka.producer import producer_config
 from truyvet.matching.rules import DAY_S
 from truyvet.settings import Settings
+from truyvet.topics import pipeline_groups
 
 N = int(os.environ.get("TRUYVET_BENCH_SCANS", "1000000"))
 
@@ -48,14 +49,13 @@ def faust_worker(s: Settings, n: int) -> float:
     log = open(s.data_dir / "bench-worker.log", "ab")  # noqa: SIM115
     proc = subprocess.Popen([sys.executable, "-m", "truyvet", "worker"], env=env, stdout=log,
                             stderr=subprocess.STDOUT)
-    group = f"{s.topic_prefix}-stream-jobs"
-    wanted = [topics.checkins(s), topics.scans_by_card(s)]
+    groups = pipeline_groups(s)
     try:
         first = None
         while True:
             time.sleep(0.5)
-            parts = group_lag(s, group, wanted)
-            done = sum(p.committed or 0 for p in parts if p.topic == wanted[0])
+            parts = [p for g, ts in groups.items() for p in group_lag(s, g, ts)]
+            done = sum(p.committed or 0 for p in parts if p.topic == topics.scans_by_card(s))
             if first is None and done > 0:
                 first = (time.monotonic(), done)
             if parts and all(p.committed is not None and p.lag == 0 for p in parts) and done >= n:

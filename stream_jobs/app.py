@@ -1,4 +1,9 @@
-"""The faust app that hosts every stream job, configured from :class:`Settings`."""
+"""The faust app that hosts the stream jobs of one worker process, from :class:`Settings`.
+
+The check-in path (ingest, visits) runs as batch jobs (:mod:`stream_jobs.runtime`) inside
+the app; the app gives them a lifecycle, the web server with ``/metrics``, and runs the
+low-volume agents (the dead-letter monitor).
+"""
 
 from __future__ import annotations
 
@@ -7,17 +12,18 @@ from typing import Any
 import faust
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from stream_jobs.ingest import job as ingest_job
-from stream_jobs.visits import job as visits_job
+from stream_jobs.deadletters import job as deadletter_monitor
+from stream_jobs.ingest.job import ingest_job
+from stream_jobs.runtime import JobService
+from stream_jobs.visits.job import visits_job
 from truyvet.matching.visits import Dwell
 from truyvet.settings import Settings
 
 
-def create_app(s: Settings, web_port: int | None = None, dwell: Dwell | None = None) -> faust.App:
-    """``dwell``: dwell(venue) in seconds; by default the rules' default dwell for all."""
+def create_app(s: Settings, web_port: int | None = None) -> faust.App:
     (s.data_dir / "faust").mkdir(parents=True, exist_ok=True)
     app = faust.App(
-        f"{s.topic_prefix}-stream-jobs",  # also the consumer group id
+        f"{s.topic_prefix}-stream-jobs",  # also the consumer group id of faust agents
         broker=[f"kafka://{hp}" for hp in s.bootstrap_servers.split(",")],
         store="memory://",
         datadir=str(s.data_dir / "faust"),
@@ -36,12 +42,20 @@ def create_app(s: Settings, web_port: int | None = None, dwell: Dwell | None = N
         web_enabled=True,
         web_in_thread=False,
     )
-    rules = s.rules()
-    ingest_job.register(app, s)
-    visits_job.register(app, s, rules, dwell or (lambda venue: rules.default_dwell_s))
+
+    deadletter_monitor.register(app, s)
 
     @app.page("/metrics")
     async def prometheus_metrics(self: Any, request: Any) -> Any:
         return self.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST.split(";")[0])
 
     return app
+
+
+def job_services(s: Settings, dwell: Dwell | None = None) -> list[JobService]:
+    """The check-in path's jobs. ``dwell``: dwell(venue) in seconds (default: the rules')."""
+    rules = s.rules()
+    return [
+        JobService(ingest_job(s)),
+        JobService(visits_job(s, rules, dwell or (lambda venue: rules.default_dwell_s))),
+    ]

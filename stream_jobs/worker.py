@@ -8,7 +8,7 @@ import threading
 
 import faust
 
-from stream_jobs.app import create_app
+from stream_jobs.app import create_app, job_services
 from truyvet.kafka.admin import ensure_topics
 from truyvet.registry import VenueRegistry
 from truyvet.settings import Settings
@@ -58,5 +58,6 @@ def run_worker(s: Settings, web_port: int | None = None, loglevel: str = "info")
     if rules.dwell_by_category_s:  # per-category dwell needs each venue's category
         registry = VenueRegistry(s).start()
         dwell = rules.dwell_function(registry.category_of)
-    app = create_app(s, web_port, dwell)
-    Worker(app, loglevel=loglevel, quiet=True, redirect_stdouts=False).execute_from_commandline()
+    app = create_app(s, web_port)
+    Worker(app, *job_services(s, dwell), loglevel=loglevel, quiet=True,
+           redirect_stdouts=False).execute_from_commandline()

@@ -18,10 +18,22 @@ DEADLETTERS = Counter(
     "Counter: inputs refused and written to the dead-letter topic, by stage and reason.",
     ["stage", "reason"],
 )
+DEADLETTERS_SEEN = Counter(
+    "truyvet_deadletters_seen_total",
+    "Counter: records read from the dead-letter topic by the monitor agent, by stage and reason"
+    " (all producers of dead letters, including `truyvet publish`).",
+    ["stage", "reason"],
+)
 EVENT_TIME_LAG = Gauge(
     "truyvet_event_time_lag_seconds",
     "Gauge: wall clock minus the event time (scanned_at) of the last scan ingested, per partition.",
     ["partition"],
+)
+
+JOB_RECORDS = Counter(
+    "truyvet_job_records_total",
+    "Counter: input records processed (and committed) by a stream job, by job.",
+    ["job"],
 )
 
 # --- visits --------------------------------------------------------------------------------

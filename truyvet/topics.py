@@ -64,6 +64,14 @@ def venues(s: Settings) -> str:
     return s.topic("venues.v1")
 
 
+def pipeline_groups(s: Settings) -> dict[str, list[str]]:
+    """The consumer groups of the check-in path and the topics each consumes."""
+    return {
+        f"{s.topic_prefix}-ingest": [checkins(s)],
+        f"{s.topic_prefix}-visits": [scans_by_card(s)],
+    }
+
+
 def catalogue(s: Settings) -> list[TopicSpec]:
     retention = str(s.retention_ms)
     n = s.checkin_partitions

@@ -21,8 +21,7 @@ import orjson
 from producers.scans import ScanPublisher
 from producers.simulator.timeline import Behaviour, Timeline
 from producers.simulator.world import build_world
-from truyvet import topics
-from truyvet.kafka.admin import group_lag
+from truyvet.kafka.admin import pipeline_lag
 from truyvet.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -107,16 +106,14 @@ def run(
 
 
 def _wait_processed(s: Settings, stop: threading.Event, timeout: float = 60.0) -> None:
-    group = f"{s.topic_prefix}-stream-jobs"
-    wanted = [topics.checkins(s), topics.scans_by_card(s)]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and not stop.is_set():
         try:
-            if sum(p.lag for p in group_lag(s, group, wanted)) == 0:
+            if pipeline_lag(s) == 0:
                 stop.wait(0.5)  # and the API's index following the visits topic
                 return
         except Exception as exc:  # noqa: BLE001 - no group yet: the worker is starting
-            log.debug("lag of %s unknown: %s", group, exc)
+            log.debug("pipeline lag unknown: %s", exc)
         stop.wait(0.5)
 
 

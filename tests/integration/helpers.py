@@ -17,6 +17,7 @@ from pathlib import Path
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 
 from truyvet.kafka.admin import group_lag
+from truyvet.topics import pipeline_groups
 from truyvet.settings import Settings
 
 
@@ -65,11 +66,10 @@ def read_all(s: Settings, topic: str, timeout: float = 30.0) -> list[Record]:
 
 
 def wait_caught_up(
-    s: Settings, group: str, topics: list[str], timeout: float = 60.0,
-    workers: list[subprocess.Popen[bytes]] | None = None,
+    s: Settings, timeout: float = 60.0, workers: list[subprocess.Popen[bytes]] | None = None,
 ) -> None:
-    """Until ``group`` has committed the end offset of every partition of ``topics``;
-    fails at once if one of ``workers`` exits."""
+    """Until every group of the check-in path has committed the end offset of every partition
+    it consumes; fails at once if one of ``workers`` exits."""
     deadline = time.monotonic() + timeout
     last: object = None
     while time.monotonic() < deadline:
@@ -77,14 +77,15 @@ def wait_caught_up(
             if w.poll() is not None:
                 raise RuntimeError(f"worker exited with status {w.returncode} (see its log)")
         try:
-            parts = group_lag(s, group, topics)
+            parts = [p for group, topics in pipeline_groups(s).items()
+                     for p in group_lag(s, group, topics)]
             last = [(p.topic, p.partition, p.lag) for p in parts if p.lag]
             if parts and all(p.lag == 0 and p.committed is not None or p.end == 0 for p in parts):
                 return
-        except Exception as exc:  # noqa: BLE001 - the group may not exist yet
+        except Exception as exc:  # noqa: BLE001 - a group may not exist yet
             last = exc
-        time.sleep(0.5)
-    raise TimeoutError(f"group {group} not caught up on {topics} after {timeout}s: {last}")
+        time.sleep(0.3)
+    raise TimeoutError(f"the check-in path is not caught up after {timeout}s: {last}")
 
 
 @contextmanager

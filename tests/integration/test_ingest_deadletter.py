@@ -17,7 +17,7 @@ from tests.integration.helpers import (
     worker_process,
 )
 from truyvet import topics
-from truyvet.codec import checkin
+from truyvet.codec import card_scan
 from truyvet.codec.deadletter import DeadLetter
 from truyvet.kafka.admin import ensure_topics
 from truyvet.settings import Settings
@@ -60,9 +60,8 @@ def test_garbage_goes_to_dead_letters_with_reason_and_source(settings: Settings,
 
     source = read_all(settings, topics.checkins(settings))
     offset_of = {r.value: r.offset for r in source}
-    group = f"{settings.topic_prefix}-stream-jobs"
     with worker_process(settings, tmp_path / "worker.log") as worker:
-        wait_caught_up(settings, group, [topics.checkins(settings)], 90, [worker])
+        wait_caught_up(settings, 90, [worker])
         assert worker.poll() is None, "the worker died on bad input"
         text = metrics_text(settings.worker_web_port)
 
@@ -77,8 +76,8 @@ def test_garbage_goes_to_dead_letters_with_reason_and_source(settings: Settings,
     assert {d.payload for d in letters} == {p or b"" for p, _ in GARBAGE}
 
     forwarded = read_all(settings, topics.scans_by_card(settings))
-    assert sorted(checkin.decode(r.value).event_id for r in forwarded) == sorted(sent_valid)
-    assert all(r.key == checkin.decode(r.value).card_id.encode() for r in forwarded)
+    assert sorted(card_scan.decode(r.value).event_id for r in forwarded) == sorted(sent_valid)
+    assert all(r.key == card_scan.decode(r.value).card_id.encode() for r in forwarded)
 
     assert metric_value(text, "truyvet_scans_ingested_total") == len(sent_valid)
     assert metric_value(text, "truyvet_deadletter_records_total",

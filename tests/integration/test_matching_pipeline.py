@@ -89,8 +89,7 @@ def _publish(s: Settings, scans) -> None:
 
 def _settle(p: Pipeline) -> None:
     s = p.s
-    group = f"{s.topic_prefix}-stream-jobs"
-    wait_caught_up(s, group, [topics.checkins(s), topics.scans_by_card(s)], 90, [p.worker])
+    wait_caught_up(s, 90, [p.worker])
     wait_index_caught_up(s)
 
 

@@ -20,7 +20,6 @@ from tests.integration.helpers import (
 )
 from tests.integration.test_matching_pipeline import _answers, _body, _expected, _generate, _publish
 from tests.reference import reference_visits
-from truyvet import topics
 from truyvet.kafka.admin import ensure_topics
 from truyvet.settings import Settings
 
@@ -36,8 +35,6 @@ def _settings(services: Services, tmp: Path) -> Settings:
 def test_killed_worker_and_restarted_api_change_no_answer(services: Services, tmp_path: Path) -> None:
     s = _settings(services, tmp_path)
     ensure_topics(s)
-    group = f"{s.topic_prefix}-stream-jobs"
-    inputs = [topics.checkins(s), topics.scans_by_card(s)]
     rng = random.Random(7)
     now = int(time.time())
     scans, itineraries = [], []
@@ -51,7 +48,7 @@ def test_killed_worker_and_restarted_api_change_no_answer(services: Services, tm
     with api_process(s, tmp_path / "api-1.log") as api:
         with worker_process(s, tmp_path / "worker-1.log") as w1:
             _publish(s, scans[:half])
-            wait_caught_up(s, group, inputs, 90, [w1])
+            wait_caught_up(s, 90, [w1])
             # the rest arrives while the worker dies without warning
             sender = threading.Thread(target=_publish_slowly, args=(s, scans[half:]))
             sender.start()
@@ -60,7 +57,7 @@ def test_killed_worker_and_restarted_api_change_no_answer(services: Services, tm
             w1.wait()
             sender.join()
         with worker_process(s, tmp_path / "worker-2.log") as w2:
-            wait_caught_up(s, group, inputs, 120, [w2])
+            wait_caught_up(s, 120, [w2])
             wait_index_caught_up(s)
             visits = reference_visits(scans, lambda v: 3600, now, retention)
             before = {}

@@ -28,7 +28,8 @@ VERSION = 1
 DIRECTIONS = frozenset({"in", "out"})
 METHODS = frozenset({"card", "app", "venue_qr"})
 FIELDS = ("event_id", "card_id", "venue_id", "scanner_id", "direction", "scanned_at", "method")
-_ALLOWED = frozenset(FIELDS) | {"v"}
+_REQUIRED = frozenset(FIELDS)
+_ALLOWED = _REQUIRED | {"v"}
 MAX_BYTES = 4096  # a valid scan is < 1 KiB; anything much larger is garbage
 
 
@@ -45,7 +46,7 @@ class CheckIn(NamedTuple):
 def from_mapping(obj: Any) -> CheckIn:
     """Validate a decoded JSON value (or a CSV row's dict) and build a :class:`CheckIn`."""
     obj = require_object(obj, "check-in")
-    check_keys(obj, FIELDS, _ALLOWED, "check-in")
+    check_keys(obj, _REQUIRED, _ALLOWED, "check-in")
     check_version(obj, VERSION, "check-in")
     return CheckIn(
         identifier(obj, "event_id"),

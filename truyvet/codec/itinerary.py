@@ -29,9 +29,9 @@ MAX_STOPS = 200
 MAX_STOP_MS = 7 * 86_400_000  # a declared stop longer than a week is a typing error
 MAX_BYTES = 256 * 1024
 CLASSIFICATIONS = frozenset({"F0", "F1"})
-_REQUIRED = ("case_id", "classification", "stops")
-_ALLOWED = frozenset(_REQUIRED) | {"v", "card_id", "submitted_at", "submitted_by"}
-_STOP_FIELDS = ("venue_id", "from", "to")
+_REQUIRED = frozenset({"case_id", "classification", "stops"})
+_ALLOWED = _REQUIRED | {"v", "card_id", "submitted_at", "submitted_by"}
+_STOP_FIELDS = frozenset({"venue_id", "from", "to"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -140,3 +140,11 @@ def _watermarks(
         for tp, f in admin.list_offsets(starts_req, request_timeout=timeout).items()
     }
     return ends, starts
+
+
+def pipeline_lag(s: Settings) -> int:
+    """Records published to the check-in path and not yet processed (all its groups)."""
+    from truyvet.topics import pipeline_groups
+
+    return sum(p.lag for group, topics in pipeline_groups(s).items()
+               for p in group_lag(s, group, topics))

@@ -77,13 +77,16 @@ class DurableProducer:
 
     def send(
         self, topic: str, key: bytes | str | None, value: bytes | None,
-        headers: Headers | None = None,
+        headers: Headers | None = None, partition: int | None = None,
+        timestamp_ms: int | None = None,
     ) -> None:
+        produce = self._producer.produce
+        p = -1 if partition is None else partition  # -1: the partitioner decides
+        ts = timestamp_ms or 0  # 0: now
         while True:
             try:
-                self._producer.produce(
-                    topic, value, key, on_delivery=self._delivered, headers=headers
-                )
+                produce(topic, value, key, partition=p, on_delivery=self._delivered,
+                        timestamp=ts, headers=headers)
                 break
             except BufferError:  # local queue full: wait for the broker to catch up
                 self._producer.poll(0.05)

@@ -1,0 +1,212 @@
+"""Batch jobs: a consumer group, a pure step per batch, durable outputs, then the commit.
+
+Why not faust agents for these jobs: measured on the 2-core machine (docs/architecture.md),
+a faust agent that does nothing with its events tops out at ~14,000 events/s, while
+confluent-kafka's ``consume()`` delivers ~1.5 million messages/s. The check-in path needs
+tens of thousands of scans/s per worker, so its jobs consume and produce with
+confluent-kafka in batches; the faust app still hosts them (lifecycle, web server,
+``/metrics``, timers) and runs the low-volume agents.
+
+Contract of :class:`BatchJob` (what blocks, what is ordered, when offsets are committed):
+- one thread per job; ``consume()`` batches of up to ``batch_size`` messages, in offset order
+  per partition;
+- ``step.process(batch)`` is the job's logic; it returns output records and dead letters and
+  must not raise for a bad input (the runtime turns an unexpected exception into dead letters
+  for the whole batch rather than lose it, and goes on);
+- outputs and dead letters are produced, the producer is *flushed*, and only then are the
+  batch's offsets committed: at-least-once; a crash replays from the last commit;
+- ``step.assigned({partition: committed offset})`` runs before the first batch of newly assigned partitions (to
+  rebuild state), ``step.revoked(partitions)`` after the last one of revoked partitions;
+- ``stop()`` finishes the current batch, flushes, commits and leaves the group.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import mode
+from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
+
+from truyvet import metrics
+from truyvet.codec.deadletter import DeadLetter
+from truyvet.codec.errors import Reason
+from truyvet.kafka.producer import DurableProducer
+from truyvet.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    topic: str
+    key: bytes | None
+    value: bytes | None
+    partition: int | None = None
+    timestamp_ms: int | None = None
+
+
+@dataclass
+class StepResult:
+    outputs: list[Output] = field(default_factory=list)
+    dead: list[DeadLetter] = field(default_factory=list)
+
+
+class Step(Protocol):
+    stage: str
+
+    def process(self, batch: Sequence[Message], now_ms: int) -> StepResult: ...
+
+    def assigned(self, partitions: dict[int, int]) -> None:
+        """Newly assigned partitions -> the offset processing resumes at (committed)."""
+
+    def revoked(self, partitions: list[int]) -> None: ...
+
+
+class BatchJob:
+    def __init__(
+        self, s: Settings, name: str, topic: str, step: Step, deadletter_topic: str,
+        batch_size: int = 5000, poll_s: float = 0.05,
+    ) -> None:
+        self.name = name
+        self.group = f"{s.topic_prefix}-{name}"
+        self.topic = topic
+        self.step = step
+        self.deadletter_topic = deadletter_topic
+        self.batch_size = batch_size
+        self.poll_s = poll_s
+        self._consumer = Consumer({
+            "bootstrap.servers": s.bootstrap_servers,
+            "group.id": self.group,
+            "client.id": f"truyvet-{name}",
+            "enable.auto.commit": False,
+            "auto.offset.reset": "earliest",
+            "session.timeout.ms": 10_000,  # a dead worker's partitions move on within 10 s
+            "heartbeat.interval.ms": 3_000,
+            "max.poll.interval.ms": 600_000,  # rebuilding a partition's state may take a while
+            "fetch.wait.max.ms": 20,
+            "queued.max.messages.kbytes": 128 * 1024,
+        })
+        self._producer = DurableProducer(s, f"truyvet-{name}")
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"job-{name}", daemon=True)
+        self.processed = 0
+        self.error: BaseException | None = None
+
+    # --- lifecycle ---------------------------------------------------------------------------
+    def start(self) -> None:
+        self._consumer.subscribe([self.topic], on_assign=self._on_assign,
+                                 on_revoke=self._on_revoke, on_lost=self._on_lost)
+        self._thread.start()
+
+    def stop(self, timeout: float = 60.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    # --- rebalancing (called inside consume(), on this job's thread) ------------------------------
+    def _on_assign(self, consumer: Consumer, tps: list[TopicPartition]) -> None:
+        parts = sorted(tp.partition for tp in tps)
+        log.info("%s: assigned partitions %s", self.name, parts)
+        started = time.monotonic()
+        committed = consumer.committed(tps, timeout=30) if tps else []
+        self.step.assigned({tp.partition: max(tp.offset, 0) for tp in committed})
+        log.info("%s: state ready for %s in %.1fs", self.name, parts, time.monotonic() - started)
+
+    def _on_revoke(self, consumer: Consumer, tps: list[TopicPartition]) -> None:
+        parts = sorted(tp.partition for tp in tps)
+        log.info("%s: partitions %s revoked", self.name, parts)
+        self._flush_and_commit()  # what was processed is handed over committed
+        self.step.revoked(parts)
+
+    def _on_lost(self, consumer: Consumer, tps: list[TopicPartition]) -> None:
+        self.step.revoked(sorted(tp.partition for tp in tps))
+
+    # --- the loop -------------------------------------------------------------------------------
+    def _run(self) -> None:
+        try:
+            while not self._stop.is_set():
+                msgs = self._consumer.consume(self.batch_size, self.poll_s)
+                batch = []
+                for m in msgs:
+                    err = m.error()
+                    if err is None:
+                        batch.append(m)
+                    elif err.code() != KafkaError._PARTITION_EOF:
+                        log.warning("%s: %s", self.name, err)
+                if batch:
+                    self._handle(batch)
+            self._flush_and_commit()
+        except Exception as exc:  # noqa: BLE001 - reported through alive/error and the log
+            self.error = exc
+            log.exception("%s stopped on an error", self.name)
+        finally:
+            self._consumer.close()
+
+    def _handle(self, batch: list[Message]) -> None:
+        now_ms = int(time.time() * 1000)
+        try:
+            result = self.step.process(batch, now_ms)
+        except Exception as exc:  # a bug: keep the inputs, say why, go on
+            log.exception("%s failed on a batch of %d; dead-lettering it", self.name, len(batch))
+            result = StepResult(dead=[_dead(m, self.step.stage, exc, now_ms) for m in batch])
+        send = self._producer.send
+        for o in result.outputs:
+            send(o.topic, o.key, o.value, partition=o.partition, timestamp_ms=o.timestamp_ms)
+        for d in result.dead:
+            send(self.deadletter_topic, d.key, d.payload, headers=d.headers())
+            metrics.DEADLETTERS.labels(d.stage, d.reason).inc()
+        self._flush_and_commit()
+        self.processed += len(batch)
+        metrics.JOB_RECORDS.labels(self.name).inc(len(batch))
+
+    def _flush_and_commit(self) -> None:
+        while self._producer.flush(30) > 0:
+            log.warning("%s: outputs not yet acknowledged; waiting before committing", self.name)
+        failures = self._producer.stats.failures
+        if failures:
+            # never commit past inputs whose outputs were lost: stop, replay from the last commit
+            raise RuntimeError(f"{len(failures)} outputs not delivered: {failures[0].error}")
+        try:
+            self._consumer.commit(asynchronous=False)
+        except Exception as exc:  # noqa: BLE001 - nothing to commit yet is not an error
+            if "No offset stored" not in str(exc):
+                raise
+
+
+class JobService(mode.Service):
+    """Runs a :class:`BatchJob` inside the faust worker; if the job dies, the worker does
+    (so that its supervisor restarts it, and the group moves its partitions meanwhile)."""
+
+    def __init__(self, job: BatchJob, **kwargs: object) -> None:
+        self.job = job
+        super().__init__(**kwargs)
+
+    async def on_start(self) -> None:
+        self.job.start()
+
+    async def on_stop(self) -> None:
+        await asyncio.to_thread(self.job.stop)
+
+    @mode.Service.task
+    async def _watch(self) -> None:
+        while not self.should_stop:
+            await self.sleep(1.0)
+            if not self.job.alive and not self.should_stop:
+                await self.crash(self.job.error or RuntimeError(f"{self.job.name} stopped"))
+
+
+def _dead(m: Message, stage: str, exc: BaseException, now_ms: int) -> DeadLetter:
+    return DeadLetter(
+        reason=str(Reason.PROCESSING_ERROR), detail=repr(exc)[:500], stage=stage,
+        failed_at_ms=now_ms, payload=m.value() or b"", key=m.key(), source_topic=m.topic(),
+        source_partition=m.partition(), source_offset=m.offset(),
+    )

@@ -1,0 +1,33 @@
+"""Scan-by-card v1: a validated check-in as the ingest job forwards it, keyed by card_id.
+
+Internal to the check-in path (topic ``<prefix>.scans-by-card.v1``): a JSON array
+``[1, event_id, card_id, venue_id, scanner_id, direction, scanned_at_ms, method]`` with the
+time already parsed, so that the visits job and its state rebuilds decode a scan in one
+``orjson.loads`` instead of validating it again. Only the ingest job writes it, after full
+validation; the decoder still refuses anything else of that shape rather than trusting it.
+Schema: schemas/scan-by-card.v1.schema.json.
+"""
+
+from __future__ import annotations
+
+import orjson
+
+from truyvet.codec.checkin import CheckIn
+from truyvet.codec.errors import InvalidEvent, Reason
+from truyvet.codec.fields import load_json
+
+VERSION = 1
+
+
+def encode(c: CheckIn) -> bytes:
+    return orjson.dumps([VERSION, c.event_id, c.card_id, c.venue_id, c.scanner_id, c.direction,
+                         c.scanned_at_ms, c.method])
+
+
+def decode(raw: bytes) -> CheckIn:
+    obj = load_json(raw)
+    if (type(obj) is not list or len(obj) != 8 or obj[0] != VERSION
+            or type(obj[6]) is not int or obj[5] not in ("in", "out")
+            or not all(type(x) is str for x in obj[1:6])):
+        raise InvalidEvent(Reason.BAD_VALUE, f"not a scan-by-card v{VERSION} record")
+    return CheckIn(obj[1], obj[2], obj[3], obj[4], obj[5], obj[6], obj[7])
