@@ -28,6 +28,7 @@ test-integration: setup
 
 ## bench: speed and memory figures (not part of the tests)
 bench: setup
+	$(PY) -m pip install -q -e ".[test,bench]"
 	$(PY) -m bench
 
 stack-up: setup

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from api.http import build_app
 from api.service import TracerService
+from truyvet import gc_tuning
 from truyvet.kafka.admin import ensure_topics
 from truyvet.settings import Settings
 
@@ -43,4 +44,5 @@ async def serve(s: Settings, token: str, host: str, port: int,
 def run_api(s: Settings, token: str, host: str, port: int) -> None:
     if not token:
         raise SystemExit("the tracer API needs a token: set TRUYVET_API_TOKEN")
+    gc_tuning.tune()
     asyncio.run(serve(s, token, host, port))

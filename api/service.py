@@ -30,6 +30,7 @@ from confluent_kafka import Message
 
 from api.matcher import Result, StopResult, decode_result, encode_result, gap_events, match, same_stops
 from truyvet import metrics, topics
+from truyvet.topics import MAX_RESULT_BYTES
 from truyvet.codec import itinerary as itinerary_codec
 from truyvet.codec import visits as visits_codec
 from truyvet.codec.errors import InvalidEvent
@@ -68,7 +69,7 @@ class TracerService:
         self.by_venue: dict[str, set[str]] = defaultdict(set)
         self.ready = False
         self.redis = aioredis.Redis.from_url(s.redis_url, socket_timeout=2)
-        self.producer = AsyncProducer(s, "truyvet-api")
+        self.producer = AsyncProducer(s, "truyvet-api", **{"message.max.bytes": MAX_RESULT_BYTES})
         self._subscribers: dict[str, set[asyncio.Queue[tuple[int, bytes]]]] = defaultdict(set)
         self._changed: asyncio.Queue[set[tuple[str, int]]] = asyncio.Queue()
         self._loop: asyncio.AbstractEventLoop | None = None

@@ -10,6 +10,7 @@ import numpy as np
 
 from api.matcher import Result, encode_result, match
 from bench.data import Shape, bucket_updates, itineraries
+from truyvet import gc_tuning
 from truyvet.codec.itinerary import from_mapping
 from truyvet.matching.index import VisitIndex
 from truyvet.matching.rules import MatchRules
@@ -35,6 +36,7 @@ def build(shape: Shape) -> tuple[VisitIndex, float]:
 
 def main() -> None:
     shape = Shape()
+    gc_tuning.tune()  # as the API process does
     gc.collect()
     before = rss_bytes()
     index, seconds = build(shape)

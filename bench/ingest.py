@@ -20,7 +20,7 @@ from producers.simulator.timeline import Timeline
 from producers.simulator.world import build_world
 from stream_jobs.visits.job import partition_of, to_scan
 from stream_jobs.visits.logic import VisitBuilder
-from truyvet import topics
+from truyvet import gc_tuning, topics
 from truyvet.codec import checkin
 from truyvet.codec import visits as visits_codec
 from truyvet.codec.errors import InvalidEvent
@@ -71,6 +71,7 @@ def faust_worker(s: Settings, n: int) -> float:
 def hand_written(s: Settings, n: int) -> float:
     """The same validation and visit building with confluent-kafka only: one process owns
     every partition, so no repartition topic is needed."""
+    gc_tuning.tune()  # as the worker does
     consumer = Consumer({"bootstrap.servers": s.bootstrap_servers, "group.id": "bench-baseline",
                          "enable.auto.commit": False, "auto.offset.reset": "earliest"})
     producer = Producer(producer_config(s, "bench-baseline"))

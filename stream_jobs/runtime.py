@@ -13,8 +13,9 @@ Contract of :class:`BatchJob` (what blocks, what is ordered, when offsets are co
 - ``step.process(batch)`` is the job's logic; it returns output records and dead letters and
   must not raise for a bad input (the runtime turns an unexpected exception into dead letters
   for the whole batch rather than lose it, and goes on);
-- outputs and dead letters are produced, the producer is *flushed*, and only then are the
-  batch's offsets committed: at-least-once; a crash replays from the last commit;
+- outputs and dead letters are produced; at most every ``commit_every_s`` (and on revocation
+  and stop) the producer is *flushed*, and only then are the offsets of everything processed
+  so far committed: at-least-once; a crash replays from the last commit;
 - ``step.assigned({partition: committed offset})`` runs before the first batch of newly assigned partitions (to
   rebuild state), ``step.revoked(partitions)`` after the last one of revoked partitions;
 - ``stop()`` finishes the current batch, flushes, commits and leaves the group.
@@ -71,7 +72,7 @@ class Step(Protocol):
 class BatchJob:
     def __init__(
         self, s: Settings, name: str, topic: str, step: Step, deadletter_topic: str,
-        batch_size: int = 5000, poll_s: float = 0.05,
+        batch_size: int = 5000, poll_s: float = 0.05, commit_every_s: float = 0.2,
     ) -> None:
         self.name = name
         self.group = f"{s.topic_prefix}-{name}"
@@ -80,6 +81,8 @@ class BatchJob:
         self.deadletter_topic = deadletter_topic
         self.batch_size = batch_size
         self.poll_s = poll_s
+        self.commit_every_s = commit_every_s
+        self._last_commit = time.monotonic()
         self._consumer = Consumer({
             "bootstrap.servers": s.bootstrap_servers,
             "group.id": self.group,
@@ -124,7 +127,7 @@ class BatchJob:
     def _on_revoke(self, consumer: Consumer, tps: list[TopicPartition]) -> None:
         parts = sorted(tp.partition for tp in tps)
         log.info("%s: partitions %s revoked", self.name, parts)
-        self._flush_and_commit()  # what was processed is handed over committed
+        self._flush_and_commit(wait=True)  # what was processed is handed over committed
         self.step.revoked(parts)
 
     def _on_lost(self, consumer: Consumer, tps: list[TopicPartition]) -> None:
@@ -144,7 +147,9 @@ class BatchJob:
                         log.warning("%s: %s", self.name, err)
                 if batch:
                     self._handle(batch)
-            self._flush_and_commit()
+                if time.monotonic() - self._last_commit >= self.commit_every_s:
+                    self._flush_and_commit()
+            self._flush_and_commit(wait=True)
         except Exception as exc:  # noqa: BLE001 - reported through alive/error and the log
             self.error = exc
             log.exception("%s stopped on an error", self.name)
@@ -164,11 +169,12 @@ class BatchJob:
         for d in result.dead:
             send(self.deadletter_topic, d.key, d.payload, headers=d.headers())
             metrics.DEADLETTERS.labels(d.stage, d.reason).inc()
-        self._flush_and_commit()
+        self._producer.poll(0)
         self.processed += len(batch)
         metrics.JOB_RECORDS.labels(self.name).inc(len(batch))
 
-    def _flush_and_commit(self) -> None:
+    def _flush_and_commit(self, wait: bool = False) -> None:
+        self._last_commit = time.monotonic()
         while self._producer.flush(30) > 0:
             log.warning("%s: outputs not yet acknowledged; waiting before committing", self.name)
         failures = self._producer.stats.failures
@@ -176,7 +182,7 @@ class BatchJob:
             # never commit past inputs whose outputs were lost: stop, replay from the last commit
             raise RuntimeError(f"{len(failures)} outputs not delivered: {failures[0].error}")
         try:
-            self._consumer.commit(asynchronous=False)
+            self._consumer.commit(asynchronous=not wait)
         except Exception as exc:  # noqa: BLE001 - nothing to commit yet is not an error
             if "No offset stored" not in str(exc):
                 raise

@@ -9,6 +9,7 @@ import threading
 import faust
 
 from stream_jobs.app import create_app, job_services
+from truyvet import gc_tuning
 from truyvet.kafka.admin import ensure_topics
 from truyvet.registry import VenueRegistry
 from truyvet.settings import Settings
@@ -52,6 +53,7 @@ class Worker(faust.Worker):
 
 def run_worker(s: Settings, web_port: int | None = None, loglevel: str = "info") -> None:
     """Blocks until the worker is stopped (SIGINT/SIGTERM: graceful, offsets committed)."""
+    gc_tuning.tune()
     ensure_topics(s)
     rules = s.rules()
     dwell = None

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from truyvet.settings import Settings
 
 DAY_MS = 86_400_000
+MAX_RESULT_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -95,9 +96,11 @@ def catalogue(s: Settings) -> list[TopicSpec]:
             itineraries(s), 3, "case_id", "itinerary.v1.schema.json",
             {"retention.ms": retention, "cleanup.policy": "delete"},
         ),
+        # a result lists every contact: thousands at busy venues, megabytes for long itineraries
         TopicSpec(
             match_results(s), 3, "case_id", "match-result.v1.schema.json",
-            {"retention.ms": retention, "cleanup.policy": "compact,delete"},
+            {"retention.ms": retention, "cleanup.policy": "compact,delete",
+             "max.message.bytes": str(MAX_RESULT_BYTES)},
         ),
         TopicSpec(
             gaps(s), n, "venue_id", "gap.v1.schema.json",

@@ -43,9 +43,14 @@ def decode(key: bytes | None, value: bytes | None) -> tuple[str, int, str, list[
         return venue, day, card, []
     obj = require_object(load_json(value), "visit bucket")
     visits = obj.get("visits")
-    if not isinstance(visits, list) or not all(
-        isinstance(v, list) and len(v) == 2 and all(type(x) is int for x in v) and 0 <= v[0] <= v[1]
-        for v in visits
-    ):
-        raise InvalidEvent(Reason.BAD_VALUE, "visits must be [[start, end], ...] with start <= end")
-    return venue, day, card, [(s, e) for s, e in visits]
+    if type(visits) is not list:
+        raise InvalidEvent(Reason.BAD_VALUE, "visits must be [[start, end], ...]")
+    out = []
+    for pair in visits:  # a plain loop: this runs for every visit of an index rebuild
+        if type(pair) is not list or len(pair) != 2:
+            raise InvalidEvent(Reason.BAD_VALUE, "visits must be [[start, end], ...]")
+        start, end = pair
+        if type(start) is not int or type(end) is not int or not 0 <= start <= end:
+            raise InvalidEvent(Reason.BAD_VALUE, f"visit {pair!r}: need integers 0 <= start <= end")
+        out.append((start, end))
+    return venue, day, card, out

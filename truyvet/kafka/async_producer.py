@@ -50,8 +50,13 @@ class AsyncProducer:
 
     def send_nowait(self, topic: str, key: bytes | str | None, value: bytes | None,
                     headers: Headers | None = None) -> None:
-        """Queue a record; a failed delivery is logged and counted in ``failures``."""
-        self._produce(topic, key, value, headers, self._report)
+        """Queue a record; a failed delivery, or a record the client refuses outright (too
+        large), is logged and counted in ``failures``, never raised to the caller."""
+        try:
+            self._produce(topic, key, value, headers, self._report)
+        except KafkaException as exc:
+            self.failures += 1
+            log.error("record for %s refused (%d bytes): %s", topic, len(value or b""), exc)
 
     def _report(self, err: KafkaError | None, msg: Message) -> None:
         if err is not None:

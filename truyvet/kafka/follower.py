@@ -46,6 +46,8 @@ class TopicFollower:
             "group.id": f"{s.topic_prefix}-{name}-unused",  # never joins: partitions are assigned
             "enable.auto.commit": False,
             "enable.partition.eof": False,
+            # if retention deletes what we were about to read, go on from what is left
+            "auto.offset.reset": "earliest",
             "fetch.wait.max.ms": 20,
             "queued.max.messages.kbytes": 256 * 1024,
             "client.id": f"truyvet-{name}",
@@ -147,7 +149,8 @@ def read_partition(
     """The records of one partition from its beginning up to offset ``until`` (exclusive),
     in batches. Blocking; used to rebuild a partition's state before processing it."""
     consumer = Consumer({"bootstrap.servers": s.bootstrap_servers, "group.id": "unused",
-                         "enable.auto.commit": False, "fetch.wait.max.ms": 20})
+                         "enable.auto.commit": False, "fetch.wait.max.ms": 20,
+                         "auto.offset.reset": "earliest"})
     try:
         low, _ = _watermarks(consumer, TopicPartition(topic, partition), time.monotonic() + 30)
         if until <= low:

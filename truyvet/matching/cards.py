@@ -26,8 +26,12 @@ class CardTable:
     def __init__(self, capacity: int = 1024) -> None:
         self.number: dict[str, int] = {}
         self.names: list[str] = []
-        self._sort = np.zeros(capacity, "S16")
-        self._json = np.full((capacity, 18), SPACE, np.uint8)  # '"' + id + '"' + spaces
+        # two fixed-width byte tables, written through bytearrays (cheap slice assignment)
+        # and read through numpy views
+        self._sort_w, self._json_w, self._cap = 16, 18, capacity
+        self._sort_buf = bytearray(capacity * self._sort_w)  # NUL-padded ids
+        self._json_buf = bytearray(b" " * (capacity * self._json_w))  # '"id"' + spaces
+        self._views()
         self._templates: dict[int, np.ndarray] = {}
 
     def __len__(self) -> int:
@@ -40,23 +44,28 @@ class CardTable:
         n = self.number[card] = len(self.names)
         self.names.append(card)
         raw, quoted = card.encode(), orjson.dumps(card)
-        if n >= len(self._sort) or len(raw) > self._sort.dtype.itemsize \
-                or len(quoted) > self._json.shape[1]:
+        if n >= self._cap or len(raw) > self._sort_w or len(quoted) > self._json_w:
             self._grow(n + 1, len(raw), len(quoted))
-        self._sort[n] = raw
-        row = self._json[n]
-        row[:] = SPACE
-        row[: len(quoted)] = np.frombuffer(quoted, np.uint8)
+        at = n * self._sort_w
+        self._sort_buf[at:at + len(raw)] = raw
+        at = n * self._json_w
+        self._json_buf[at:at + len(quoted)] = quoted
         return n
 
     def _grow(self, rows: int, sort_width: int, json_width: int) -> None:
-        cap = max(len(self._sort), rows * 3 // 2)
-        sort = np.zeros(cap, f"S{max(self._sort.dtype.itemsize, sort_width)}")
-        sort[: len(self._sort)] = self._sort
-        jw = max(self._json.shape[1], json_width)
-        js = np.full((cap, jw), SPACE, np.uint8)
-        js[: len(self._json), : self._json.shape[1]] = self._json
-        self._sort, self._json = sort, js
+        old_sort, old_json = self._sort, self._json
+        self._cap = max(self._cap, rows * 3 // 2)
+        self._sort_w = max(self._sort_w, sort_width)
+        self._json_w = max(self._json_w, json_width)
+        self._sort_buf = bytearray(self._cap * self._sort_w)
+        self._json_buf = bytearray(b" " * (self._cap * self._json_w))
+        self._views()
+        self._sort[: len(old_sort)] = old_sort
+        self._json[: len(old_json), : old_json.shape[1]] = old_json
+
+    def _views(self) -> None:
+        self._sort = np.frombuffer(self._sort_buf, f"S{self._sort_w}")
+        self._json = np.frombuffer(self._json_buf, np.uint8).reshape(self._cap, self._json_w)
 
     def sort_keys(self, numbers: np.ndarray) -> np.ndarray:
         return self._sort[numbers]

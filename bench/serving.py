@@ -1,0 +1,185 @@
+"""The tracer API at province scale: index rebuild from Kafka, match latency over HTTP (idle
+and while ingest runs at 20,000 scans/s), freshness (publish -> matchable), and the same
+itineraries answered by PostgreSQL with a GiST range index, in the same run."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import orjson
+from confluent_kafka import Message
+
+from bench import postgres
+from bench.data import Shape, bucket_updates, itineraries
+from bench.services import bench_settings
+from producers.scans import ScanPublisher
+from stream_jobs.visits.job import partition_of
+from truyvet import topics
+from truyvet.codec import visits as visits_codec
+from truyvet.codec.checkin import CheckIn
+from truyvet.kafka.admin import pipeline_lag
+from truyvet.kafka.follower import TopicFollower
+from truyvet.kafka.producer import DurableProducer
+from truyvet.matching.rules import DAY_S
+from truyvet.settings import Settings
+
+LOAD_RATE = float(os.environ.get("TRUYVET_BENCH_LOAD_RATE", "20000"))
+LOAD_SECONDS = float(os.environ.get("TRUYVET_BENCH_LOAD_SECONDS", "90"))
+REQUESTS = int(os.environ.get("TRUYVET_BENCH_REQUESTS", "600"))
+
+
+def publish_visits(s: Settings, shape: Shape) -> int:
+    producer = DurableProducer(s, "bench-visits")
+    n = 0
+    for venue, day, card, visits in bucket_updates(shape):
+        producer.send(topics.visits(s), visits_codec.encode_key(venue, day, card),
+                      visits_codec.encode_value(venue, day, card, visits),
+                      partition=partition_of(venue.encode(), s.checkin_partitions),
+                      timestamp_ms=day * DAY_S * 1000)
+        n += len(visits)
+    assert producer.flush(120) == 0 and not producer.stats.failures
+    return n
+
+
+def child(s: Settings, args: list[str], log: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, **s.to_env(), "TRUYVET_LOG_LEVEL": "info"}
+    return subprocess.Popen([sys.executable, "-m", *args], env=env, stdout=open(log, "ab"),  # noqa: SIM115
+                            stderr=subprocess.STDOUT)
+
+
+class Client:
+    def __init__(self, s: Settings) -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", s.api_port, timeout=120)
+        self.headers = {"Authorization": f"Bearer {s.api_token}",
+                        "Content-Type": "application/json"}
+
+    def call(self, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
+        self.conn.request(method, path, body=body, headers=self.headers)
+        resp = self.conn.getresponse()
+        return resp.status, resp.read()
+
+
+def wait_ready(s: Settings, proc: subprocess.Popen[bytes]) -> float:
+    started = time.monotonic()
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError("the API exited")
+        try:
+            status, _ = Client(s).call("GET", "/healthz")
+            if status == 200:
+                return time.monotonic() - started
+        except OSError:
+            pass
+        time.sleep(0.1)
+
+
+def latencies(s: Settings, bodies: list[bytes]) -> np.ndarray:
+    client = Client(s)
+    out = []
+    for body in bodies:
+        t = time.perf_counter()
+        status, payload = client.call("POST", "/api/v1/itineraries", body)
+        out.append(time.perf_counter() - t)
+        assert status in (200, 201), payload[:200]
+    return np.array(out) * 1000
+
+
+def freshness_probes(s: Settings, stop: threading.Event, out: list[float]) -> None:
+    """Publish one scan at a time; time until the API's index has applied its visit bucket."""
+    seen: dict[bytes, tuple[int, int]] = {}
+
+    def on_batch(msgs: list[Message]) -> None:
+        for m in msgs:
+            if m.key() and m.key().startswith(b"PROBE"):
+                seen[m.key()] = (m.partition(), m.offset())
+
+    follower = TopicFollower(s, topics.visits(s), on_batch, "bench-probe").start()
+    pub = ScanPublisher(s, "bench-probe")
+    client = Client(s)
+    i = 0
+    while not stop.is_set():
+        i += 1
+        now_ms = int(time.time() * 1000)
+        card = f"probe-{now_ms}-{i}"
+        key = visits_codec.encode_key("PROBE", now_ms // 1000 // DAY_S, card)
+        t0 = time.monotonic()
+        pub.publish(CheckIn(f"probe-{now_ms}-{i}", card, "PROBE", "probe", "in", now_ms, "card"))
+        pub.flush()
+        while key not in seen and not stop.is_set() and time.monotonic() - t0 < 60:
+            time.sleep(0.005)
+        if key not in seen:
+            break
+        partition, offset = seen[key]
+        while not stop.is_set():
+            _, body = client.call("GET", "/healthz")
+            if orjson.loads(body)["index_offsets"].get(str(partition), 0) > offset:
+                out.append(time.monotonic() - t0)
+                break
+            time.sleep(0.005)
+        time.sleep(0.2)
+    follower.stop()
+
+
+def pct(a: np.ndarray | list[float], q: float) -> float:
+    return float(np.percentile(np.asarray(a), q))
+
+
+def main() -> None:
+    shape = Shape()
+    its = itineraries(shape, REQUESTS)
+    bodies = [orjson.dumps(it) for it in its]
+    with bench_settings() as s:
+        logs = s.data_dir / "bench-logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        t = time.monotonic()
+        n = publish_visits(s, shape)
+        print(f"published {n:,} visits as visit buckets in {time.monotonic() - t:.0f}s", flush=True)
+
+        api = child(s, ["truyvet", "api"], logs / "api.log")
+        worker = None
+        try:
+            seconds = wait_ready(s, api)
+            print(f"rebuild             {n / seconds:>10,.0f} visits/s: API ready with {n:,} visits "
+                  f"indexed {seconds:.1f}s after start (process start included)", flush=True)
+            idle = latencies(s, bodies[: REQUESTS // 2])
+            print(f"latency, idle       p50 {pct(idle, 50):.1f} ms, p99 {pct(idle, 99):.1f} ms "
+                  f"(POST of a 10-stop itinerary, {len(idle)} requests, response read)", flush=True)
+
+            worker = child(s, ["truyvet", "worker"], logs / "worker.log")
+            load = child(s, ["bench.loadgen", str(LOAD_RATE), str(LOAD_SECONDS)],
+                         logs / "loadgen.log")
+            time.sleep(5)
+            stop = threading.Event()
+            fresh: list[float] = []
+            prober = threading.Thread(target=freshness_probes, args=(s, stop, fresh))
+            prober.start()
+            busy = latencies(s, bodies[REQUESTS // 2:])
+            load.wait()
+            lag_at_end = pipeline_lag(s)
+            stop.set()
+            prober.join()
+            print(f"latency, ingesting  p50 {pct(busy, 50):.1f} ms, p99 {pct(busy, 99):.1f} ms "
+                  f"({len(busy)} requests while the load generator published "
+                  f"{LOAD_RATE:,.0f} scans/s; worker lag when it stopped: {lag_at_end:,})",
+                  flush=True)
+            if fresh:
+                print(f"freshness           p50 {pct(fresh, 50):.2f} s, p99 {pct(fresh, 99):.2f} s "
+                      f"from publish to matchable ({len(fresh)} probes during that load)",
+                      flush=True)
+        finally:
+            for p in (worker, api):
+                if p is not None:
+                    p.terminate()
+                    p.wait(60)
+    pg = postgres.baseline(shape, its)
+    print(f"postgresql          p50 {pct(pg, 50):.1f} ms, p99 {pct(pg, 99):.1f} ms (same "
+          f"{len(pg)} itineraries, GiST index on (venue, time range), no ingest load)")
+    print(f"ratio               truyvet/PostgreSQL p50 {pct(idle, 50) / pct(pg, 50):.2f} idle, "
+          f"{pct(busy, 50) / pct(pg, 50):.2f} ingesting")
