@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sys
 
 from aiohttp import web
 
@@ -45,4 +46,7 @@ def run_api(s: Settings, token: str, host: str, port: int) -> None:
     if not token:
         raise SystemExit("the tracer API needs a token: set TRUYVET_API_TOKEN")
     gc_tuning.tune()
+    # the index follower thread decodes and applies visits while requests are answered on the
+    # event loop: hand the interpreter lock over more often than every 5 ms
+    sys.setswitchinterval(0.0005)
     asyncio.run(serve(s, token, host, port))

@@ -27,7 +27,8 @@ def free_port() -> int:
 def bench_settings() -> Iterator[Settings]:
     s = Settings.from_env(
         env={k: v for k, v in os.environ.items() if k in ("KAFKA_BOOTSTRAP_SERVERS", "REDIS_URL")},
-        kafka_port=39092, redis_port=36379, data_dir=DATA,
+        # below the ephemeral port range (32768+), where a client socket could hold them
+        kafka_port=31092, redis_port=31379, data_dir=DATA,
         topic_prefix=f"bench{uuid.uuid4().hex[:6]}", worker_web_port=free_port(),
         api_port=free_port(), api_token="bench-token",
     )

@@ -178,6 +178,8 @@ def main() -> None:
                 if p is not None:
                     p.terminate()
                     p.wait(60)
+    if os.environ.get("TRUYVET_BENCH_PG", "1") == "0":
+        return
     pg = postgres.baseline(shape, its)
     print(f"postgresql          p50 {pct(pg, 50):.1f} ms, p99 {pct(pg, 99):.1f} ms (same "
           f"{len(pg)} itineraries, GiST index on (venue, time range), no ingest load)")
