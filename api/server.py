@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import sys
+import threading
 
 from aiohttp import web
 
@@ -16,15 +18,24 @@ from truyvet.kafka.admin import ensure_topics
 from truyvet.settings import Settings
 
 log = logging.getLogger(__name__)
+SHUTDOWN_GRACE_S = 30.0
 
 
 async def serve(s: Settings, token: str, host: str, port: int,
                 stop: asyncio.Event | None = None) -> None:
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def on_signal() -> None:
+        stop.set()
+        # a broker that is gone can make closing its clients wait; do not outlive the deadline
+        timer = threading.Timer(SHUTDOWN_GRACE_S, lambda: os._exit(3))
+        timer.daemon = True
+        timer.start()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, on_signal)
         except (NotImplementedError, RuntimeError):  # not the main thread (tests)
             pass
     await asyncio.to_thread(ensure_topics, s)

@@ -9,6 +9,8 @@ jobs do not: see :mod:`stream_jobs.runtime`).
 from __future__ import annotations
 
 import logging
+import time
+from collections import Counter
 from typing import Any
 
 import faust
@@ -18,21 +20,32 @@ from truyvet.codec.deadletter import DeadLetter
 from truyvet.settings import Settings
 
 log = logging.getLogger(__name__)
+LOG_EVERY_S = 10.0
 
 
 def register(app: faust.App, s: Settings) -> Any:
     source = app.topic(topics.deadletter(s), key_serializer="raw", value_serializer="raw",
                        allow_empty=True)
 
+    last_logged: dict[tuple[str, str], float] = {}
+    held: Counter[tuple[str, str]] = Counter()
+
     @app.agent(source, name=f"{s.topic_prefix}-deadletter-monitor")
     async def monitor(stream: faust.StreamT) -> None:
         async for event in stream.events():
             m = event.message
             letter = DeadLetter.from_record(m.value, m.key, list(m.headers or ()))
-            metrics.DEADLETTERS_SEEN.labels(letter.stage, letter.reason).inc()
+            kind = (letter.stage, letter.reason)
+            metrics.DEADLETTERS_SEEN.labels(*kind).inc()
+            now = time.monotonic()
+            if now - last_logged.get(kind, -LOG_EVERY_S) < LOG_EVERY_S:
+                held[kind] += 1  # a flood of one kind is one log line every LOG_EVERY_S
+                continue
+            last_logged[kind] = now
             where = (f"{letter.source_topic}[{letter.source_partition}]@{letter.source_offset}"
                      if letter.source_topic else f"{letter.source_file}:{letter.source_row}")
-            log.warning("dead letter from %s (%s): %s: %s", letter.stage, where, letter.reason,
-                        letter.detail[:200])
+            more = f" (and {held.pop(kind)} more of this kind)" if held.get(kind) else ""
+            log.warning("dead letter from %s (%s): %s: %s%s", letter.stage, where, letter.reason,
+                        letter.detail[:200], more)
 
     return monitor

@@ -5,6 +5,7 @@ import orjson
 from stream_jobs.ingest.logic import Source, route
 from truyvet.codec.checkin import CheckIn
 from truyvet.codec.deadletter import DeadLetter
+from truyvet.codec.errors import InvalidEvent
 from truyvet.codec.timefmt import parse_ms
 
 NOW = parse_ms("2026-11-26T12:00:00Z")
@@ -39,3 +40,17 @@ def test_null_value_is_refused_not_skipped() -> None:
 def test_routing_is_deterministic() -> None:
     raw = orjson.dumps({**DOC, "direction": "x"})
     assert route(raw, None, SRC, NOW, 0) == route(raw, None, SRC, NOW, 0)
+
+
+def test_card_scan_round_trip_and_legacy_records() -> None:
+    from truyvet.codec import card_scan, checkin
+
+    scan = checkin.decode(orjson.dumps(DOC))
+    assert card_scan.decode(card_scan.encode(scan)) == scan
+    assert card_scan.decode(orjson.dumps(DOC)) == scan  # a check-in v1 object is read too
+    for bad in (b"[2, 1]", b'[1, "e", "c", "v", "s", "sideways", 1, "card"]', b"42"):
+        try:
+            card_scan.decode(bad)
+            raise AssertionError(bad)
+        except InvalidEvent:
+            pass

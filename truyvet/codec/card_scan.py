@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import orjson
 
+from truyvet.codec import checkin
 from truyvet.codec.checkin import CheckIn
 from truyvet.codec.errors import InvalidEvent, Reason
 from truyvet.codec.fields import load_json
@@ -25,7 +26,11 @@ def encode(c: CheckIn) -> bytes:
 
 
 def decode(raw: bytes) -> CheckIn:
+    """A scan-by-card record; a check-in v1 object (what ingest forwarded before this format
+    existed, e.g. during a rolling upgrade) is read too, with full validation."""
     obj = load_json(raw)
+    if type(obj) is dict:
+        return checkin.from_mapping(obj)
     if (type(obj) is not list or len(obj) != 8 or obj[0] != VERSION
             or type(obj[6]) is not int or obj[5] not in ("in", "out")
             or not all(type(x) is str for x in obj[1:6])):
