@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 
@@ -89,12 +90,13 @@ def wait_caught_up(
 
 
 @contextmanager
-def worker_process(s: Settings, log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """``truyvet worker`` as a child process; stopped gracefully (SIGTERM) afterwards."""
+def truyvet_process(s: Settings, command: str, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """``truyvet COMMAND`` as a child process with these settings, output appended to ``log``;
+    stopped gracefully (SIGTERM) afterwards, killed if it does not stop within a minute."""
     env = {**os.environ, **s.to_env(), "PYTHONUNBUFFERED": "1"}
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "truyvet", "worker"], env=env,
+        proc = subprocess.Popen([sys.executable, "-m", "truyvet", command], env=env,
                                 stdout=out, stderr=subprocess.STDOUT)
     try:
         yield proc
@@ -108,15 +110,14 @@ def worker_process(s: Settings, log: Path) -> Iterator[subprocess.Popen[bytes]]:
                 proc.wait()
 
 
+def worker_process(s: Settings, log: Path) -> Any:
+    return truyvet_process(s, "worker", log)
+
+
 @contextmanager
 def api_process(s: Settings, log: Path, timeout: float = 60.0) -> Iterator[subprocess.Popen[bytes]]:
     """``truyvet api`` as a child process, yielded once /healthz says it is ready."""
-    env = {**os.environ, **s.to_env(), "PYTHONUNBUFFERED": "1"}
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "ab") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "truyvet", "api"], env=env,
-                                stdout=out, stderr=subprocess.STDOUT)
-    try:
+    with truyvet_process(s, "api", log) as proc:
         deadline = time.monotonic() + timeout
         while True:
             if proc.poll() is not None:
@@ -131,14 +132,6 @@ def api_process(s: Settings, log: Path, timeout: float = 60.0) -> Iterator[subpr
                 raise TimeoutError(f"the API was not ready after {timeout}s; see {log}")
             time.sleep(0.2)
         yield proc
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
 
 
 def http_json(s: Settings, method: str, path: str, body: object = None,
