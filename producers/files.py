@@ -1,21 +1,21 @@
-"""Reading check-ins from files: CSV (header = the check-in field names) or JSON Lines.
+"""Reading records from files: CSV (header = the field names) or JSON Lines.
 
 Pure: yields :class:`Row` objects with 1-based row numbers (CSV: data rows, header excluded;
-JSON Lines: lines), the row's original bytes, and either the validated scan or the reason it
-was refused. A bad row never stops the reading.
+JSON Lines: lines), the row's original bytes, and either the validated record or the reason
+it was refused. A bad row never stops the reading. What a record is -- its columns and how a
+CSV row or a JSON line becomes one -- is a :class:`Kind` (check-ins, venues).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
-from truyvet.codec import checkin
-from truyvet.codec.checkin import CheckIn
+from truyvet.codec import checkin, venue
 from truyvet.codec.errors import InvalidEvent, Reason
 
 
@@ -23,11 +23,51 @@ class FileFormatError(ValueError):
     """The file as a whole cannot be read (unknown format, wrong CSV header)."""
 
 
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    columns: tuple[str, ...]  # CSV columns that must be present
+    optional: tuple[str, ...]  # CSV columns that may be present
+    from_csv: Callable[[dict[str, str]], Any]  # raises InvalidEvent
+    decode: Callable[[bytes], Any]  # a JSON line; raises InvalidEvent
+
+
+def _checkin_from_csv(record: dict[str, Any]) -> Any:
+    v = record.get("v")
+    if v == "":
+        del record["v"]
+    elif isinstance(v, str) and v.strip().isdigit():
+        record["v"] = int(v)
+    return checkin.from_mapping(record)
+
+
+def _venue_from_csv(record: dict[str, Any]) -> Any:
+    for key in ("scanning_points", "staff_count", "capacity", "v"):
+        value = record.get(key)
+        if isinstance(value, str):
+            if not value.strip():
+                record.pop(key)
+            elif value.strip().isdigit():
+                record[key] = int(value)
+    if not record.get("address"):
+        record.pop("address", None)
+    hours = record.get("opening_hours")
+    if isinstance(hours, str):
+        record["opening_hours"] = venue.parse_hours_text(hours)
+    return venue.from_mapping(record)
+
+
+CHECKINS = Kind("check-in", checkin.FIELDS, ("v",), _checkin_from_csv, checkin.decode)
+VENUES = Kind("venue", ("venue_id", "name", "district", "ward", "category", "opening_hours",
+                        "scanning_points", "staff_count"),
+              ("address", "capacity", "v"), _venue_from_csv, venue.decode)
+
+
 @dataclass(frozen=True, slots=True)
 class Row:
     number: int
     raw: bytes
-    scan: CheckIn | None = None
+    record: Any = None  # the validated record (CheckIn, Venue, ...)
     error: InvalidEvent | None = None
     end_offset: int = 0  # bytes of the file consumed so far (for progress)
 
@@ -43,15 +83,15 @@ def detect_format(path: Path, fmt: str | None = None) -> str:
     raise FileFormatError(f"{path}: cannot tell the format from {suffix!r}; pass --format csv|jsonl")
 
 
-def read_rows(stream: BinaryIO, fmt: str) -> Iterator[Row]:
+def read_rows(stream: BinaryIO, fmt: str, kind: Kind = CHECKINS) -> Iterator[Row]:
     if fmt == "jsonl":
-        return _jsonl_rows(stream)
+        return _jsonl_rows(stream, kind)
     if fmt == "csv":
-        return _csv_rows(stream)
+        return _csv_rows(stream, kind)
     raise FileFormatError(f"unknown format {fmt!r}, expected csv or jsonl")
 
 
-def _jsonl_rows(stream: BinaryIO) -> Iterator[Row]:
+def _jsonl_rows(stream: BinaryIO, kind: Kind) -> Iterator[Row]:
     offset = 0
     for number, line in enumerate(stream, start=1):
         offset += len(line)
@@ -59,7 +99,7 @@ def _jsonl_rows(stream: BinaryIO) -> Iterator[Row]:
         if not raw.strip():
             continue  # blank lines are not records
         try:
-            yield Row(number, raw, scan=checkin.decode(raw), end_offset=offset)
+            yield Row(number, raw, record=kind.decode(raw), end_offset=offset)
         except InvalidEvent as exc:
             yield Row(number, raw, error=exc, end_offset=offset)
 
@@ -80,20 +120,20 @@ class _Lines:
             yield line.decode("utf-8", "surrogateescape")
 
 
-def _csv_rows(stream: BinaryIO) -> Iterator[Row]:
+def _csv_rows(stream: BinaryIO, kind: Kind) -> Iterator[Row]:
     lines = _Lines(stream)
     reader = csv.reader(lines)
     header = next(reader, None)
     if header is None:
         raise FileFormatError("the CSV file is empty; its first line must be the header")
     header = [h.strip().lstrip("\ufeff") for h in header]
-    allowed = set(checkin.FIELDS) | {"v"}
-    missing = [f for f in checkin.FIELDS if f not in header]
+    allowed = set(kind.columns) | set(kind.optional)
+    missing = [f for f in kind.columns if f not in header]
     unknown = [h for h in header if h not in allowed]
     if missing or unknown or len(set(header)) != len(header):
         raise FileFormatError(
-            "CSV header must name the check-in fields "
-            f"({', '.join(checkin.FIELDS)}); missing: {missing or 'none'}, "
+            f"CSV header must name the {kind.name} fields "
+            f"({', '.join(kind.columns)}); missing: {missing or 'none'}, "
             f"unknown: {unknown or 'none'}, duplicated: "
             f"{sorted({h for h in header if header.count(h) > 1}) or 'none'}"
         )
@@ -103,10 +143,12 @@ def _csv_rows(stream: BinaryIO) -> Iterator[Row]:
         lines.pending.clear()
         if not values or values == [""]:
             continue
-        yield _csv_row(number, header, values, raw, lines.offset)
+        yield _csv_row(kind, number, header, values, raw, lines.offset)
 
 
-def _csv_row(number: int, header: list[str], values: list[str], raw: bytes, offset: int) -> Row:
+def _csv_row(
+    kind: Kind, number: int, header: list[str], values: list[str], raw: bytes, offset: int
+) -> Row:
     if len(values) != len(header):
         err = InvalidEvent(
             Reason.BAD_VALUE, f"row has {len(values)} columns, the header has {len(header)}"
@@ -118,18 +160,13 @@ def _csv_row(number: int, header: list[str], values: list[str], raw: bytes, offs
         except UnicodeEncodeError:
             err = InvalidEvent(Reason.NOT_UTF8, "row contains bytes that are not UTF-8")
             return Row(number, raw, error=err, end_offset=offset)
-    record: dict[str, object] = dict(zip(header, values, strict=True))
-    if "v" in record:
-        v = record["v"]
-        record["v"] = int(v) if isinstance(v, str) and v.strip().isdigit() else v
-        if record["v"] == "":
-            del record["v"]
+    record: dict[str, Any] = dict(zip(header, values, strict=True))
     try:
-        return Row(number, raw, scan=checkin.from_mapping(record), end_offset=offset)
+        return Row(number, raw, record=kind.from_csv(record), end_offset=offset)
     except InvalidEvent as exc:
         return Row(number, raw, error=exc, end_offset=offset)
 
 
-def rows_from_bytes(data: bytes, fmt: str) -> list[Row]:
+def rows_from_bytes(data: bytes, fmt: str, kind: Kind = CHECKINS) -> list[Row]:
     """Convenience for tests and small inputs."""
-    return list(read_rows(io.BytesIO(data), fmt))
+    return list(read_rows(io.BytesIO(data), fmt, kind))

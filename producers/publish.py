@@ -1,7 +1,9 @@
-"""``truyvet publish``: a file of check-ins to Kafka, every row accounted for.
+"""``truyvet publish`` / ``truyvet venues load``: a file of records to Kafka, every row
+accounted for.
 
-Valid rows go to the check-in topic (key = venue_id). Refused rows go to the dead-letter
-topic with the reason and their file and row number, and are listed in the summary.
+Valid rows go to their topic (check-ins: key = venue_id; venues: the compacted registry, key =
+venue_id). Refused rows go to the dead-letter topic with the reason and their file and row
+number, and are listed in the summary.
 Records the broker never acknowledged (after the producer's retries) are written, one
 payload per line, to ``<file>.failed.jsonl``, which can be published again.
 """
@@ -13,11 +15,20 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from producers.files import detect_format, read_rows
-from producers.scans import ScanPublisher
+from producers.files import CHECKINS, VENUES, Kind, detect_format, read_rows
+from truyvet import topics
+from truyvet.codec import checkin, venue
 from truyvet.codec.deadletter import DeadLetter
+from truyvet.kafka.producer import DurableProducer
 from truyvet.settings import Settings
+
+# where each kind of record goes: topic, key, payload
+DESTINATIONS: dict[str, tuple[Callable[[Settings], str], Callable[[Any], str], Callable[[Any], bytes]]] = {
+    CHECKINS.name: (topics.checkins, lambda r: r.venue_id, checkin.encode),
+    VENUES.name: (topics.venues, lambda r: r.venue_id, venue.encode),
+}
 
 MAX_LISTED = 1000  # rejected rows kept in the summary for display (all are counted)
 
@@ -72,18 +83,21 @@ def publish_file(
     fmt: str | None = None,
     progress: Callable[[int], None] | None = None,
     clock: Callable[[], float] = time.time,
+    kind: Kind = CHECKINS,
 ) -> PublishSummary:
     """Publish every row of ``path``; ``progress`` gets the bytes read so far."""
     fmt = detect_format(path, fmt)
     summary = PublishSummary(path)
-    publisher = ScanPublisher(s, client_id="truyvet-publish")
+    producer = DurableProducer(s, client_id="truyvet-publish")
+    topic_of, key_of, encode = DESTINATIONS[kind.name]
+    topic, deadletter = topic_of(s), topics.deadletter(s)
     started = time.perf_counter()
     last_progress = 0
     with open(path, "rb") as stream:
-        for row in read_rows(stream, fmt):
+        for row in read_rows(stream, fmt, kind):
             summary.rows += 1
-            if row.scan is not None:
-                publisher.publish(row.scan)
+            if row.record is not None:
+                producer.send(topic, key_of(row.record).encode(), encode(row.record))
                 summary.sent += 1
             else:
                 assert row.error is not None
@@ -91,19 +105,19 @@ def publish_file(
                 summary.rejected[reason] += 1
                 if len(summary.rejected_rows) < MAX_LISTED:
                     summary.rejected_rows.append(Rejected(row.number, reason, row.error.detail))
-                publisher.dead_letter(DeadLetter(
+                letter = DeadLetter(
                     reason=reason, detail=row.error.detail, stage="publish",
                     failed_at_ms=int(clock() * 1000), payload=row.raw,
                     source_file=str(path), source_row=row.number,
-                ))
+                )
+                producer.send(deadletter, None, letter.payload, letter.headers())
             if progress is not None and row.end_offset - last_progress >= 1 << 16:
                 progress(row.end_offset)
                 last_progress = row.end_offset
-    publisher.flush()
+    producer.flush()
     summary.seconds = time.perf_counter() - started
-    stats = publisher.producer.stats
-    checkin_failures = [f for f in stats.failures if f.topic == publisher.checkins_topic]
-    summary.delivered = summary.sent - len(checkin_failures)
+    stats = producer.stats
+    summary.delivered = summary.sent - sum(1 for f in stats.failures if f.topic == topic)
     summary.failed = len(stats.failures)
     if stats.failures:
         summary.failed_path = path.with_name(path.name + ".failed.jsonl")

@@ -1,7 +1,7 @@
 """The venue registry as every process sees it: the compacted venues topic, followed.
 
-Only what matching needs lives here for now (each venue's category, for per-category dwell);
-records that are not valid JSON objects with a category are counted and ignored.
+Records that do not pass the venue codec are counted and ignored (``truyvet venues load``
+refuses them before they get there; this guards against other writers).
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ import logging
 from confluent_kafka import Message
 
 from truyvet import topics
+from truyvet.codec import venue as venue_codec
 from truyvet.codec.errors import InvalidEvent
-from truyvet.codec.fields import load_json
+from truyvet.codec.venue import Venue
 from truyvet.kafka.follower import TopicFollower
 from truyvet.settings import Settings
 
@@ -21,7 +22,7 @@ log = logging.getLogger(__name__)
 
 class VenueRegistry:
     def __init__(self, s: Settings) -> None:
-        self.categories: dict[str, str] = {}
+        self.venues: dict[str, Venue] = {}
         self.invalid = 0
         self._follower = TopicFollower(s, topics.venues(s), self._on_batch, "registry")
 
@@ -29,27 +30,24 @@ class VenueRegistry:
         self._follower.start()
         if not self._follower.wait_caught_up(timeout):
             raise TimeoutError(f"venue registry not loaded after {timeout}s")
-        log.info("venue registry: %d venues", len(self.categories))
+        log.info("venue registry: %d venues", len(self.venues))
         return self
 
     def stop(self) -> None:
         self._follower.stop()
 
     def category_of(self, venue_id: str) -> str | None:
-        return self.categories.get(venue_id)
+        v = self.venues.get(venue_id)
+        return v.category if v is not None else None
 
     def _on_batch(self, msgs: list[Message]) -> None:
         for m in msgs:
             key = (m.key() or b"").decode("utf-8", "replace")
             if m.value() is None:
-                self.categories.pop(key, None)
+                self.venues.pop(key, None)
                 continue
             try:
-                obj = load_json(m.value())
-                category = obj["category"] if isinstance(obj, dict) else None
-            except (InvalidEvent, KeyError):
-                category = None
-            if not isinstance(category, str):
+                self.venues[key] = venue_codec.decode(m.value())
+            except InvalidEvent as exc:
                 self.invalid += 1
-                continue
-            self.categories[key] = category
+                log.warning("venue record %s refused: %s", key[:64], exc)

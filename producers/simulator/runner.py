@@ -21,6 +21,8 @@ import orjson
 from producers.scans import ScanPublisher
 from producers.simulator.timeline import Behaviour, Timeline
 from producers.simulator.world import build_world
+from truyvet import topics
+from truyvet.codec import venue as venue_codec
 from truyvet.kafka.admin import pipeline_lag
 from truyvet.settings import Settings
 
@@ -64,6 +66,9 @@ def run(
     log.info("simulating %d residents and %d venues from seed %d",
              stats.residents, stats.venues, cfg.seed)
     publisher = ScanPublisher(s, client_id="truyvet-simulator")
+    for v in world.venues:  # the registry first: compliance needs each venue's hours
+        record = venue_codec.from_mapping(v.record())
+        publisher.producer.send(topics.venues(s), v.venue_id.encode(), venue_codec.encode(record))
     if cfg.itineraries_dir is not None:
         cfg.itineraries_dir.mkdir(parents=True, exist_ok=True)
     bucket = _RateLimit(cfg.rate)

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 
-from truyvet.codec import card_scan, checkin, itinerary
+from truyvet.codec import card_scan, checkin, itinerary, venue
 from truyvet.codec.errors import InvalidEvent
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
@@ -23,7 +23,7 @@ EXAMPLES = SCHEMAS / "examples"
 # the schema accepts those examples, the codec refuses them.
 SEMANTIC_ONLY = {"bad_interval", "timestamp_in_future"}
 DECODERS = {"checkin.v1": checkin.decode, "itinerary.v1": itinerary.decode,
-            "scan-by-card.v1": card_scan.decode}
+            "scan-by-card.v1": card_scan.decode, "venue.v1": venue.decode}
 
 
 @cache

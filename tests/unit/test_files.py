@@ -15,14 +15,14 @@ def test_csv_rows_are_numbered_from_one_after_the_header_and_never_stop_reading(
     assert [(r.number, r.error.reason if r.error else "ok") for r in rows] == [
         (1, "ok"), (2, "bad_enum"), (4, "bad_value"), (5, "not_utf8"), (6, "ok")]
     assert rows[1].raw == b"e2,c1,v1,s1,inside,2021-12-06T10:00:00+07:00,card"
-    assert rows[-1].scan is not None and rows[-1].scan.event_id == "e5"
+    assert rows[-1].record is not None and rows[-1].record.event_id == "e5"
 
 
 def test_csv_header_in_any_order_with_bom_and_optional_version() -> None:
     data = "\ufeffmethod,scanned_at,direction,scanner_id,venue_id,card_id,event_id,v\n".encode() \
         + b"app,2021-12-06T10:00:00Z,out,s,v,c,e,1\n"
     [row] = rows_from_bytes(data, "csv")
-    assert row.scan is not None and row.scan.method == "app" and row.scan.direction == "out"
+    assert row.record is not None and row.record.method == "app" and row.record.direction == "out"
 
 
 @pytest.mark.parametrize("header", [b"event_id,card_id\n", b"", HEADER.replace(b"method", b"meth"),

@@ -11,10 +11,11 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
 from rich.table import Table
 
-from producers.files import FileFormatError
+from producers.files import CHECKINS, FileFormatError, Kind
 from producers.publish import PublishSummary, publish_file
 from truyvet import settings as settings_mod
 from truyvet.cli.options import env_option
+from truyvet.settings import Settings
 
 SHOWN_REJECTS = 20
 
@@ -34,7 +35,11 @@ def command(file: Path, fmt: str | None, as_json: bool, **kwargs: object) -> Non
     status 1 if the broker did not acknowledge every record (those are written to
     FILE.failed.jsonl for another try).
     """
-    s = settings_mod.from_options(kwargs)
+    publish_and_report(settings_mod.from_options(kwargs), file, fmt, as_json, CHECKINS)
+
+
+def publish_and_report(s: Settings, file: Path, fmt: str | None, as_json: bool, kind: Kind) -> None:
+    """Publish FILE with a progress bar, print the summary, exit 1 on unacknowledged records."""
     console = Console(stderr=True)
     try:
         with Progress(
@@ -43,7 +48,8 @@ def command(file: Path, fmt: str | None, as_json: bool, **kwargs: object) -> Non
             disable=as_json or not console.is_terminal,
         ) as progress:
             task = progress.add_task(f"publishing {file.name}", total=file.stat().st_size)
-            summary = publish_file(s, file, fmt, lambda done: progress.update(task, completed=done))
+            summary = publish_file(s, file, fmt, lambda done: progress.update(task, completed=done),
+                                   kind=kind)
     except FileFormatError as exc:
         raise click.UsageError(str(exc)) from None
     if as_json:
