@@ -40,6 +40,16 @@ def scans_by_card(s: Settings) -> str:
     return s.topic("scans-by-card.v1")
 
 
+def heartbeats(s: Settings) -> str:
+    """Scanner heartbeats; key = venue_id (co-partitioned with check-ins)."""
+    return s.topic("heartbeats.v1")
+
+
+def headcounts(s: Settings) -> str:
+    """People counted at venues (door counters, inspectors); key = venue_id."""
+    return s.topic("headcounts.v1")
+
+
 def visits(s: Settings) -> str:
     """Visit buckets (venue, day, card) -> visits, compacted; partitioned by venue."""
     return s.topic("visits.v1")
@@ -82,7 +92,15 @@ def catalogue(s: Settings) -> list[TopicSpec]:
             {"retention.ms": retention, "cleanup.policy": "delete"},
         ),
         TopicSpec(
-            scans_by_card(s), n, "card_id", "checkin.v1.schema.json",
+            heartbeats(s), n, "venue_id", "heartbeat.v1.schema.json",
+            {"retention.ms": str(3 * DAY_MS), "cleanup.policy": "delete"},
+        ),
+        TopicSpec(
+            headcounts(s), n, "venue_id", "headcount.v1.schema.json",
+            {"retention.ms": retention, "cleanup.policy": "delete"},
+        ),
+        TopicSpec(
+            scans_by_card(s), n, "card_id", "scan-by-card.v1.schema.json",
             {"retention.ms": retention, "cleanup.policy": "delete"},
         ),
         # Compacted: the latest content of every (venue, day, card) bucket, which is all the

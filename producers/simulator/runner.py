@@ -22,6 +22,7 @@ from producers.scans import ScanPublisher
 from producers.simulator.timeline import Behaviour, Timeline
 from producers.simulator.world import build_world
 from truyvet import topics
+from truyvet.codec import signals
 from truyvet.codec import venue as venue_codec
 from truyvet.kafka.admin import pipeline_lag
 from truyvet.settings import Settings
@@ -48,6 +49,8 @@ class SimulationConfig:
 class SimulationStats:
     scans: int = 0
     itineraries: int = 0
+    heartbeats: int = 0
+    headcounts: int = 0
     venues: int = 0
     residents: int = 0
     simulated_until_ms: int = 0
@@ -72,6 +75,7 @@ def run(
     if cfg.itineraries_dir is not None:
         cfg.itineraries_dir.mkdir(parents=True, exist_ok=True)
     bucket = _RateLimit(cfg.rate)
+    heartbeats_topic, headcounts_topic = topics.heartbeats(s), topics.headcounts(s)
     next_report = time.monotonic() + report_every_s
     try:
         for event in Timeline(world, cfg.start_ms, cfg.behaviour).events():
@@ -87,6 +91,16 @@ def run(
                 bucket.take()
                 publisher.publish(event.payload)
                 stats.scans += 1
+            elif event.kind == "heartbeat":
+                hb = event.payload
+                publisher.producer.send(heartbeats_topic, hb.venue_id.encode(),
+                                        signals.encode_heartbeat(hb))
+                stats.heartbeats += 1
+            elif event.kind == "headcount":
+                hc = event.payload
+                publisher.producer.send(headcounts_topic, hc.venue_id.encode(),
+                                        signals.encode_headcount(hc))
+                stats.headcounts += 1
             else:
                 stats.itineraries += 1
                 if cfg.itineraries_dir is not None:

@@ -1,7 +1,10 @@
 """Everything the simulated province sends, in the order a broker would receive it.
 
 Scanners usually send within seconds; a venue's flaky scanner buffers offline and sends
-hours late; some scans are re-sent (same ``event_id``). F0/F1 cases are diagnosed during
+hours late; some scans are re-sent (same ``event_id``). Half of the lax venues switch their
+scanners off for an hour or more of a day (no scans, no heartbeats: "silent while open");
+scanners send heartbeats while on; three venues in ten have a door counter that reports the
+people entering every hour (the coverage rate's denominator). F0/F1 cases are diagnosed during
 the day and declare the visits of their last two days to tracers, from memory (times rounded
 to the quarter hour, now and then a visit forgotten); some of those visits were never
 scanned: the gaps the directive is about.
@@ -11,25 +14,28 @@ from __future__ import annotations
 
 import heapq
 import random
+from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from producers.simulator.routine import Visit, local_midnight_s, plan_day, scans_of_visit
-from producers.simulator.world import World
+from producers.simulator.world import Venue, World
 from truyvet.codec.checkin import CheckIn
+from truyvet.codec.signals import Headcount, Heartbeat
 from truyvet.codec.timefmt import format_ms_local
 
 DAY_S = 86_400
 QUARTER_S = 900
+HEARTBEAT_S = 600
 
 
 @dataclass(frozen=True, slots=True)
 class Timed:
     send_ms: int  # when it reaches the broker
-    kind: str  # "scan" | "itinerary"
-    payload: Any  # CheckIn | itinerary dict (schemas/itinerary.v1)
+    kind: str  # "scan" | "itinerary" | "heartbeat" | "headcount"
+    payload: Any  # CheckIn | itinerary dict (schemas/itinerary.v1) | Heartbeat | Headcount
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,7 @@ class Timeline:
         rng = random.Random(f"truyvet-day-{world.seed}-{ordinal}")
         today: dict[int, list[Visit]] = {}
         counter = 0
+        silent = self._silent_windows(ordinal)
         for resident in world.residents:
             visits = plan_day(world, resident, ordinal, rng)
             today[resident.index] = visits
@@ -78,8 +85,9 @@ class Timeline:
             for visit in visits:
                 for draft in scans_of_visit(world, visit, rng):
                     at_ms = draft.at_s * 1000
-                    if at_ms < self.start_ms:
-                        continue
+                    off = silent.get(draft.venue)
+                    if at_ms < self.start_ms or (off and off[0] <= draft.at_s < off[1]):
+                        continue  # before the start, or the venue's scanners were switched off
                     counter += 1
                     venue = world.venues[draft.venue]
                     scan = CheckIn(
@@ -100,7 +108,57 @@ class Timeline:
                         resend_ms = at_ms + delay_ms + rng.randint(1000, 600_000)
                         self._push(Timed(resend_ms, "scan", scan))
         self._diagnose(ordinal, rng, today)
+        self._signals(ordinal, today, silent)
         self._previous_day = today
+
+    def _silent_windows(self, ordinal: int) -> dict[int, tuple[int, int]]:
+        """Venues whose scanners are switched off for a stretch of their opening hours today
+        (half of the lax and poster venues, one to three hours)."""
+        rng = random.Random(f"truyvet-silent-{self.world.seed}-{ordinal}")
+        out = {}
+        for v in self.world.venues:
+            if v.compliance.profile not in ("lax", "poster") or rng.random() >= 0.5:
+                continue
+            spans = open_spans(v, ordinal)
+            if not spans:
+                continue
+            a, b = rng.choice(spans)
+            length = rng.randint(3600, 3 * 3600)
+            start = rng.randint(a, max(a, b - length))
+            out[v.index] = (start, min(b, start + length))
+        return out
+
+    def _signals(self, ordinal: int, today: dict[int, list[Visit]],
+                 silent: dict[int, tuple[int, int]]) -> None:
+        """Scanner heartbeats every HEARTBEAT_S while a venue is open (not while its scanners
+        are off), and hourly door-counter headcounts at venues that have a counter."""
+        rng = random.Random(f"truyvet-signals-{self.world.seed}-{ordinal}")
+        arrivals: dict[int, list[int]] = {}
+        for visits in today.values():
+            for visit in visits:
+                arrivals.setdefault(visit.venue, []).append(visit.arrive_s)
+        for v in self.world.venues:
+            off = silent.get(v.index, (0, 0))
+            for a, b in open_spans(v, ordinal):
+                for point in range(v.scanning_points):
+                    t = a + rng.randint(0, HEARTBEAT_S)
+                    while t < b:
+                        if not off[0] <= t < off[1] and t * 1000 >= self.start_ms:
+                            hb = Heartbeat(v.scanner_id(point), v.venue_id, t * 1000,
+                                           battery_pct=rng.randint(15, 100), queued_scans=0)
+                            self._push(Timed(t * 1000 + rng.randint(100, 1500), "heartbeat", hb))
+                        t += HEARTBEAT_S
+                if not has_door_counter(v):
+                    continue
+                times = sorted(arrivals.get(v.index, ()))
+                for h in range(a - a % 3600, b, 3600):
+                    lo, hi = max(h, a), min(h + 3600, b)
+                    if lo * 1000 < self.start_ms:
+                        continue
+                    n = bisect_left(times, hi) - bisect_left(times, lo)
+                    hc = Headcount(f"hc-{v.venue_id}-{lo}", v.venue_id, lo * 1000, hi * 1000, n,
+                                   "door_counter", f"counter:{v.venue_id}")
+                    self._push(Timed(hi * 1000 + 60_000, "headcount", hc))
 
     def _diagnose(self, ordinal: int, rng: random.Random, today: dict[int, list[Visit]]) -> None:
         b, world = self.b, self.world
@@ -138,6 +196,29 @@ class Timeline:
             send_ms = (diagnosed_s + 2 * 3600) * 1000  # the interview, two hours later
             if send_ms >= self.start_ms:
                 self._push(Timed(send_ms, "itinerary", itinerary))
+
+
+def open_spans(v: Venue, ordinal: int) -> list[tuple[int, int]]:
+    """The venue's opening hours on a local day, as epoch-second spans (ends past midnight
+    run into the next day)."""
+    weekday = (ordinal + 6) % 7
+    if v.category.weekdays_only and weekday >= 5:
+        return []
+    midnight = local_midnight_s(ordinal)
+    spans = []
+    for text in v.category.hours:
+        a, b = text.split("-")
+        start = int(a[:2]) * 3600 + int(a[3:]) * 60
+        end = int(b[:2]) * 3600 + int(b[3:]) * 60
+        if end <= start:
+            end += DAY_S
+        spans.append((midnight + start, midnight + end))
+    return spans
+
+
+def has_door_counter(v: Venue) -> bool:
+    """Three venues in ten count the people entering (a fixed, seed-independent choice)."""
+    return (v.index * 7919) % 10 < 3
 
 
 def _local_day(ms: int) -> int:

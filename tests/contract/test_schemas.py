@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 
-from truyvet.codec import card_scan, checkin, itinerary, venue
+from truyvet.codec import card_scan, checkin, itinerary, signals, venue
 from truyvet.codec.errors import InvalidEvent
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
@@ -23,7 +23,8 @@ EXAMPLES = SCHEMAS / "examples"
 # the schema accepts those examples, the codec refuses them.
 SEMANTIC_ONLY = {"bad_interval", "timestamp_in_future"}
 DECODERS = {"checkin.v1": checkin.decode, "itinerary.v1": itinerary.decode,
-            "scan-by-card.v1": card_scan.decode, "venue.v1": venue.decode}
+            "scan-by-card.v1": card_scan.decode, "venue.v1": venue.decode,
+            "heartbeat.v1": signals.decode_heartbeat, "headcount.v1": signals.decode_headcount}
 
 
 @cache
@@ -45,7 +46,8 @@ def examples() -> list[tuple[str, Path]]:
 def test_every_schema_is_valid_draft_2020_12_with_examples() -> None:
     names = {p.name.removesuffix(".schema.json") for p in SCHEMAS.glob("*.schema.json")} - {"defs.v1"}
     assert names == {"checkin.v1", "venue.v1", "itinerary.v1", "match-result.v1", "gap.v1",
-                     "deadletter.v1", "visits.v1", "scan-by-card.v1"}
+                     "deadletter.v1", "visits.v1", "scan-by-card.v1", "heartbeat.v1",
+                     "headcount.v1"}
     for name in names:
         validator(name)
         assert any((EXAMPLES / name).glob("valid-*.json")), f"{name} has no valid example"

@@ -87,3 +87,38 @@ def test_itineraries_declare_unscanned_visits() -> None:
             else:
                 gaps += 1
     assert backed > gaps > 0  # most declared visits were scanned, some were not
+
+
+def test_heartbeats_and_headcounts_tell_the_same_story_as_the_scans() -> None:
+    from producers.simulator.timeline import _local_day, has_door_counter
+
+    world, events = _events(seed=9, residents=2000, n=120_000)
+    by_id = {v.venue_id: v for v in world.venues}
+    beats = [e.payload for e in events if e.kind == "heartbeat"]
+    counts = [e.payload for e in events if e.kind == "headcount"]
+    scans = [e.payload for e in events if e.kind == "scan"]
+    assert beats and counts
+    assert all(by_id[h.venue_id].scanning_points > 0 for h in beats)
+    assert all(has_door_counter(by_id[c.venue_id]) for c in counts)
+    # a venue whose scanners are off sends neither heartbeats nor scans for that stretch
+    silent = Timeline(world, START)._silent_windows(_local_day(START))  # the first day
+    assert silent, "some lax venues go silent"
+    quiet = 0
+    for index, (a, b) in silent.items():
+        vid = world.venues[index].venue_id
+        assert not [h for h in beats if h.venue_id == vid and a <= h.sent_at_ms // 1000 < b]
+        assert not [s for s in scans if s.venue_id == vid and a <= s.scanned_at_ms // 1000 < b]
+        # ... while it does send heartbeats before or after the silent stretch
+        quiet += any(h.venue_id == vid for h in beats)
+    assert quiet
+    # door counters count everyone who came in: at least the cards scanned in
+    scanned_in = defaultdict(set)
+    for s in scans:
+        if s.direction == "in":
+            scanned_in[s.venue_id].add((s.scanned_at_ms // 1000, s.card_id))
+    checked = 0
+    for c in counts[:200]:
+        cards = {card for t, card in scanned_in[c.venue_id] if c.from_ms // 1000 <= t < c.to_ms // 1000 - 45}
+        assert c.people_counted >= len(cards) - 1  # a scan may fall up to 45 s after arrival
+        checked += 1
+    assert checked
