@@ -14,6 +14,7 @@ from aiohttp import web
 from api.http import build_app
 from api.service import TracerService
 from truyvet import gc_tuning
+from truyvet.kafka import lag
 from truyvet.kafka.admin import ensure_topics
 from truyvet.settings import Settings
 
@@ -39,6 +40,7 @@ async def serve(s: Settings, token: str, host: str, port: int,
         except (NotImplementedError, RuntimeError):  # not the main thread (tests)
             pass
     await asyncio.to_thread(ensure_topics, s)
+    lag.register(s)
     service = TracerService(s)
     runner = web.AppRunner(build_app(service, token), access_log=None)
     await runner.setup()

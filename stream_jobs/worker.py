@@ -10,6 +10,7 @@ import faust
 
 from stream_jobs.app import create_app, job_services
 from truyvet import gc_tuning
+from truyvet.kafka import lag
 from truyvet.kafka.admin import ensure_topics
 from truyvet.registry import VenueRegistry
 from truyvet.settings import Settings
@@ -55,6 +56,7 @@ def run_worker(s: Settings, web_port: int | None = None, loglevel: str = "info")
     """Blocks until the worker is stopped (SIGINT/SIGTERM: graceful, offsets committed)."""
     gc_tuning.tune()
     ensure_topics(s)
+    lag.register(s)
     rules = s.rules()
     dwell = None
     if rules.dwell_by_category_s:  # per-category dwell needs each venue's category

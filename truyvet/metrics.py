@@ -68,3 +68,16 @@ INDEX_VISITS = Gauge("truyvet_index_visits", "Gauge: visits held in the API's in
 INDEX_BYTES = Gauge(
     "truyvet_index_bytes", "Gauge: bytes of the index's visit columns (allocated)."
 )
+
+# --- consumer lag (computed from Kafka on each scrape: right across rebalances and restarts) ----
+# Exported by truyvet.kafka.lag.LagCollector under these names, labels group/topic/partition.
+CONSUMER_LAG = (
+    "truyvet_consumer_lag",
+    "Gauge: end offset minus the group's committed offset, per group, topic and partition"
+    " (a partition without a commit counts from its earliest offset).",
+)
+CONSUMER_COMMITTED = (
+    "truyvet_consumer_committed_offset",
+    "Gauge: the group's committed offset (next record it will process), -1 if none.",
+)
+TOPIC_END_OFFSET = ("truyvet_topic_end_offset", "Gauge: the partition's end offset (high watermark).")

@@ -11,22 +11,17 @@ from rich.table import Table
 
 from truyvet import settings as settings_mod
 from truyvet.cli.options import env_option
-from truyvet.kafka.admin import admin_client, group_lag
+from truyvet.kafka.lag import all_group_lags
 from truyvet.settings import Settings
 
 
 def lag_report(s: Settings) -> dict[str, list[dict[str, object]]]:
-    admin = admin_client(s)
-    listed = admin.list_consumer_groups(request_timeout=10).result()
-    groups = sorted(g.group_id for g in listed.valid if g.group_id.startswith(s.topic_prefix))
-    out = []
-    for group in groups:
-        parts = group_lag(s, group)
-        out.append({"group": group, "partitions": [
+    return {"groups": [
+        {"group": group, "partitions": [
             {"topic": p.topic, "partition": p.partition, "committed": p.committed, "end": p.end,
-             "lag": p.lag} for p in parts
-        ]})
-    return {"groups": out}
+             "lag": p.lag} for p in parts]}
+        for group, parts in all_group_lags(s).items()
+    ]}
 
 
 @click.command("status")
