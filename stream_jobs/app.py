@@ -12,11 +12,12 @@ from typing import Any
 import faust
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from stream_jobs.compliance.job import compliance_job
 from stream_jobs.deadletters import job as deadletter_monitor
 from stream_jobs.ingest.job import ingest_job
 from stream_jobs.runtime import JobService
 from stream_jobs.visits.job import visits_job
-from truyvet.matching.visits import Dwell
+from truyvet.registry import VenueRegistry
 from truyvet.settings import Settings
 
 
@@ -52,10 +53,16 @@ def create_app(s: Settings, web_port: int | None = None) -> faust.App:
     return app
 
 
-def job_services(s: Settings, dwell: Dwell | None = None) -> list[JobService]:
-    """The check-in path's jobs. ``dwell``: dwell(venue) in seconds (default: the rules')."""
+JOBS = ("ingest", "visits", "compliance")
+
+
+def job_services(s: Settings, registry: VenueRegistry, jobs: tuple[str, ...] = JOBS) -> list[JobService]:
+    """The batch jobs this worker runs (all by default; a worker may run some of them)."""
     rules = s.rules()
-    return [
-        JobService(ingest_job(s)),
-        JobService(visits_job(s, rules, dwell or (lambda venue: rules.default_dwell_s))),
-    ]
+    dwell = rules.dwell_function(registry.category_of)
+    made = {
+        "ingest": lambda: ingest_job(s),
+        "visits": lambda: visits_job(s, rules, dwell),
+        "compliance": lambda: compliance_job(s, registry.open_now),
+    }
+    return [JobService(made[name]()) for name in jobs]

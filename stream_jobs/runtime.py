@@ -16,7 +16,7 @@ Contract of :class:`BatchJob` (what blocks, what is ordered, when offsets are co
 - outputs and dead letters are produced; at most every ``commit_every_s`` (and on revocation
   and stop) the producer is *flushed*, and only then are the offsets of everything processed
   so far committed: at-least-once; a crash replays from the last commit;
-- ``step.assigned({partition: committed offset})`` runs before the first batch of newly assigned partitions (to
+- ``step.assigned({(topic, partition): committed offset})`` runs before the first batch of newly assigned partitions (to
   rebuild state), ``step.revoked(partitions)`` after the last one of revoked partitions;
 - ``stop()`` finishes the current batch, flushes, commits and leaves the group.
 """
@@ -63,20 +63,20 @@ class Step(Protocol):
 
     def process(self, batch: Sequence[Message], now_ms: int) -> StepResult: ...
 
-    def assigned(self, partitions: dict[int, int]) -> None:
-        """Newly assigned partitions -> the offset processing resumes at (committed)."""
+    def assigned(self, partitions: dict[tuple[str, int], int]) -> None:
+        """Newly assigned (topic, partition) -> the offset processing resumes at (committed)."""
 
-    def revoked(self, partitions: list[int]) -> None: ...
+    def revoked(self, partitions: list[tuple[str, int]]) -> None: ...
 
 
 class BatchJob:
     def __init__(
-        self, s: Settings, name: str, topic: str, step: Step, deadletter_topic: str,
+        self, s: Settings, name: str, topic: str | list[str], step: Step, deadletter_topic: str,
         batch_size: int = 5000, poll_s: float = 0.05, commit_every_s: float = 0.2,
     ) -> None:
         self.name = name
         self.group = f"{s.topic_prefix}-{name}"
-        self.topic = topic
+        self.topics = [topic] if isinstance(topic, str) else list(topic)
         self.step = step
         self.deadletter_topic = deadletter_topic
         self.batch_size = batch_size
@@ -103,7 +103,7 @@ class BatchJob:
 
     # --- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
-        self._consumer.subscribe([self.topic], on_assign=self._on_assign,
+        self._consumer.subscribe(self.topics, on_assign=self._on_assign,
                                  on_revoke=self._on_revoke, on_lost=self._on_lost)
         self._thread.start()
 
@@ -117,21 +117,21 @@ class BatchJob:
 
     # --- rebalancing (called inside consume(), on this job's thread) ------------------------------
     def _on_assign(self, consumer: Consumer, tps: list[TopicPartition]) -> None:
-        parts = sorted(tp.partition for tp in tps)
+        parts = sorted({tp.partition for tp in tps})
         log.info("%s: assigned partitions %s", self.name, parts)
         started = time.monotonic()
         committed = consumer.committed(tps, timeout=30) if tps else []
-        self.step.assigned({tp.partition: max(tp.offset, 0) for tp in committed})
+        self.step.assigned({(tp.topic, tp.partition): max(tp.offset, 0) for tp in committed})
         log.info("%s: state ready for %s in %.1fs", self.name, parts, time.monotonic() - started)
 
     def _on_revoke(self, consumer: Consumer, tps: list[TopicPartition]) -> None:
-        parts = sorted(tp.partition for tp in tps)
-        log.info("%s: partitions %s revoked", self.name, parts)
+        parts = sorted((tp.topic, tp.partition) for tp in tps)
+        log.info("%s: partitions %s revoked", self.name, sorted({p for _, p in parts}))
         self._flush_and_commit(wait=True)  # what was processed is handed over committed
         self.step.revoked(parts)
 
     def _on_lost(self, consumer: Consumer, tps: list[TopicPartition]) -> None:
-        self.step.revoked(sorted(tp.partition for tp in tps))
+        self.step.revoked(sorted((tp.topic, tp.partition) for tp in tps))
 
     # --- the loop -------------------------------------------------------------------------------
     def _run(self) -> None:

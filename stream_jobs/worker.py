@@ -8,7 +8,7 @@ import threading
 
 import faust
 
-from stream_jobs.app import create_app, job_services
+from stream_jobs.app import JOBS, create_app, job_services
 from truyvet import gc_tuning
 from truyvet.kafka import lag
 from truyvet.kafka.admin import ensure_topics
@@ -52,16 +52,13 @@ class Worker(faust.Worker):
         super()._on_sigint()
 
 
-def run_worker(s: Settings, web_port: int | None = None, loglevel: str = "info") -> None:
+def run_worker(s: Settings, web_port: int | None = None, loglevel: str = "info",
+               jobs: tuple[str, ...] = JOBS) -> None:
     """Blocks until the worker is stopped (SIGINT/SIGTERM: graceful, offsets committed)."""
     gc_tuning.tune()
     ensure_topics(s)
     lag.register(s)
-    rules = s.rules()
-    dwell = None
-    if rules.dwell_by_category_s:  # per-category dwell needs each venue's category
-        registry = VenueRegistry(s).start()
-        dwell = rules.dwell_function(registry.category_of)
+    registry = VenueRegistry(s).start()  # categories (dwell) and opening hours (silence)
     app = create_app(s, web_port)
-    Worker(app, *job_services(s, dwell), loglevel=loglevel, quiet=True,
+    Worker(app, *job_services(s, registry, jobs), loglevel=loglevel, quiet=True,
            redirect_stdouts=False).execute_from_commandline()

@@ -47,6 +47,12 @@ SCANS_HELD = Gauge(
     ["partition"],
 )
 
+# --- compliance ---------------------------------------------------------------------------
+ALERTS = Counter(
+    "truyvet_alerts_total",
+    "Counter: compliance alerts raised, by kind (low_coverage, silent, venue_qr, gaps).", ["kind"],
+)
+
 # --- tracer API ---------------------------------------------------------------------------
 MATCH_LATENCY = Histogram(
     "truyvet_match_latency_seconds",

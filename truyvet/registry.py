@@ -36,6 +36,14 @@ class VenueRegistry:
     def stop(self) -> None:
         self._follower.stop()
 
+    def open_now(self, now_s: int) -> dict[str, int]:
+        """Venues open at ``now_s`` (local time UTC+07:00) -> their registered scanning points."""
+        local = now_s + 7 * 3600
+        weekday = (local // 86_400 + 3) % 7  # 1970-01-01 was a Thursday
+        minute = local % 86_400 // 60
+        return {vid: v.scanning_points for vid, v in list(self.venues.items())
+                if venue_codec.is_open(v, weekday, minute)}
+
     def category_of(self, venue_id: str) -> str | None:
         v = self.venues.get(venue_id)
         return v.category if v is not None else None

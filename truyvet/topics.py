@@ -70,6 +70,16 @@ def gaps(s: Settings) -> str:
     return s.topic("gaps.v1")
 
 
+def compliance(s: Settings) -> str:
+    """Venue compliance records (hour, day, coverage, gap), compacted; key venue/kind/id."""
+    return s.topic("compliance.v1")
+
+
+def alerts(s: Settings) -> str:
+    """Compliance alerts, compacted by alert_id; partitioned by venue."""
+    return s.topic("alerts.v1")
+
+
 def venues(s: Settings) -> str:
     """Venue registry, compacted; key = venue_id."""
     return s.topic("venues.v1")
@@ -80,6 +90,7 @@ def pipeline_groups(s: Settings) -> dict[str, list[str]]:
     return {
         f"{s.topic_prefix}-ingest": [checkins(s)],
         f"{s.topic_prefix}-visits": [scans_by_card(s)],
+        f"{s.topic_prefix}-compliance": [checkins(s), heartbeats(s), headcounts(s), gaps(s)],
     }
 
 
@@ -123,6 +134,14 @@ def catalogue(s: Settings) -> list[TopicSpec]:
         TopicSpec(
             gaps(s), n, "venue_id", "gap.v1.schema.json",
             {"retention.ms": retention, "cleanup.policy": "delete"},
+        ),
+        TopicSpec(
+            compliance(s), n, "venue_id/kind/id", "compliance.v1.schema.json",
+            {"retention.ms": retention, "cleanup.policy": "compact,delete"},
+        ),
+        TopicSpec(
+            alerts(s), n, "alert_id", "alert.v1.schema.json",
+            {"retention.ms": retention, "cleanup.policy": "compact,delete"},
         ),
         # Refused inputs are kept longer than the data itself so that they can be corrected
         # and replayed after an incident has been investigated.

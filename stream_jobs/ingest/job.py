@@ -44,10 +44,10 @@ class IngestStep:
             metrics.EVENT_TIME_LAG.labels(str(partition)).set((now_ms - event_ms) / 1000)
         return result
 
-    def assigned(self, partitions: dict[int, int]) -> None:
+    def assigned(self, partitions: dict[tuple[str, int], int]) -> None:
         pass  # stateless
 
-    def revoked(self, partitions: list[int]) -> None:
+    def revoked(self, partitions: list[tuple[str, int]]) -> None:
         pass
 
 

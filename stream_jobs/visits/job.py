@@ -60,12 +60,12 @@ class VisitsStep:
         self._last_purge = time.monotonic()
 
     # --- state ------------------------------------------------------------------------------------
-    def assigned(self, partitions: dict[int, int]) -> None:
-        for p, committed in partitions.items():
+    def assigned(self, partitions: dict[tuple[str, int], int]) -> None:
+        for (_, p), committed in partitions.items():
             self.builders[p] = self._rebuild(p, committed)
 
-    def revoked(self, partitions: list[int]) -> None:
-        for p in partitions:
+    def revoked(self, partitions: list[tuple[str, int]]) -> None:
+        for _, p in partitions:
             self.builders.pop(p, None)
 
     def _rebuild(self, partition: int, until: int) -> VisitBuilder:

@@ -1,0 +1,1 @@
+"""Venue compliance: scans, heartbeats, headcounts and gaps per venue, hour and day."""

@@ -1,0 +1,65 @@
+"""The compliance job through the real broker and a worker process: per-venue hour, day and
+coverage records, gap states, and alerts."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import orjson
+
+from producers.scans import ScanPublisher
+from tests.integration.helpers import read_all, wait_caught_up, worker_process
+from truyvet import topics
+from truyvet.codec import signals
+from truyvet.codec.checkin import CheckIn
+from truyvet.codec.timefmt import format_ms
+from truyvet.kafka.admin import ensure_topics
+from truyvet.settings import Settings
+
+
+def test_compliance_records_and_alerts(settings: Settings, tmp_path: Path) -> None:
+    s = settings
+    ensure_topics(s)
+    now = int(time.time())
+    t0 = now - now % 3600 - 3 * 3600  # three hours ago, on the hour
+    pub = ScanPublisher(s)
+    for i in range(6):  # six people in, three of them out; one self-scanned the poster
+        method = "venue_qr" if i == 5 else "card"
+        pub.publish(CheckIn(f"c{i}", f"card{i}", "VQ", "VQ-s1", "in", (t0 + 60 * i) * 1000, method))
+        if i < 3:
+            pub.publish(CheckIn(f"o{i}", f"card{i}", "VQ", "VQ-s1", "out", (t0 + 1800) * 1000, "card"))
+    pub.publish(CheckIn("c0", "card0", "VQ", "VQ-s1", "in", t0 * 1000, "card"))  # re-sent
+    send = pub.producer.send
+    send(topics.heartbeats(s), b"VQ", signals.encode_heartbeat(
+        signals.Heartbeat("VQ-s1", "VQ", (t0 + 600) * 1000)))
+    send(topics.headcounts(s), b"VQ", signals.encode_headcount(signals.Headcount(
+        "hc1", "VQ", t0 * 1000, (t0 + 3600) * 1000, 20, "inspector", "inspector:1")))
+    for k in range(2):
+        send(topics.gaps(s), b"VQ", orjson.dumps({
+            "v": 1, "gap_id": f"case{k}/0/VQ", "status": "open", "venue_id": "VQ",
+            "case_id": f"case{k}", "classification": "F0", "card_id": "zz",
+            "from": format_ms(t0 * 1000), "to": format_ms((t0 + 600) * 1000),
+            "flagged_at": format_ms(now * 1000)}))
+    send(topics.gaps(s), b"VQ", b"{not a gap")
+    assert pub.flush() == 0
+
+    with worker_process(s, tmp_path / "worker.log") as worker:
+        wait_caught_up(s, 90, [worker])
+    records = {}
+    for r in read_all(s, topics.compliance(s)):
+        records[r.key.decode().split("\x1f", 1)[1]] = orjson.loads(r.value)
+    hour = records[f"hour\x1f{t0 // 3600}"]
+    assert (hour["scans_in"], hour["scans_out"], hour["cards"]) == (6, 3, 6)
+    assert hour["by_method"] == {"card": 8, "app": 0, "venue_qr": 1}
+    assert hour["heartbeats"] == 1 and hour["scanners_heard"] == 1
+    day = next(v for k, v in records.items() if k.startswith("day\x1f"))
+    assert (day["cards_in"], day["cards_in_out"]) == (6, 3)
+    cov = records["coverage\x1fhc1"]
+    assert (cov["people_counted"], cov["people_scanned"], cov["coverage"]) == (20, 6, 0.3)
+    assert records["gap\x1fcase1/0/VQ"]["status"] == "open"
+
+    alerts = {orjson.loads(r.value)["kind"] for r in read_all(s, topics.alerts(s))}
+    assert alerts == {"venue_qr", "low_coverage", "gaps"}
+    dead = [r for r in read_all(s, topics.deadletter(s))]
+    assert len(dead) == 1 and dict(dead[0].headers)["truyvet.dlq.stage"] == b"compliance"

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from stream_jobs.compliance.logic import Compliance, Thresholds, local_day
+from truyvet.codec.checkin import CheckIn
+from truyvet.codec.signals import Headcount, Heartbeat
+from truyvet.codec.timefmt import format_ms, parse_ms
+
+T0 = parse_ms("2026-11-20T12:00:00Z") // 1000  # 19:00 in Huế
+NOW = T0 + 6 * 3600
+RET = 21 * 86_400
+
+
+def scan(i: int, card: str, direction: str, dt: int, method: str = "card", venue: str = "V") -> CheckIn:
+    return CheckIn(f"e{i}", card, venue, "V-s1", direction, (T0 + dt) * 1000, method)
+
+
+def test_hour_and_day_figures_count_each_scan_once() -> None:
+    c = Compliance(RET)
+    scans = [scan(1, "a", "in", 60), scan(2, "a", "out", 1800), scan(3, "b", "in", 120, "app"),
+             scan(3, "b", "in", 120, "app"), scan(4, "c", "in", 300, "venue_qr")]
+    touched = set()
+    for s in scans:
+        touched |= c.add_scan(s, NOW)
+    hour = str(T0 // 3600)
+    h = c.record("V", "hour", hour).value
+    assert (h["scans_in"], h["scans_out"], h["cards"]) == (3, 1, 3)  # e3 re-sent counts once
+    assert h["by_method"] == {"card": 2, "app": 1, "venue_qr": 1}
+    d = c.record("V", "day", str(local_day(T0))).value
+    assert (d["cards_in"], d["cards_in_out"]) == (3, 1)
+    assert ("hour", hour) in touched
+    alerts = c.alerts_for("V", touched, NOW)
+    assert [a.kind for a in alerts] == ["venue_qr"]
+    assert c.alerts_for("V", touched, NOW) == []  # raised once
+
+
+def test_coverage_follows_late_scans_and_alerts_when_low() -> None:
+    c = Compliance(RET, Thresholds(min_coverage=0.8, min_counted=10))
+    hc = Headcount("hc1", "V", T0 * 1000, (T0 + 3600) * 1000, 10, "door_counter")
+    touched = c.add_headcount(hc)
+    for i in range(7):
+        touched |= c.add_scan(scan(i, f"card{i}", "in", 60 * i), NOW)
+    rec = c.record("V", "coverage", "hc1").value
+    assert (rec["people_counted"], rec["people_scanned"], rec["coverage"]) == (10, 7, 0.7)
+    assert [a.kind for a in c.alerts_for("V", touched, NOW)] == ["low_coverage"]
+    # a scan outside the span does not count, one inside (late) does and touches the coverage
+    assert ("coverage", "hc1") not in c.add_scan(scan(50, "x", "in", 7200), NOW)
+    assert ("coverage", "hc1") in c.add_scan(scan(51, "y", "in", 1000), NOW)
+    assert c.record("V", "coverage", "hc1").value["people_scanned"] == 8
+
+
+def test_silence_and_gaps() -> None:
+    c = Compliance(RET, Thresholds(gaps_alert=2))
+    c.add_heartbeat(Heartbeat("V-s1", "V", T0 * 1000), NOW)
+    assert [a.kind for a in c.silent_venues({"V": 1}, T0 + 3600)] == ["silent"]
+    assert c.silent_venues({"V": 1}, T0 + 3600) == []  # once per hour
+    assert c.silent_venues({"V": 1}, T0 + 600) == []  # heard 10 minutes ago
+    assert c.silent_venues({}, T0 + 7200) == []  # closed
+    gap = {"venue_id": "V", "gap_id": "g1", "status": "open", "case_id": "k", "from": "x",
+           "to": "y", "flagged_at": format_ms((NOW - 60) * 1000)}
+    assert c.alerts_for("V", c.add_gap(gap), NOW) == []
+    alerts = c.alerts_for("V", c.add_gap({**gap, "gap_id": "g2"}), NOW)
+    assert [a.kind for a in alerts] == ["gaps"]
+    resolved = {**gap, "status": "resolved", "resolved_at": format_ms(NOW * 1000)}
+    c.add_gap(resolved)
+    assert c.add_gap(gap) == set()  # the older open event, late, does not reopen it
+    assert c.record("V", "gap", "g1").value["status"] == "resolved"
+
+
+def test_old_data_is_gone() -> None:
+    c = Compliance(3600)
+    assert c.add_scan(scan(1, "a", "in", 0), T0 + 7200) == set()
+    c.add_scan(scan(2, "a", "in", 0), T0 + 60)
+    c.purge(T0 + 2 * 86_400)
+    assert not c.venues["V"].hours and not c.venues["V"].ins
