@@ -1,0 +1,187 @@
+"""Venue compliance over a period, from the compliance job's records (pure).
+
+One function computes a venue's figures (:func:`venue_figures`); groups (district, category,
+the whole province) add venues' figures up (:func:`combine`) and derive the rates from the
+sums, so that a district's coverage is people scanned / people counted over all its venues,
+not an average of averages. The API, the dashboard and ``truyvet report`` all use these, so
+their numbers are the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from truyvet.codec.timefmt import format_ms, parse_ms
+from truyvet.codec.venue import Venue, is_open
+
+HOUR_S = 3600
+VN_OFFSET_S = 7 * 3600
+
+
+@dataclass
+class VenueRecords:
+    """The compliance job's latest records of one venue, by kind and id."""
+
+    hours: dict[int, dict[str, Any]] = field(default_factory=dict)  # epoch hour -> record
+    days: dict[str, dict[str, Any]] = field(default_factory=dict)  # local date -> record
+    coverage: dict[str, dict[str, Any]] = field(default_factory=dict)  # headcount_id -> record
+    gaps: dict[str, dict[str, Any]] = field(default_factory=dict)  # gap_id -> record
+
+
+@dataclass
+class Figures:
+    """Additive figures of one venue or a group of venues over a period."""
+
+    venues: int = 0
+    venues_scanning: int = 0  # with at least one staff scan (card or app) in the period
+    scans_in: int = 0
+    scans_out: int = 0
+    card: int = 0
+    app: int = 0
+    venue_qr: int = 0
+    cards_in: int = 0  # distinct cards scanned in, per day, summed
+    cards_in_out: int = 0  # of those, also scanned out that day
+    open_hours: int = 0
+    silent_open_hours: int = 0  # open, no scan and no scanner heartbeat
+    people_counted: int = 0
+    people_scanned: int = 0
+    headcounts: int = 0
+    gaps_flagged: int = 0
+    gaps_resolved: int = 0
+    gaps_open: int = 0  # flagged in the period and not resolved by its end
+    alerts: int = 0
+    inspections: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+    def add(self, other: Figures) -> None:
+        for f in fields(self):
+            if f.name == "outcomes":
+                for k, v in other.outcomes.items():
+                    self.outcomes[k] = self.outcomes.get(k, 0) + v
+            else:
+                setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+    # derived rates (None when undefined)
+    @property
+    def coverage(self) -> float | None:
+        return _ratio(self.people_scanned, self.people_counted)
+
+    @property
+    def exit_share(self) -> float | None:
+        return _ratio(self.cards_in_out, self.cards_in)
+
+    @property
+    def scans_per_open_hour(self) -> float | None:
+        return _ratio(self.scans_in + self.scans_out, self.open_hours)
+
+    @property
+    def venue_qr_share(self) -> float | None:
+        return _ratio(self.venue_qr, self.card + self.app + self.venue_qr)
+
+    @property
+    def silent_share(self) -> float | None:
+        return _ratio(self.silent_open_hours, self.open_hours)
+
+    def to_mapping(self) -> dict[str, Any]:
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out.update(coverage=_round(self.coverage), exit_share=_round(self.exit_share),
+                   scans_per_open_hour=_round(self.scans_per_open_hour, 1),
+                   venue_qr_share=_round(self.venue_qr_share),
+                   silent_share=_round(self.silent_share))
+        return out
+
+
+def _ratio(a: int, b: int) -> float | None:
+    return a / b if b else None
+
+
+def _round(x: float | None, digits: int = 4) -> float | None:
+    return None if x is None else round(x, digits)
+
+
+def venue_figures(
+    venue: Venue | None, records: VenueRecords, frm_s: int, to_s: int,
+    alerts: Iterable[dict[str, Any]] = (), inspections: Iterable[dict[str, Any]] = (),
+) -> Figures:
+    """A venue's figures for the period [frm_s, to_s)."""
+    f = Figures(venues=1)
+    heard: set[int] = set()
+    for hour, r in records.hours.items():
+        if frm_s <= hour * HOUR_S < to_s:
+            f.scans_in += r["scans_in"]
+            f.scans_out += r["scans_out"]
+            f.card += r["by_method"]["card"]
+            f.app += r["by_method"]["app"]
+            f.venue_qr += r["by_method"]["venue_qr"]
+            if r["scanners_heard"]:
+                heard.add(hour)
+    f.venues_scanning = int(f.card + f.app > 0)
+    lo_day, hi_day = _local_date(frm_s), _local_date(to_s - 1)
+    for day, r in records.days.items():
+        if lo_day <= day <= hi_day:
+            f.cards_in += r["cards_in"]
+            f.cards_in_out += r["cards_in_out"]
+    if venue is not None:
+        for hour in range(-(-frm_s // HOUR_S), to_s // HOUR_S):
+            local = hour * HOUR_S + VN_OFFSET_S
+            if is_open(venue, (local // 86_400 + 3) % 7, local % 86_400 // 60):
+                f.open_hours += 1
+                f.silent_open_hours += hour not in heard
+    for r in records.coverage.values():
+        if frm_s <= parse_ms(r["from"]) // 1000 < to_s:
+            f.headcounts += 1
+            f.people_counted += r["people_counted"]
+            f.people_scanned += min(r["people_scanned"], r["people_counted"])
+    for g in records.gaps.values():
+        flagged = parse_ms(g["flagged_at"]) // 1000
+        resolved = parse_ms(g["resolved_at"]) // 1000 if g.get("resolved_at") else None
+        if frm_s <= flagged < to_s:
+            f.gaps_flagged += 1
+            if resolved is None or resolved >= to_s:
+                f.gaps_open += 1
+        if resolved is not None and frm_s <= resolved < to_s:
+            f.gaps_resolved += 1
+    f.alerts = sum(1 for a in alerts if frm_s <= parse_ms(a["raised_at"]) // 1000 < to_s)
+    for i in inspections:
+        if frm_s <= parse_ms(i["inspected_at"]) // 1000 < to_s:
+            f.inspections += 1
+            f.outcomes[i["outcome"]] = f.outcomes.get(i["outcome"], 0) + 1
+    return f
+
+
+def combine(figures: Iterable[Figures]) -> Figures:
+    total = Figures()
+    for f in figures:
+        total.add(f)
+    return total
+
+
+def risk(f: Figures) -> tuple[float, list[str]]:
+    """How urgently a venue should be inspected, and why (reasons in English keys)."""
+    score = 0.0
+    reasons = []
+    if f.gaps_open or f.gaps_flagged:
+        score += 3.0 * f.gaps_open + 1.0 * (f.gaps_flagged - f.gaps_open)
+        reasons.append("gaps")
+    if f.coverage is not None and f.coverage < 0.8:
+        score += 5.0 * (1 - f.coverage)
+        reasons.append("low_coverage")
+    if f.silent_share:
+        score += 4.0 * f.silent_share
+        reasons.append("silent")
+    if f.venue_qr:
+        score += 2.0 + 3.0 * (f.venue_qr_share or 0)
+        reasons.append("venue_qr")
+    if f.exit_share is not None and f.exit_share < 0.5:
+        score += 1.0 * (1 - f.exit_share)
+        reasons.append("no_exit_scans")
+    if f.open_hours and not f.venues_scanning:
+        score += 4.0
+        reasons.append("not_scanning")
+    return round(score, 3), reasons
+
+
+def _local_date(t_s: int) -> str:
+    return format_ms((t_s + VN_OFFSET_S) * 1000)[:10]

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from api.compliance import VenueRecords, combine, risk, venue_figures
+from truyvet.codec import venue as venue_codec
+from truyvet.codec.timefmt import format_ms, parse_ms
+
+MON = parse_ms("2026-11-16T00:00:00+07:00") // 1000  # a Monday, local midnight
+CAFE = venue_codec.from_mapping({
+    "venue_id": "V", "name": "Cà phê", "district": "Thành phố Huế", "ward": "Phú Hội",
+    "category": "cafe", "opening_hours": {"mon": ["08:00-12:00"]}, "scanning_points": 1,
+    "staff_count": 1})
+
+
+def hour(h: int, scans_in: int, out: int, card: int, qr: int = 0, heard: int = 1) -> dict:
+    return {"kind": "hour", "scans_in": scans_in, "scans_out": out, "cards": scans_in,
+            "by_method": {"card": card, "app": scans_in + out - card - qr, "venue_qr": qr},
+            "scanners_heard": heard, "heartbeats": 0}
+
+
+def records() -> VenueRecords:
+    r = VenueRecords()
+    first = (MON + 8 * 3600) // 3600
+    r.hours = {first: hour(first, 10, 8, 18), first + 1: hour(first + 1, 6, 0, 4, qr=2),
+               first + 2: hour(first + 2, 0, 0, 0, heard=0)}
+    r.days = {"2026-11-16": {"cards_in": 16, "cards_in_out": 8}}
+    r.coverage = {"hc": {"from": format_ms((MON + 8 * 3600) * 1000), "people_counted": 40,
+                         "people_scanned": 16}}
+    r.gaps = {"g1": {"flagged_at": format_ms((MON + 9 * 3600) * 1000), "resolved_at": None},
+              "g2": {"flagged_at": format_ms((MON + 9 * 3600) * 1000),
+                     "resolved_at": format_ms((MON + 10 * 3600) * 1000)}}
+    return r
+
+
+def test_a_venue_over_a_day() -> None:
+    f = venue_figures(CAFE, records(), MON, MON + 86_400,
+                      alerts=[{"raised_at": format_ms((MON + 3600) * 1000)}],
+                      inspections=[{"inspected_at": format_ms((MON + 9 * 3600) * 1000),
+                                    "outcome": "reminded"}])
+    assert (f.scans_in, f.scans_out, f.venue_qr, f.card) == (16, 8, 2, 22)
+    assert f.open_hours == 4 and f.silent_open_hours == 2  # 10:00 heard nothing, 11:00 no record
+    assert f.coverage == 0.4 and f.exit_share == 0.5
+    assert (f.gaps_flagged, f.gaps_resolved, f.gaps_open) == (2, 1, 1)
+    assert f.alerts == 1 and f.inspections == 1 and f.outcomes == {"reminded": 1}
+    score, reasons = risk(f)
+    assert score > 0 and set(reasons) >= {"gaps", "low_coverage", "silent", "venue_qr"}
+
+
+def test_a_period_excludes_what_is_outside_it() -> None:
+    f = venue_figures(CAFE, records(), MON + 9 * 3600, MON + 10 * 3600)
+    assert (f.scans_in, f.open_hours, f.headcounts) == (6, 1, 0)
+    assert (f.gaps_flagged, f.gaps_resolved) == (2, 0)
+
+
+def test_groups_add_counts_and_derive_rates_from_sums() -> None:
+    a = venue_figures(CAFE, records(), MON, MON + 86_400)
+    b = venue_figures(CAFE, VenueRecords(), MON, MON + 86_400)
+    total = combine([a, b])
+    assert total.venues == 2 and total.venues_scanning == 1
+    assert total.people_counted == 40 and total.coverage == 0.4
+    assert total.open_hours == 8 and total.silent_open_hours == 6
+    assert risk(b)[1] == ["silent", "not_scanning"]
