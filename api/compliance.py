@@ -53,6 +53,7 @@ class Figures:
     gaps_open: int = 0  # flagged in the period and not resolved by its end
     alerts: int = 0
     inspections: int = 0
+    venues_inspected: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
 
     def add(self, other: Figures) -> None:
@@ -148,6 +149,7 @@ def venue_figures(
         if frm_s <= parse_ms(i["inspected_at"]) // 1000 < to_s:
             f.inspections += 1
             f.outcomes[i["outcome"]] = f.outcomes.get(i["outcome"], 0) + 1
+    f.venues_inspected = int(f.inspections > 0)
     return f
 
 

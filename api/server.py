@@ -12,6 +12,7 @@ import threading
 from aiohttp import web
 
 from api.http import build_app
+from api.compliance_service import ComplianceService
 from api.service import TracerService
 from truyvet import gc_tuning
 from truyvet.kafka import lag
@@ -42,16 +43,19 @@ async def serve(s: Settings, token: str, host: str, port: int,
     await asyncio.to_thread(ensure_topics, s)
     lag.register(s)
     service = TracerService(s)
-    runner = web.AppRunner(build_app(service, token), access_log=None)
+    compliance = ComplianceService(s, service.producer)
+    runner = web.AppRunner(build_app(service, compliance, token), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()  # /healthz answers 503 while the index is rebuilt
     log.info("tracer API on http://%s:%d (rebuilding the index ...)", host, port)
     try:
+        await asyncio.to_thread(compliance.start)
         await service.start()
         await stop.wait()
     finally:
         await runner.cleanup()
+        compliance.stop()
         await service.stop()
 
 

@@ -80,6 +80,16 @@ def alerts(s: Settings) -> str:
     return s.topic("alerts.v1")
 
 
+def inspections(s: Settings) -> str:
+    """Inspections recorded through the API; key = venue_id."""
+    return s.topic("inspections.v1")
+
+
+def campaigns(s: Settings) -> str:
+    """Inspection campaigns, compacted; key = campaign_id."""
+    return s.topic("campaigns.v1")
+
+
 def venues(s: Settings) -> str:
     """Venue registry, compacted; key = venue_id."""
     return s.topic("venues.v1")
@@ -142,6 +152,15 @@ def catalogue(s: Settings) -> list[TopicSpec]:
         TopicSpec(
             alerts(s), n, "alert_id", "alert.v1.schema.json",
             {"retention.ms": retention, "cleanup.policy": "compact,delete"},
+        ),
+        # inspection records are evidence for sanctions: kept a year
+        TopicSpec(
+            inspections(s), 3, "venue_id", "inspection.v1.schema.json",
+            {"retention.ms": str(365 * DAY_MS), "cleanup.policy": "delete"},
+        ),
+        TopicSpec(
+            campaigns(s), 1, "campaign_id", "campaign.v1.schema.json",
+            {"cleanup.policy": "compact"},
         ),
         # Refused inputs are kept longer than the data itself so that they can be corrected
         # and replayed after an incident has been investigated.

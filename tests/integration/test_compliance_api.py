@@ -1,0 +1,111 @@
+"""Compliance through the API on a running pipeline: a venue that does not scan is alerted and
+ranked first for inspection; an inspection recorded through the API appears in the report;
+the report's numbers are the API's."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from pathlib import Path
+
+from producers.scans import ScanPublisher
+from tests.conftest import Services, _free_port
+from tests.integration.helpers import api_process, http_json, wait_caught_up, worker_process
+from truyvet import topics
+from truyvet.codec import signals
+from truyvet.codec import venue as venue_codec
+from truyvet.codec.checkin import CheckIn
+from truyvet.codec.timefmt import format_ms
+from truyvet.kafka.admin import ensure_topics
+from truyvet.settings import Settings
+
+HOURS = "mon-sun 00:00-24:00"
+
+
+def _venue(vid: str, district: str, category: str) -> bytes:
+    return venue_codec.encode(venue_codec.from_mapping({
+        "venue_id": vid, "name": f"Quán {vid}", "district": district, "ward": "Phường Phú Hội",
+        "category": category, "opening_hours": venue_codec.parse_hours_text(HOURS),
+        "scanning_points": 1, "staff_count": 1}))
+
+
+def test_alert_rank_inspect_report(services: Services, tmp_path: Path) -> None:
+    s = Settings.from_env(env={}, bootstrap_servers=services.bootstrap_servers,
+                          redis_url=services.redis_url, topic_prefix=f"t{uuid.uuid4().hex[:10]}",
+                          data_dir=tmp_path, worker_web_port=_free_port(), api_port=_free_port(),
+                          api_token="tok")
+    ensure_topics(s)
+    now = int(time.time())
+    t0 = now - now % 3600 - 2 * 3600
+    pub = ScanPublisher(s)
+    send = pub.producer.send
+    send(topics.venues(s), b"GOOD", _venue("GOOD", "Thành phố Huế", "cafe"))
+    send(topics.venues(s), b"BAD", _venue("BAD", "Thành phố Huế", "bar"))
+    send(topics.venues(s), b"FAR", _venue("FAR", "Huyện A Lưới", "market"))
+    for i in range(10):  # GOOD scans everyone in and out; BAD scans 3 of 10, one by poster
+        pub.publish(CheckIn(f"g{i}", f"p{i}", "GOOD", "GOOD-s1", "in", (t0 + 60 * i) * 1000, "app"))
+        pub.publish(CheckIn(f"h{i}", f"p{i}", "GOOD", "GOOD-s1", "out", (t0 + 3000) * 1000, "app"))
+    for i in range(3):
+        method = "venue_qr" if i == 2 else "card"
+        pub.publish(CheckIn(f"b{i}", f"q{i}", "BAD", "BAD-s1", "in", (t0 + 60 * i) * 1000, method))
+    for vid, counted in (("GOOD", 10), ("BAD", 10)):
+        send(topics.headcounts(s), vid.encode(), signals.encode_headcount(signals.Headcount(
+            f"hc-{vid}", vid, t0 * 1000, (t0 + 3600) * 1000, counted, "door_counter")))
+    assert pub.flush() == 0
+
+    with worker_process(s, tmp_path / "worker.log") as worker, api_process(s, tmp_path / "api.log"):
+        # a case declares a visit to BAD that was not scanned: a gap, flagged against BAD
+        status, _ = http_json(s, "POST", "/api/v1/itineraries", {
+            "case_id": "case-1", "classification": "F0", "card_id": "q9",
+            "stops": [{"venue_id": "BAD", "from": format_ms(t0 * 1000),
+                       "to": format_ms((t0 + 1800) * 1000)}]})
+        assert status == 201
+        wait_caught_up(s, 90, [worker])
+        frm, to = format_ms((t0 - 3600) * 1000), format_ms((now + 60) * 1000)
+        q = f"from={frm}&to={to}"
+
+        bad = _until(lambda: http_json(s, "GET", f"/api/v1/compliance/venues/BAD?{q}")[1],
+                     lambda b: b["figures"]["gaps_flagged"] == 1 and len(b["alerts"]) >= 3)
+        f = bad["figures"]
+        assert (f["scans_in"], f["venue_qr"], f["people_counted"], f["people_scanned"]) == (3, 1, 10, 3)
+        assert f["coverage"] == 0.3 and {a["kind"] for a in bad["alerts"]} >= {"venue_qr", "low_coverage"}
+        good = http_json(s, "GET", f"/api/v1/compliance/venues/GOOD?{q}")[1]
+        assert good["figures"]["coverage"] == 1.0 and good["figures"]["exit_share"] == 1.0
+
+        status, _ = http_json(s, "POST", "/api/v1/campaigns", {
+            "campaign_id": "peak", "name": "Tuần cao điểm", "from": frm, "to": to,
+            "categories": ["cafe", "restaurant", "bar"]})
+        assert status == 201
+        ranked = http_json(s, "GET", "/api/v1/campaigns/peak/queue")[1]["venues"]
+        assert [r["venue"]["venue_id"] for r in ranked] == ["BAD", "GOOD"]  # FAR: not targeted
+        assert {"gaps", "low_coverage", "venue_qr"} <= set(ranked[0]["reasons"])
+
+        status, insp = http_json(s, "POST", "/api/v1/inspections", {
+            "campaign_id": "peak", "venue_id": "BAD", "inspector": "tt-hue-03",
+            "observed_from": format_ms((now - 1800) * 1000), "observed_to": format_ms(now * 1000),
+            "scanning_points_observed": 0, "people_counted": 12, "people_scanned": 2,
+            "outcome": "fined", "notes": "Không quét mã QR."})
+        assert status == 201 and insp["inspection_id"]
+        assert http_json(s, "POST", "/api/v1/inspections", {**insp, "outcome": "x"})[0] == 400
+        assert http_json(s, "POST", "/api/v1/inspections", {
+            **{k: v for k, v in insp.items() if k not in ("inspection_id", "recorded_at", "v")},
+            "venue_id": "NOWHERE"})[0] == 404
+
+        report = _until(lambda: http_json(s, "GET", f"/api/v1/report?{q}")[1],
+                        lambda r: r["total"]["inspections"] == 1)
+        hue = next(d for d in report["districts"] if d["district"] == "Thành phố Huế")
+        assert hue["figures"]["venues"] == 2 and hue["figures"]["venues_inspected"] == 1
+        assert hue["figures"]["outcomes"] == {"fined": 1}
+        assert report["worst_venues"][0]["venue"]["venue_id"] == "BAD"
+        rows = http_json(s, "GET", f"/api/v1/compliance?{q}&by=district")[1]["rows"]
+        assert {r["district"]: r["figures"] for r in rows} == \
+            {d["district"]: d["figures"] for d in report["districts"]}  # the same numbers
+
+
+def _until(fetch, ready, timeout: float = 30.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = fetch()
+        if ready(value) or time.monotonic() > deadline:
+            return value
+        time.sleep(0.3)
