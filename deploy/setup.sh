@@ -2,7 +2,8 @@
 # Everything a fresh machine needs before truyvet runs or is tested:
 #   1. a Python >= 3.11 virtualenv in .venv with the project and its test extras,
 #   2. the Apache Kafka jars from Maven Central (deploy/kafka/fetch-jars.sh),
-#   3. Debian's redis-server (deploy/redis/install.sh),
+#   3. Debian packages: redis-server, chromium (PDF report, dashboard tests), a Vietnamese
+#      font (deploy/debian/install.sh),
 #   4. Java >= 17 to run the broker.
 # Idempotent and quiet on a second run: each step is skipped when already done.
 set -euo pipefail
@@ -48,9 +49,7 @@ if [[ -z "${KAFKA_BOOTSTRAP_SERVERS:-}" ]]; then
   deploy/kafka/fetch-jars.sh >/dev/null
 fi
 
-# --- Redis ----------------------------------------------------------------------------------
-if [[ -z "${REDIS_URL:-}" ]]; then
-  step "redis-server"
-  deploy/redis/install.sh
-fi
+# --- Debian packages ----------------------------------------------------------------------
+step "Debian packages (redis-server, chromium, fonts)"
+deploy/debian/install.sh
 step "setup complete"

@@ -10,8 +10,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +19,7 @@ import orjson
 from producers.scans import ScanPublisher
 from producers.simulator.timeline import Behaviour, Timeline
 from producers.simulator.world import build_world
-from truyvet import topics
+from truyvet import api_client, topics
 from truyvet.codec import signals
 from truyvet.codec import venue as venue_codec
 from truyvet.kafka.admin import pipeline_lag
@@ -138,25 +136,21 @@ def _wait_processed(s: Settings, stop: threading.Event, timeout: float = 60.0) -
 
 def _submit(url: str, token: str, itinerary: dict[str, object], stop: threading.Event) -> None:
     """POST an itinerary, waiting while the API is not ready; a refusal is logged."""
-    body = orjson.dumps(itinerary)
     for attempt in range(60):
-        req = urllib.request.Request(
-            f"{url}/api/v1/itineraries", data=body, method="POST",
-            headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
         try:
-            with urllib.request.urlopen(req, timeout=30) as resp:
-                res = orjson.loads(resp.read())
+            status, res = api_client.call(url, token, "POST", "/api/v1/itineraries", itinerary)
+        except OSError as exc:
+            log.warning("tracer API unreachable (%s); retrying", exc)
+        else:
+            if status < 300:
                 gaps = sum(s["gap"] for s in res["stops"])
                 log.info("itinerary %s: %d stops, %d gaps", itinerary["case_id"],
                          len(res["stops"]), gaps)
                 return
-        except urllib.error.HTTPError as exc:
-            if exc.code != 503:
-                log.error("itinerary %s refused: %s %s", itinerary["case_id"], exc.code,
-                          exc.read()[:300])
+            if status != 503:
+                log.error("itinerary %s refused: %s", itinerary["case_id"],
+                          api_client.refusal(status, res))
                 return
-        except OSError as exc:
-            log.warning("tracer API unreachable (%s); retrying", exc)
         if stop.wait(min(10.0, 0.5 * 2 ** attempt)):
             return
     log.error("itinerary %s not submitted: the API never became ready", itinerary["case_id"])

@@ -110,6 +110,13 @@ def truyvet_process(s: Settings, command: str, log: Path) -> Iterator[subprocess
                 proc.wait()
 
 
+def truyvet_cli(s: Settings, *args: str, timeout: float = 180.0) -> subprocess.CompletedProcess[bytes]:
+    """``truyvet ARGS…`` run to completion with these settings; output captured."""
+    env = {**os.environ, **s.to_env()}
+    return subprocess.run([sys.executable, "-m", "truyvet", *args], env=env, capture_output=True,
+                          timeout=timeout, check=False)
+
+
 def worker_process(s: Settings, log: Path) -> Any:
     return truyvet_process(s, "worker", log)
 
@@ -137,18 +144,10 @@ def api_process(s: Settings, log: Path, timeout: float = 60.0) -> Iterator[subpr
 def http_json(s: Settings, method: str, path: str, body: object = None,
               token: str | None = None, timeout: float = 30.0) -> tuple[int, object]:
     """One request to the tracer API; (status, decoded JSON body)."""
-    import orjson
+    from truyvet import api_client
 
-    data = None if body is None else (body if isinstance(body, bytes) else orjson.dumps(body))
-    req = urllib.request.Request(f"{s.api_url}{path}", data=data, method=method)
-    req.add_header("Authorization", f"Bearer {s.api_token if token is None else token}")
-    if data is not None:
-        req.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            return resp.status, orjson.loads(resp.read() or b"null")
-    except urllib.error.HTTPError as exc:
-        return exc.code, orjson.loads(exc.read() or b"null")
+    return api_client.call(s.api_url, s.api_token if token is None else token, method, path,
+                           body, timeout=timeout)
 
 
 def wait_index_caught_up(s: Settings, timeout: float = 60.0) -> None:

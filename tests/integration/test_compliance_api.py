@@ -10,13 +10,16 @@ from pathlib import Path
 
 from producers.scans import ScanPublisher
 from tests.conftest import Services, _free_port
-from tests.integration.helpers import api_process, http_json, wait_caught_up, worker_process
+from tests.integration.helpers import (api_process, http_json, truyvet_cli, wait_caught_up,
+                                       worker_process)
+from tests.report_readers import csv_rows, html_rows, in_order, parse_number, pdf_text
 from truyvet import topics
 from truyvet.codec import signals
 from truyvet.codec import venue as venue_codec
 from truyvet.codec.checkin import CheckIn
 from truyvet.codec.timefmt import format_ms
 from truyvet.kafka.admin import ensure_topics
+from truyvet.report.table import FIGURES, values
 from truyvet.settings import Settings
 
 HOURS = "mon-sun 00:00-24:00"
@@ -100,6 +103,47 @@ def test_alert_rank_inspect_report(services: Services, tmp_path: Path) -> None:
         rows = http_json(s, "GET", f"/api/v1/compliance?{q}&by=district")[1]["rows"]
         assert {r["district"]: r["figures"] for r in rows} == \
             {d["district"]: d["figures"] for d in report["districts"]}  # the same numbers
+
+        # truyvet report, as a district officer runs it: CSV, HTML and PDF carry these numbers
+        files = _report_files(s, tmp_path, frm, to, q)
+        body = files["json"]
+        expected = {d["district"]: values(d["figures"]) for d in body["districts"]}
+        expected[""] = values(body["total"])
+        for lang in ("vi", "en"):
+            rows = csv_rows(files[f"csv-{lang}"], lang)
+            got = {r["district"] if r["scope"] == "district" else "": {k: r[k] for k in FIGURES}
+                   for r in rows if r["scope"] in ("district", "total")}
+            assert got == expected
+            assert [r["venue_id"] for r in rows if r["scope"] == "venue"][0] == "BAD"
+            html_table, cells = html_rows(files[f"html-{lang}"])
+            got = {r["district"]: {k: parse_number(v, lang) for k, v in r["figures"].items()}
+                   for r in html_table if r["scope"] in ("district", "total")}
+            assert got == expected
+            text = pdf_text(files[f"pdf-{lang}"])
+            assert in_order(cells, text) == [], "every HTML figure is in the PDF, in order"
+        assert expected["Thành phố Huế"]["fined"] == 1  # the inspection recorded above
+        pdf_vi = " ".join(pdf_text(files["pdf-vi"]).split())
+        assert "Sở Thông tin và Truyền thông" in pdf_vi and "Xử phạt" in pdf_vi
+        assert "Department of Information and Communications" in " ".join(pdf_text(files["pdf-en"]).split())
+
+
+def _report_files(s: Settings, out: Path, frm: str, to: str, q: str) -> dict[str, object]:
+    """The API's report JSON and ``truyvet report`` in every format and language for the same
+    period, retried until the API's answer did not change while the files were written."""
+    for _ in range(5):
+        before = http_json(s, "GET", f"/api/v1/report?{q}")[1]
+        files: dict[str, object] = {"json": before}
+        for lang in ("vi", "en"):
+            for fmt in ("csv", "html", "pdf"):
+                path = out / f"report-{lang}.{fmt}"
+                done = truyvet_cli(s, "report", "--from", frm, "--to", to, "--format", fmt,
+                                   "--lang", lang, "--output", str(path))
+                assert done.returncode == 0, done.stderr.decode()
+                files[f"{fmt}-{lang}"] = path.read_bytes()
+        after = http_json(s, "GET", f"/api/v1/report?{q}")[1]
+        if {**before, "generated_at": ""} == {**after, "generated_at": ""}:
+            return files
+    raise AssertionError("the report kept changing")
 
 
 def _until(fetch, ready, timeout: float = 30.0):

@@ -7,7 +7,8 @@ import logging
 
 import click
 
-from truyvet.cli import api, dlq, match, publish, run, simulate, stack, status, venues, worker
+from truyvet.cli import (api, dlq, match, publish, report, run, simulate, stack, status, venues,
+                         worker)
 from truyvet.cli.options import env_option
 
 
@@ -21,5 +22,5 @@ def main(log_level: str) -> None:
     )
 
 
-for module in (stack, publish, venues, simulate, worker, api, match, run, status, dlq):
+for module in (stack, publish, venues, simulate, worker, api, match, report, run, status, dlq):
     main.add_command(module.command)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import sys
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -13,21 +11,10 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
+from truyvet import api_client
 from truyvet import settings as settings_mod
 from truyvet.cli.options import env_option
 from truyvet.codec.timefmt import format_ms_local, parse_ms
-
-
-def post_itinerary(url: str, token: str, body: bytes, timeout: float = 30.0) -> tuple[int, Any]:
-    req = urllib.request.Request(
-        f"{url}/api/v1/itineraries", data=body, method="POST",
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
-    )
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            return resp.status, orjson.loads(resp.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, orjson.loads(exc.read() or b"{}")
 
 
 @click.command("match")
@@ -39,10 +26,10 @@ def command(file: Path, as_json: bool, **kwargs: object) -> None:
     """Submit the itinerary in FILE (schemas/itinerary.v1) and print, per stop, whether a scan
     backs it (else a gap) and the contacts with their overlap. Times shown in UTC+07:00."""
     s = settings_mod.from_options(kwargs)
-    status, body = post_itinerary(s.api_url, s.token(), file.read_bytes())
+    status, body = api_client.call(s.api_url, s.token(), "POST", "/api/v1/itineraries",
+                                   file.read_bytes())
     if status >= 400:
-        err = body.get("error", {})
-        raise click.ClickException(f"{status} {err.get('reason')}: {err.get('detail')}")
+        raise click.ClickException(api_client.refusal(status, body))
     if as_json:
         sys.stdout.buffer.write(orjson.dumps(body, option=orjson.OPT_INDENT_2) + b"\n")
         return

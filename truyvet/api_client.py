@@ -1,0 +1,38 @@
+"""A small blocking client of truyvet's HTTP API, for the command line and the simulator."""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import Any
+
+import orjson
+
+
+def call(url: str, token: str, method: str, path: str, body: object = None,
+         query: dict[str, str] | None = None, timeout: float = 30.0) -> tuple[int, Any]:
+    """One request; (HTTP status, decoded JSON body or None). Refusals (4xx/5xx) are returned,
+    not raised; an unreachable API raises ``OSError``."""
+    data = None if body is None else (body if isinstance(body, bytes) else orjson.dumps(body))
+    if query:
+        path = f"{path}?{urllib.parse.urlencode(query)}"
+    req = urllib.request.Request(f"{url}{path}", data=data, method=method)
+    req.add_header("Authorization", f"Bearer {token}")
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return resp.status, orjson.loads(resp.read() or b"null")
+    except urllib.error.HTTPError as exc:
+        raw = exc.read()
+        try:
+            return exc.code, orjson.loads(raw or b"null")
+        except orjson.JSONDecodeError:
+            return exc.code, {"error": {"reason": "http_error", "detail": raw[:300].decode(
+                errors="replace")}}
+
+
+def refusal(status: int, body: Any) -> str:
+    err = (body or {}).get("error", {}) if isinstance(body, dict) else {}
+    return f"{status} {err.get('reason', 'error')}: {err.get('detail', '')}"

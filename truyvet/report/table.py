@@ -1,0 +1,104 @@
+"""The report as rows of numbers, from the API's ``GET /api/v1/report`` answer (pure).
+
+CSV, HTML and PDF are all drawn from these rows, so they carry the API's numbers and no
+other: nothing here recomputes a figure except the coverage percentage shown from the API's
+coverage fraction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from truyvet.codec.timefmt import parse_ms
+from truyvet.report.labels import OUTCOME_ORDER
+
+VN = timedelta(hours=7)
+
+# In the order shown. Outcomes come from figures["outcomes"], coverage is a percentage.
+FIGURES = ("venues", "venues_scanning", "venues_inspected", "inspections", *OUTCOME_ORDER,
+           "people_counted", "people_scanned", "coverage", "gaps_flagged", "gaps_resolved",
+           "alerts")
+
+
+@dataclass(frozen=True)
+class Row:
+    scope: str  # total | district | hospitality | category | venue
+    district: str
+    category: str
+    values: dict[str, int | float | None]  # FIGURES -> number (coverage in %, None if unknown)
+    venue_id: str = ""
+    venue_name: str = ""
+    ward: str = ""
+    risk: float | None = None
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Report:
+    period_from: str  # local dates, inclusive (UTC+07:00)
+    period_to: str
+    district: str | None
+    generated_at: str  # local time, minutes
+    total: Row
+    districts: list[Row]
+    hospitality: list[Row]
+    categories: list[Row]
+    worst: list[Row]
+
+    def rows(self) -> list[Row]:
+        return [self.total, *self.districts, *self.hospitality, *self.categories, *self.worst]
+
+
+def values(figures: dict[str, Any]) -> dict[str, int | float | None]:
+    out: dict[str, int | float | None] = {}
+    for key in FIGURES:
+        if key in OUTCOME_ORDER:
+            out[key] = int(figures.get("outcomes", {}).get(key, 0))
+        elif key == "coverage":
+            cov = figures.get("coverage")
+            out[key] = None if cov is None else round(cov * 100, 1)
+        else:
+            out[key] = int(figures[key])
+    return out
+
+
+def from_api(body: dict[str, Any]) -> Report:
+    """Build the report from the API's JSON (``schemas``-shaped, see api/compliance_service)."""
+    districts, hospitality, categories = [], [], []
+    for d in body["districts"]:
+        name = d["district"]
+        districts.append(Row("district", name, "", values(d["figures"])))
+        hospitality.append(Row("hospitality", name, "", values(d["hospitality"])))
+        for c in d["categories"]:
+            categories.append(Row("category", name, c["category"], values(c["figures"])))
+    worst = [
+        Row("venue", w["venue"].get("district", ""), w["venue"].get("category", ""),
+            values(w["figures"]), venue_id=w["venue"]["venue_id"],
+            venue_name=w["venue"].get("name", ""), ward=w["venue"].get("ward", ""),
+            risk=w["risk"], reasons=tuple(w["reasons"]))
+        for w in body["worst_venues"]
+    ]
+    return Report(
+        period_from=_local(body["from"]).strftime("%d/%m/%Y"),
+        period_to=(_local(body["to"]) - timedelta(milliseconds=1)).strftime("%d/%m/%Y"),
+        district=body.get("district"),
+        generated_at=_local(body["generated_at"]).strftime("%H:%M %d/%m/%Y"),
+        total=Row("total", "", "", values(body["total"])),
+        districts=districts, hospitality=hospitality, categories=categories, worst=worst,
+    )
+
+
+def _local(rfc3339: str) -> datetime:
+    return datetime.fromtimestamp(parse_ms(rfc3339) / 1000, UTC) + VN
+
+
+def number(x: int | float | None, lang: str) -> str:
+    """A figure as people read it: Vietnamese 12.345 and 85,3; English 12,345 and 85.3."""
+    if x is None:
+        return "–"
+    text = f"{x:,}" if isinstance(x, int) else f"{x:,.1f}"
+    if lang == "vi":
+        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return text
