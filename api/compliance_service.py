@@ -202,6 +202,22 @@ class ComplianceService:
                 out.append({**a, "venue": _venue_info(v, a["venue_id"])})
         return sorted(out, key=lambda a: a["raised_at"], reverse=True)
 
+    def recent_gaps(self, limit: int = 50, district: str | None = None) -> list[dict[str, Any]]:
+        """The latest gaps flagged (open or resolved), newest first, without the case: the
+        operations room sees venues, not people."""
+        with self.lock:
+            rows = []
+            for vid, rec in self.records.items():
+                v = self.registry.venues.get(vid)
+                if district and (v is None or v.district != district):
+                    continue
+                for g in rec.gaps.values():
+                    rows.append({"venue": _venue_info(v, vid), "status": g["status"],
+                                 "from": g["from"], "to": g["to"], "flagged_at": g["flagged_at"],
+                                 "resolved_at": g.get("resolved_at")})
+        rows.sort(key=lambda r: r["flagged_at"], reverse=True)
+        return rows[:limit]
+
     def report(self, frm_s: int, to_s: int, district: str | None = None,
                worst: int = 10) -> dict[str, Any]:
         """The summary a district sends to the Department of Information and Communications."""

@@ -4,7 +4,8 @@ Every refusal is a 4xx with ``{"error": {"status", "reason", "detail"}}``: 400 f
 or query that breaks its schema (the reason codes of ``schemas/``), 401 without a valid
 token, 404 for an unknown case or venue, 413 for a body over 256 KiB, 415 for a non-JSON
 body, 503 while the state is still being rebuilt from Kafka. Routes: ``tracing_routes``
-(itineraries) and ``compliance_routes`` (venues, alerts, inspections, campaigns, report).
+(itineraries), ``compliance_routes`` (venues, alerts, inspections, campaigns, report) and
+``dashboard_routes`` (the operations room's page and figures; the page itself is public).
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from typing import Any
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from api import compliance_routes, tracing_routes
+from api import compliance_routes, dashboard_routes, tracing_routes
 from api.compliance_service import ComplianceService
+from api.ops import OpsMonitor
 from api.service import TracerService
 from api.web import COMPLIANCE, MAX_BODY, SERVICE, error, json_response
 
@@ -32,7 +34,7 @@ def auth_middleware(token: str) -> Any:
 
     @web.middleware
     async def check(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path in PUBLIC:
+        if request.path in PUBLIC or dashboard_routes.is_public(request.path):
             return await handler(request)
         given = request.headers.get("Authorization", "").encode()
         if not hmac.compare_digest(given, expected):
@@ -66,13 +68,16 @@ async def prometheus(request: web.Request) -> web.Response:
     return web.Response(body=generate_latest(), content_type=CONTENT_TYPE_LATEST.split(";")[0])
 
 
-def build_app(service: TracerService, compliance: ComplianceService, token: str) -> web.Application:
+def build_app(service: TracerService, compliance: ComplianceService, ops: OpsMonitor,
+              token: str) -> web.Application:
     app = web.Application(middlewares=[refusals, auth_middleware(token)],
                           client_max_size=MAX_BODY + 1024)
     app[SERVICE] = service
     app[COMPLIANCE] = compliance
+    app[dashboard_routes.OPS] = ops
     tracing_routes.add(app)
     compliance_routes.add(app)
+    dashboard_routes.add(app)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", prometheus)
     return app

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from api.http import build_app
 from api.compliance_service import ComplianceService
+from api.ops import OpsMonitor
 from api.service import TracerService
 from truyvet import gc_tuning
 from truyvet.kafka import lag
@@ -41,20 +42,23 @@ async def serve(s: Settings, token: str, host: str, port: int,
         except (NotImplementedError, RuntimeError):  # not the main thread (tests)
             pass
     await asyncio.to_thread(ensure_topics, s)
-    lag.register(s)
+    lags = lag.register(s)
     service = TracerService(s)
     compliance = ComplianceService(s, service.producer)
-    runner = web.AppRunner(build_app(service, compliance, token), access_log=None)
+    ops = OpsMonitor(s, lags.lags)
+    runner = web.AppRunner(build_app(service, compliance, ops, token), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()  # /healthz answers 503 while the index is rebuilt
     log.info("tracer API on http://%s:%d (rebuilding the index ...)", host, port)
     try:
+        ops.start()
         await asyncio.to_thread(compliance.start)
         await service.start()
         await stop.wait()
     finally:
         await runner.cleanup()
+        ops.stop()
         compliance.stop()
         await service.stop()
 

@@ -131,6 +131,52 @@ TEXT: dict[str, dict[str, str]] = {
 }
 
 
+# The dashboard's own words.
+UI: dict[str, dict[str, str]] = {
+    "vi": {
+        "title": "Phòng điều hành truy vết — giám sát quét mã QR",
+        "subtitle": "Thẻ kiểm soát dịch bệnh và ứng dụng PC-COVID · tỉnh Thừa Thiên Huế",
+        "updated": "Cập nhật", "token": "Mã truy cập API", "connect": "Kết nối",
+        "ops": "Vận hành hệ thống", "scans_per_s": "Lượt quét/giây",
+        "scans_total": "Tổng lượt quét", "lag": "Bản ghi chưa xử lý", "drain": "Thời gian xử lý hết",
+        "deadletters": "Bản ghi lỗi (hàng đợi lỗi)", "itineraries": "Lịch trình F0/F1 đã khai",
+        "gaps_total": "Khoảng trống (không có dữ liệu quét)", "alerts_total": "Cảnh báo tuân thủ",
+        "by_district": "Tuân thủ theo địa bàn (7 ngày qua)", "live_alerts": "Cảnh báo mới nhất",
+        "live_gaps": "Khai báo không có dữ liệu quét", "queue": "Danh sách cơ sở cần kiểm tra",
+        "campaign": "Đợt kiểm tra", "no_campaign": "Chưa có đợt kiểm tra",
+        "venue_detail": "Chi tiết cơ sở", "pick_venue": "Chọn một cơ sở để xem chi tiết",
+        "inspected": "Đã kiểm tra", "open": "Chưa giải quyết", "resolved": "Đã có dữ liệu",
+        "declared": "Thời gian khai báo", "flagged": "Phát hiện lúc", "kind": "Loại",
+        "detail": "Chi tiết", "raised": "Lúc", "per_group": "Theo nhóm xử lý",
+        "scans_in": "Lượt quét vào", "scans_out": "Lượt quét ra", "exit_share":
+        "Tỷ lệ có quét ra (%)", "method_mix": "Thẻ / PC-COVID / mã QR dán",
+        "silent_share": "Giờ mở cửa không quét (%)", "inspections": "Lần kiểm tra",
+        "outcome": "Kết quả", "inspector": "Cán bộ kiểm tra", "nothing": "Chưa có",
+        "error": "Không kết nối được API", "seconds": "giây",
+    },
+    "en": {
+        "title": "Tracing operations room — QR scanning oversight",
+        "subtitle": "Disease-control cards and the PC-COVID app · Thừa Thiên Huế province",
+        "updated": "Updated", "token": "API token", "connect": "Connect",
+        "ops": "Pipeline", "scans_per_s": "Scans/s", "scans_total": "Scans in total",
+        "lag": "Records behind", "drain": "Time to catch up",
+        "deadletters": "Dead letters", "itineraries": "F0/F1 itineraries declared",
+        "gaps_total": "Gaps (declared, not scanned)", "alerts_total": "Compliance alerts",
+        "by_district": "Compliance by district (last 7 days)", "live_alerts": "Latest alerts",
+        "live_gaps": "Declared visits with no scan", "queue": "Inspection queue",
+        "campaign": "Campaign", "no_campaign": "No campaign yet",
+        "venue_detail": "Venue detail", "pick_venue": "Pick a venue to see its detail",
+        "inspected": "Inspected", "open": "Open", "resolved": "Resolved",
+        "declared": "Declared", "flagged": "Flagged at", "kind": "Kind", "detail": "Detail",
+        "raised": "At", "per_group": "By consumer group", "scans_in": "Scans in",
+        "scans_out": "Scans out", "exit_share": "Exit scans (%)",
+        "method_mix": "Card / PC-COVID / poster QR", "silent_share": "Silent open hours (%)",
+        "inspections": "Inspections", "outcome": "Outcome", "inspector": "Inspector",
+        "nothing": "None yet", "error": "The API cannot be reached", "seconds": "s",
+    },
+}
+
+
 def check_lang(lang: str) -> str:
     if lang not in LANGS:
         raise ValueError(f"language {lang!r}: expected one of {', '.join(LANGS)}")
@@ -142,4 +188,4 @@ def bundle(lang: str) -> dict[str, Any]:
     check_lang(lang)
     return {"categories": CATEGORIES[lang], "outcomes": OUTCOMES[lang],
             "reasons": REASONS[lang], "alert_kinds": ALERT_KINDS[lang],
-            "columns": COLUMNS[lang], "text": TEXT[lang]}
+            "columns": COLUMNS[lang], "text": TEXT[lang], "ui": UI[lang]}

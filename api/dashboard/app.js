@@ -1,0 +1,223 @@
+// truyvet's operations-room dashboard: polls the API and draws what it answers.
+// No framework and no external resources; every text from the API is set with textContent.
+"use strict";
+
+const state = { lang: localStorage.getItem("truyvet.lang") || "vi", words: null,
+                token: null, campaign: null, venue: null };
+const TZ = "Asia/Ho_Chi_Minh";
+const $ = (sel) => document.querySelector(sel);
+
+function takeToken() {
+  const m = /(?:^|[#&])token=([^&]+)/.exec(location.hash);
+  if (m) {
+    sessionStorage.setItem("truyvet.token", decodeURIComponent(m[1]));
+    history.replaceState(null, "", location.pathname);  // keep it out of the address bar
+  }
+  return sessionStorage.getItem("truyvet.token");
+}
+
+async function api(path) {
+  const res = await fetch(path, { headers: { Authorization: `Bearer ${state.token}` } });
+  if (res.status === 401) { showLogin(); throw new Error("unauthorized"); }
+  if (!res.ok) throw new Error(`${res.status} ${path}`);
+  return res.json();
+}
+
+// --- words and numbers -----------------------------------------------------------------
+const ui = (k) => (state.words && state.words.ui[k]) || k;
+function num(x, digits = 0) {
+  if (x === null || x === undefined) return "–";
+  const locale = state.lang === "vi" ? "vi-VN" : "en-GB";
+  return new Intl.NumberFormat(locale, { maximumFractionDigits: digits,
+                                          minimumFractionDigits: digits }).format(x);
+}
+const pct = (x) => (x === null || x === undefined ? "–" : num(x * 100, 1));
+function when(rfc3339) {
+  if (!rfc3339) return "–";
+  return new Intl.DateTimeFormat(state.lang === "vi" ? "vi-VN" : "en-GB",
+    { timeZone: TZ, day: "2-digit", month: "2-digit", hour: "2-digit", minute: "2-digit" })
+    .format(new Date(rfc3339));
+}
+function el(tag, props = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (k === "class") e.className = v; else if (k === "onclick") e.onclick = v;
+    else e.setAttribute(k, v);
+  }
+  for (const c of children) e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return e;
+}
+function venueLink(v) {
+  return el("a", { class: "venue-link", "data-venue": v.venue_id,
+                   onclick: () => { state.venue = v.venue_id; refreshVenue(); } },
+            v.name || v.venue_id);
+}
+
+async function loadWords() {
+  state.words = await api(`/api/v1/labels?lang=${state.lang}`);
+  document.documentElement.lang = state.lang;
+  document.title = ui("title");
+  for (const e of document.querySelectorAll("[data-t]")) e.textContent = ui(e.dataset.t);
+  for (const b of document.querySelectorAll("[data-lang]")) {
+    b.classList.toggle("on", b.dataset.lang === state.lang);
+  }
+}
+
+// --- panels -------------------------------------------------------------------------------
+function spark(svg, values) {
+  svg.replaceChildren();
+  if (values.length < 2) return;
+  const max = Math.max(1, ...values);
+  const pts = values.map((v, i) => `${(i / (values.length - 1)) * 200},${40 - (v / max) * 38}`);
+  const line = document.createElementNS("http://www.w3.org/2000/svg", "polyline");
+  line.setAttribute("points", pts.join(" "));
+  svg.append(line);
+}
+
+async function refreshOps() {
+  const o = await api("/api/v1/ops");
+  const t = o.totals || {}, r = o.rates || {};
+  $("#scans-rate").textContent = num(r.checkins, 1);
+  $("#scans-total").textContent = num(t.checkins);
+  $("#lag-total").textContent = num(o.lag_total);
+  $("#drain").textContent = o.drain_s === null || o.drain_s === undefined
+    ? (o.lag_total ? "–" : "0") : `${num(o.drain_s, 1)} ${ui("seconds")}`;
+  $("#dlq-total").textContent = num(t.deadletter);
+  $("#itineraries-total").textContent = num(t.itineraries);
+  $("#gaps-total").textContent = num(t.gaps);
+  $("#alerts-total").textContent = num(t.alerts);
+  spark($("#spark-scans"), (o.series || []).map((p) => p.scans_per_s || 0));
+  spark($("#spark-lag"), (o.series || []).map((p) => p.lag || 0));
+  $("#groups tbody").replaceChildren(...Object.entries(o.lag || {}).map(([g, n]) =>
+    el("tr", {}, el("td", {}, g), el("td", { class: "n" }, num(n)))));
+}
+
+async function refreshDistricts() {
+  const body = await api("/api/v1/compliance?by=district");
+  const c = state.words.columns;
+  const heads = [state.words.text.district, c.venues, c.venues_scanning, c.coverage,
+                 c.gaps_flagged, c.alerts, c.venues_inspected];
+  $("#districts thead").replaceChildren(el("tr", {}, ...heads.map((h) => el("th", {}, h))));
+  $("#districts tbody").replaceChildren(...body.rows.map((row) => {
+    const f = row.figures;
+    const bar = el("span", { class: f.coverage !== null && f.coverage < 0.8 ? "bar low" : "bar",
+                             style: `width:${Math.round((f.coverage || 0) * 60)}px` });
+    return el("tr", { "data-district": row.district }, el("td", {}, row.district),
+      el("td", { class: "n" }, num(f.venues)), el("td", { class: "n" }, num(f.venues_scanning)),
+      el("td", { class: "n", "data-figure": "coverage" }, pct(f.coverage), bar),
+      el("td", { class: "n" }, num(f.gaps_flagged)), el("td", { class: "n" }, num(f.alerts)),
+      el("td", { class: "n" }, num(f.venues_inspected)));
+  }));
+}
+
+async function refreshFeeds() {
+  const [alerts, gaps] = await Promise.all([api("/api/v1/alerts"), api("/api/v1/gaps?limit=30")]);
+  const kinds = state.words.alert_kinds;
+  const rows = (alerts.alerts || []).slice(0, 30);
+  $("#alerts").replaceChildren(...(rows.length ? rows.map((a) => el("li", { "data-kind": a.kind },
+    el("span", { class: "kind" }, kinds[a.kind] || a.kind), " · ", venueLink(a.venue),
+    el("div", { class: "when" }, `${when(a.raised_at)} — ${a.detail || ""}`)))
+    : [el("li", { class: "muted" }, ui("nothing"))]));
+  $("#gaps").replaceChildren(...(gaps.gaps.length ? gaps.gaps.map((g) => el("li", {},
+    el("span", { class: g.status === "open" ? "open" : "resolved" }, ui(g.status)), " · ",
+    venueLink(g.venue),
+    el("div", { class: "when" },
+       `${ui("declared")}: ${when(g.from)}–${when(g.to).slice(-5)} · ${ui("flagged")}: ${when(g.flagged_at)}`)))
+    : [el("li", { class: "muted" }, ui("nothing"))]));
+}
+
+async function refreshQueue() {
+  const list = (await api("/api/v1/campaigns")).campaigns || [];
+  const select = $("#campaign");
+  if (!list.length) {
+    select.replaceChildren(el("option", {}, ui("no_campaign")));
+    $("#queue tbody").replaceChildren();
+    return;
+  }
+  if (!state.campaign || !list.some((c) => c.campaign_id === state.campaign)) {
+    state.campaign = list[list.length - 1].campaign_id;
+  }
+  select.replaceChildren(...list.map((c) => {
+    const o = el("option", { value: c.campaign_id }, c.name);
+    if (c.campaign_id === state.campaign) o.selected = true;
+    return o;
+  }));
+  const q = await api(`/api/v1/campaigns/${encodeURIComponent(state.campaign)}/queue?limit=15`);
+  const t = state.words.text, c = state.words.columns, reasons = state.words.reasons;
+  $("#queue thead").replaceChildren(el("tr", {}, ...[t.venue, t.district, t.risk, c.coverage,
+    t.reasons, ui("inspected")].map((h) => el("th", {}, h))));
+  $("#queue tbody").replaceChildren(...q.venues.map((r) => el("tr", { "data-venue": r.venue.venue_id },
+    el("td", {}, venueLink(r.venue)), el("td", {}, r.venue.district || ""),
+    el("td", { class: "n" }, num(r.risk, 1)), el("td", { class: "n" }, pct(r.figures.coverage)),
+    el("td", { class: "reasons" }, r.reasons.map((x) => reasons[x] || x).join("; ")),
+    el("td", { class: r.inspected ? "done" : "" }, r.inspected ? "✓" : ""))));
+}
+
+async function refreshVenue() {
+  if (!state.venue) return;
+  const v = await api(`/api/v1/compliance/venues/${encodeURIComponent(state.venue)}`);
+  const f = v.figures, c = state.words.columns, t = state.words.text;
+  const cat = state.words.categories[v.venue.category] || v.venue.category || "";
+  const facts = [[t.venue_id, v.venue.venue_id], [t.district, `${v.venue.district || ""} · ${v.venue.ward || ""}`],
+    [t.category, cat], [c.coverage, pct(f.coverage)], [ui("scans_in"), num(f.scans_in)],
+    [ui("scans_out"), num(f.scans_out)], [ui("exit_share"), pct(f.exit_share)],
+    [ui("method_mix"), `${num(f.card)} / ${num(f.app)} / ${num(f.venue_qr)}`],
+    [ui("silent_share"), pct(f.silent_share)], [c.gaps_flagged, num(f.gaps_flagged)],
+    [c.gaps_resolved, num(f.gaps_resolved)], [c.alerts, num(f.alerts)], [t.risk, num(v.risk, 1)]];
+  const dl = el("dl", {});
+  for (const [k, val] of facts) dl.append(el("dt", {}, k), el("dd", {}, val));
+  const reasons = v.reasons.map((x) => state.words.reasons[x] || x).join("; ");
+  const insp = v.inspections.map((i) => el("li", {}, `${when(i.inspected_at)} · ${
+    state.words.outcomes[i.outcome] || i.outcome} · ${i.inspector} · ${i.people_scanned}/${i.people_counted}`));
+  $("#venue").replaceChildren(el("h3", { id: "venue-name" }, v.venue.name || v.venue.venue_id), dl,
+    el("p", { class: "reasons" }, reasons),
+    el("h4", {}, ui("inspections")), el("ul", {}, ...(insp.length ? insp : [el("li", { class: "muted" }, ui("nothing"))])));
+}
+
+// --- the loop -----------------------------------------------------------------------------
+function showLogin() { $("#login").hidden = false; }
+function showError(err) {
+  const box = $("#error");
+  if (err) { box.textContent = `${ui("error")}: ${err.message}`; box.hidden = false; }
+  else box.hidden = true;
+}
+
+async function tick(fn) {
+  try { await fn(); showError(null);
+        $("#updated").textContent = new Date().toLocaleTimeString(state.lang, { timeZone: TZ }); }
+  catch (err) { showError(err); }
+}
+
+function every(ms, fn) { tick(fn); setInterval(() => tick(fn), ms); }
+
+async function start() {
+  state.token = takeToken();
+  if (!state.token) { showLogin(); return; }
+  $("#login").hidden = true;
+  try { await loadWords(); } catch (err) { showError(err); return; }
+  if (state.running) return;
+  state.running = true;
+  every(2000, refreshOps);
+  every(5000, refreshDistricts);
+  every(3000, refreshFeeds);
+  every(10000, refreshQueue);
+  every(10000, refreshVenue);
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("#login").addEventListener("submit", (e) => {
+    e.preventDefault();
+    sessionStorage.setItem("truyvet.token", $("#token").value.trim());
+    start();
+  });
+  for (const b of document.querySelectorAll("[data-lang]")) {
+    b.addEventListener("click", async () => {
+      state.lang = b.dataset.lang;
+      localStorage.setItem("truyvet.lang", state.lang);
+      await tick(loadWords);
+      await Promise.all([refreshOps, refreshDistricts, refreshFeeds, refreshQueue, refreshVenue].map(tick));
+    });
+  }
+  $("#campaign").addEventListener("change", (e) => { state.campaign = e.target.value; tick(refreshQueue); });
+  start();
+});

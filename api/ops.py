@@ -1,0 +1,119 @@
+"""What the operations room watches, sampled from Kafka every few seconds.
+
+Each sample holds the end offsets of the topics that count things (check-ins, dead letters,
+gaps, alerts, itineraries) and every consumer group's lag (the same numbers as the
+``truyvet_consumer_lag`` gauges, which Kafka's own tool confirms in a test). Rates are
+differences between samples, so they are right whichever workers produce or consume, and
+survive restarts of this process (the first rate needs two samples). Pure summarising
+(:func:`summarise`) is kept apart from the sampling thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from confluent_kafka import TopicPartition
+from confluent_kafka.admin import OffsetSpec
+
+from truyvet import topics
+from truyvet.kafka.admin import PartitionLag, admin_client
+from truyvet.settings import Settings
+
+log = logging.getLogger(__name__)
+COUNTED = ("checkins", "deadletter", "gaps", "alerts", "itineraries")
+
+
+@dataclass(frozen=True)
+class Sample:
+    at: float  # wall clock, seconds
+    totals: dict[str, int]  # COUNTED -> records ever written (sum of end offsets)
+    lag: dict[str, int]  # consumer group (without prefix) -> records behind
+
+
+def summarise(samples: list[Sample], window_s: float = 10.0) -> dict[str, Any]:
+    """The latest totals and lag, rates over the last ``window_s``, and the series."""
+    if not samples:
+        return {"at": None, "totals": {}, "rates": {}, "lag": {}, "series": []}
+    last = samples[-1]
+    base = next((x for x in samples if last.at - x.at <= window_s), last)
+    if base is last and len(samples) > 1:
+        base = samples[-2]
+    rates = {k: _rate(base, last, k) for k in last.totals}
+    series = []
+    for prev, cur in zip(samples, samples[1:], strict=False):
+        series.append({"at": round(cur.at, 3), "scans_per_s": _rate(prev, cur, "checkins"),
+                       "lag": sum(cur.lag.values())})
+    scans_rate = rates.get("checkins") or 0.0
+    behind = sum(last.lag.values())
+    return {"at": round(last.at, 3), "totals": last.totals, "rates": rates, "lag": last.lag,
+            "lag_total": behind,
+            # how long the pipeline would take to catch up at the current input rate
+            "drain_s": None if not behind else (round(behind / scans_rate, 1)
+                                                 if scans_rate else None),
+            "series": series}
+
+
+def _rate(a: Sample, b: Sample, key: str) -> float | None:
+    if b.at <= a.at or key not in a.totals:
+        return None
+    return round(max(0, b.totals[key] - a.totals[key]) / (b.at - a.at), 1)
+
+
+class OpsMonitor:
+    """A daemon thread sampling every ``period_s`` and keeping ``keep`` samples."""
+
+    def __init__(self, s: Settings, lags: Callable[[], dict[str, list[PartitionLag]]],
+                 period_s: float = 2.0, keep: int = 150) -> None:
+        self.s = s
+        self.lags = lags
+        self.period_s = period_s
+        self.samples: deque[Sample] = deque(maxlen=keep)
+        self.lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="ops-monitor", daemon=True)
+        self._topics = {k: getattr(topics, k)(s) for k in COUNTED}
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def snapshot(self) -> dict[str, Any]:
+        with self.lock:
+            samples = list(self.samples)
+        return summarise(samples)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            started = time.monotonic()
+            try:
+                sample = self.sample()
+                with self.lock:
+                    self.samples.append(sample)
+            except Exception as exc:  # noqa: BLE001 - the broker may be away; keep sampling
+                log.warning("ops sample failed: %s", exc)
+            self._stop.wait(max(0.1, self.period_s - (time.monotonic() - started)))
+
+    def sample(self) -> Sample:
+        admin = admin_client(self.s)
+        meta = admin.list_topics(timeout=10)
+        request = {}
+        for name in self._topics.values():
+            for p in meta.topics[name].partitions if name in meta.topics else ():
+                request[TopicPartition(name, p)] = OffsetSpec.latest()
+        ends = admin.list_offsets(request, request_timeout=10) if request else {}
+        at = time.time()
+        by_topic: dict[str, int] = dict.fromkeys(self._topics.values(), 0)
+        for tp, f in ends.items():
+            by_topic[tp.topic] += f.result().offset
+        prefix = f"{self.s.topic_prefix}-"
+        lag = {g.removeprefix(prefix): sum(p.lag for p in parts)
+               for g, parts in self.lags().items()}
+        return Sample(at, {k: by_topic[t] for k, t in self._topics.items()}, lag)
