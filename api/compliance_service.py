@@ -44,6 +44,7 @@ class ComplianceService:
         self.lock = threading.Lock()
         self.registry = VenueRegistry(s)
         self.records: dict[str, VenueRecords] = defaultdict(VenueRecords)
+        self.observed_from_h: int | None = None  # the first hour with any record
         self.alerts: dict[str, dict[str, Any]] = {}
         self.inspections: dict[str, dict[str, Any]] = {}
         self.campaigns: dict[str, Campaign] = {}
@@ -77,6 +78,8 @@ class ComplianceService:
                 records = self.records[venue]
                 if kind == "hour":
                     records.hours[int(key)] = value
+                    if self.observed_from_h is None or int(key) < self.observed_from_h:
+                        self.observed_from_h = int(key)
                 elif kind == "day":
                     records.days[value["day"]] = value
                 elif kind == "coverage":
@@ -254,8 +257,9 @@ class ComplianceService:
         """Under ``lock``."""
         alerts = [a for a in self.alerts.values() if a["venue_id"] == venue_id]
         inspections = [i for i in self.inspections.values() if i["venue_id"] == venue_id]
+        observed = None if self.observed_from_h is None else self.observed_from_h * 3600
         return venue_figures(self.registry.venues.get(venue_id), self.records[venue_id],
-                             frm_s, to_s, alerts, inspections)
+                             frm_s, to_s, alerts, inspections, observed)
 
 
 def _venue_info(v: Any, venue_id: str) -> dict[str, Any]:

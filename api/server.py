@@ -16,7 +16,7 @@ from api.compliance_service import ComplianceService
 from api.ops import OpsMonitor
 from api.service import TracerService
 from truyvet import gc_tuning
-from truyvet.kafka import lag
+from truyvet.kafka import lag, producer
 from truyvet.kafka.admin import ensure_topics
 from truyvet.settings import Settings
 
@@ -43,6 +43,7 @@ async def serve(s: Settings, token: str, host: str, port: int,
             pass
     await asyncio.to_thread(ensure_topics, s)
     lags = lag.register(s)
+    producer.export_metrics()
     service = TracerService(s)
     compliance = ComplianceService(s, service.producer)
     ops = OpsMonitor(s, lags.lags)

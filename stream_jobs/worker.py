@@ -10,7 +10,7 @@ import faust
 
 from stream_jobs.app import JOBS, create_app, job_services
 from truyvet import gc_tuning
-from truyvet.kafka import lag
+from truyvet.kafka import lag, producer
 from truyvet.kafka.admin import ensure_topics
 from truyvet.registry import VenueRegistry
 from truyvet.settings import Settings
@@ -58,6 +58,7 @@ def run_worker(s: Settings, web_port: int | None = None, loglevel: str = "info",
     gc_tuning.tune()
     ensure_topics(s)
     lag.register(s)
+    producer.export_metrics()
     registry = VenueRegistry(s).start()  # categories (dwell) and opening hours (silence)
     app = create_app(s, web_port)
     Worker(app, *job_services(s, registry, jobs), loglevel=loglevel, quiet=True,

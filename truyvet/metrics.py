@@ -87,3 +87,17 @@ CONSUMER_COMMITTED = (
     "Gauge: the group's committed offset (next record it will process), -1 if none.",
 )
 TOPIC_END_OFFSET = ("truyvet_topic_end_offset", "Gauge: the partition's end offset (high watermark).")
+
+# --- producers (read from each live DurableProducer's delivery accounting at scrape time) -----
+RECORDS_PUBLISHED = (
+    "truyvet_records_published",
+    "Counter: records the broker acknowledged (acks=all), per producer client.",
+)
+PUBLISH_FAILURES = (
+    "truyvet_publish_failures",
+    "Counter: records the broker never acknowledged after every retry (reported, with the"
+    " record, to the caller), per producer client.",
+)
+PUBLISH_IN_FLIGHT = (
+    "truyvet_publish_in_flight", "Gauge: records handed to a producer and not yet acknowledged.",
+)

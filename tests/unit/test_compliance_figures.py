@@ -59,3 +59,10 @@ def test_groups_add_counts_and_derive_rates_from_sums() -> None:
     assert total.people_counted == 40 and total.coverage == 0.4
     assert total.open_hours == 8 and total.silent_open_hours == 6
     assert risk(b)[1] == ["silent", "not_scanning"]
+
+
+def test_hours_before_the_system_watched_are_not_silent() -> None:
+    watched_from = MON + 10 * 3600  # the compliance job's first record
+    f = venue_figures(CAFE, records(), MON, MON + 86_400, observed_from_s=watched_from)
+    assert f.open_hours == 2 and f.silent_open_hours == 2  # 10:00 and 11:00 only, both silent
+    assert venue_figures(CAFE, records(), MON, MON + 86_400, observed_from_s=None).open_hours == 0

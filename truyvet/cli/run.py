@@ -1,8 +1,9 @@
 """``truyvet run``: the whole local pipeline in one command.
 
-Starts (or reuses) Kafka and Redis, creates the topics, starts the stream workers and the
-scanner simulator as child processes with their logs under DATA_DIR/logs, prints where
-everything is, and on Ctrl-C stops it all in reverse order: children first (gracefully,
+Starts (or reuses) Kafka and Redis, creates the topics, starts the stream workers, the tracer
+API (with the dashboard) and the scanner simulator as child processes with their logs under DATA_DIR/logs, prints where
+everything is, opens this week's inspection campaign (the directive's *Tuần cao điểm*: cafes,
+restaurants, bars), and on Ctrl-C stops it all in reverse order: children first (gracefully,
 offsets committed), then the servers this command started.
 """
 
@@ -14,15 +15,20 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import click
 
+from truyvet import api_client
 from truyvet import settings as settings_mod
 from truyvet.cli import stack
 from truyvet.cli.options import env_option
 from truyvet.cli.status import lag_report
+from truyvet.codec.venue import HOSPITALITY
 from truyvet.settings import Settings
+
+VN = timezone(timedelta(hours=7))
 
 
 @dataclass
@@ -78,9 +84,11 @@ def command(workers: int, simulate: bool, residents: int, backfill: str, **kwarg
         for i in range(workers)
     ]
     children.append(Child("api", [*me, "api"], logs / "api.log"))
+    sim_metrics_port = s.worker_web_port + workers
     if simulate:
         children.append(Child("simulator", [*me, "simulate", "--follow", "--submit", "--start",
-                                            backfill, "--residents", str(residents)],
+                                            backfill, "--residents", str(residents),
+                                            "--metrics-port", str(sim_metrics_port)],
                               logs / "simulator.log"))
     stopping = False
 
@@ -93,10 +101,15 @@ def command(workers: int, simulate: bool, residents: int, backfill: str, **kwarg
     try:
         for child in children:
             child.start(env)
-        _print_urls(s, children, workers, configured_token)
+        _print_urls(s, children, workers, configured_token,
+                    sim_metrics_port if simulate else None)
         next_status = time.monotonic() + 15
+        campaign = default_campaign(time.time())
         while not stopping:
             time.sleep(0.5)
+            if campaign is not None and _create_campaign(s, campaign):
+                click.echo(f"inspection campaign {campaign['campaign_id']!r}: {campaign['name']}")
+                campaign = None
             for child in children:
                 if child.proc is not None and child.proc.poll() is not None:
                     click.echo(f"{child.name} exited with status {child.proc.returncode}; "
@@ -115,17 +128,49 @@ def command(workers: int, simulate: bool, residents: int, backfill: str, **kwarg
                                 if kept else ""))
 
 
-def _print_urls(s: Settings, children: list[Child], workers: int, configured: bool) -> None:
+def default_campaign(now_s: float) -> dict[str, object]:
+    """The inspection week of the directive for the current week (Monday to Sunday, Vietnam
+    time): cafes, restaurants and places serving alcohol."""
+    local = datetime.fromtimestamp(now_s, VN)
+    monday = (local - timedelta(days=local.weekday())).replace(hour=0, minute=0, second=0,
+                                                               microsecond=0)
+    sunday = monday + timedelta(days=6)
+    year, week, _ = monday.isocalendar()
+    return {"campaign_id": f"tuan-cao-diem-{year}-w{week:02d}",
+            "name": f"Tuần cao điểm kiểm tra quét mã QR {monday:%d/%m}–{sunday:%d/%m/%Y}",
+            "from": monday.isoformat(), "to": (monday + timedelta(days=7)).isoformat(),
+            "categories": sorted(HOSPITALITY)}
+
+
+def _create_campaign(s: Settings, campaign: dict[str, object]) -> bool:
+    """True once the API has it (the same id again replaces it: safe across restarts)."""
+    try:
+        status, _ = api_client.call(s.api_url, s.api_token, "POST", "/api/v1/campaigns",
+                                    campaign, timeout=2)
+    except OSError:
+        return False  # not listening yet
+    return status < 300
+
+
+def _print_urls(s: Settings, children: list[Child], workers: int, configured: bool,
+                sim_metrics_port: int | None) -> None:
     token = "$TRUYVET_API_TOKEN" if configured else f"$(cat {s.data_dir / 'api-token'})"
     click.echo("")
+    click.echo(f"  dashboard        {s.api_url}/dashboard/  (asks for the token once; or open "
+               f"\"{s.api_url}/dashboard/#token={token}\")")
     click.echo(f"  tracer API       {s.api_url}  (bearer token: {token})")
     click.echo(f"                   curl -H \"Authorization: Bearer {token}\""
                f" {s.api_url}/api/v1/itineraries/CASE_ID")
     click.echo(f"                   .venv/bin/truyvet match {s.data_dir / 'itineraries'}/CASE_ID.json")
     click.echo(f"  Kafka            {s.bootstrap_servers}")
     click.echo(f"  Redis            {s.redis_url}")
+    click.echo(f"  report           .venv/bin/truyvet report --from MONDAY --to SUNDAY "
+               f"--format pdf  (or csv, html; --lang en)")
+    click.echo(f"  API metrics      {s.api_url}/metrics")
     for i in range(workers):
         click.echo(f"  worker {i + 1} metrics http://127.0.0.1:{s.worker_web_port + i}/metrics")
+    if sim_metrics_port:
+        click.echo(f"  simulator metrics http://127.0.0.1:{sim_metrics_port}/metrics")
     for child in children:
         click.echo(f"  {child.name + ' log':<16} {child.log}")
     click.echo(f"  itineraries      {s.data_dir / 'itineraries'}")

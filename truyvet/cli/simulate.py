@@ -7,11 +7,13 @@ import threading
 from pathlib import Path
 
 import click
+import prometheus_client
 
 from producers.simulator.runner import SimulationConfig, run
 from producers.simulator.timeline import Behaviour
 from truyvet import settings as settings_mod
 from truyvet.cli.options import INSTANT, env_option
+from truyvet.kafka import producer
 
 
 @click.command("simulate")
@@ -38,11 +40,15 @@ from truyvet.cli.options import INSTANT, env_option
             help="Write each declared itinerary as JSON here (default: DATA_DIR/itineraries).")
 @env_option("--submit/--no-submit", "TRUYVET_SIM_SUBMIT", default=False,
             help="Also submit each itinerary to the tracer API (--api-url, --api-token).")
+@env_option("--metrics-port", "TRUYVET_SIM_METRICS_PORT", default=0, type=int,
+            help="Serve Prometheus /metrics (records published, failures) on this loopback port; "
+                 "0: none.")
 @settings_mod.options("bootstrap_servers", "kafka_port", "topic_prefix", "data_dir", "api_url",
                       "api_port", "api_token")
 def command(seed: int, residents: int, venues: int, start: int, end: int, follow: bool,
             rate: float, max_late: int, duplicate_rate: float, cases_per_day: float,
-            itineraries_dir: Path | None, submit: bool, **kwargs: object) -> None:
+            itineraries_dir: Path | None, submit: bool, metrics_port: int,
+            **kwargs: object) -> None:
     """Simulate Thừa Thiên Huế's scanners: venues of every kind with their opening hours and
     popularity, residents with daily routines, venues that scan only part of their visitors,
     skip exit scans or still use the banned venue_qr poster, flaky scanners sending late,
@@ -56,6 +62,9 @@ def command(seed: int, residents: int, venues: int, start: int, end: int, follow
         itineraries_dir=itineraries_dir or s.data_dir / "itineraries",
         api_url=s.api_url if submit else None, api_token=s.token(),
     )
+    if metrics_port:
+        prometheus_client.start_http_server(metrics_port, addr="127.0.0.1")
+        producer.export_metrics()
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

@@ -6,14 +6,38 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from dataclasses import dataclass
 from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
-from truyvet.kafka.producer import Headers, producer_config
+from truyvet.kafka.producer import Headers, producer_config, track
 from truyvet.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class Counts:
+    """Delivery accounting (updated from the delivery thread; read at scrape time)."""
+
+    sent: int = 0
+    delivered: int = 0
+    failed: int = 0
+
+    def settled(self, ok: bool) -> None:
+        if ok:
+            self.delivered += 1
+        else:
+            self.failed += 1
+
+    def refused(self) -> None:  # the client refused it outright: never sent
+        self.sent += 1
+        self.failed += 1
+
+    @property
+    def in_flight(self) -> int:
+        return self.sent - self.delivered - self.failed
 
 
 class AsyncProducer:
@@ -23,7 +47,9 @@ class AsyncProducer:
         self._thread = threading.Thread(target=self._serve, name=f"{client_id}-deliveries",
                                         daemon=True)
         self._thread.start()
-        self.failures = 0
+        self.client_id = client_id
+        self.stats = Counts()
+        track(self)
 
     def _serve(self) -> None:
         while not self._stop.is_set():
@@ -36,6 +62,8 @@ class AsyncProducer:
         done: asyncio.Future[None] = loop.create_future()
 
         def delivered(err: KafkaError | None, _msg: Message) -> None:
+            self.stats.settled(err is None)
+
             def settle() -> None:
                 if done.done():
                     return
@@ -51,22 +79,23 @@ class AsyncProducer:
     def send_nowait(self, topic: str, key: bytes | str | None, value: bytes | None,
                     headers: Headers | None = None) -> None:
         """Queue a record; a failed delivery, or a record the client refuses outright (too
-        large), is logged and counted in ``failures``, never raised to the caller."""
+        large), is logged and counted in ``stats.failed``, never raised to the caller."""
         try:
             self._produce(topic, key, value, headers, self._report)
         except KafkaException as exc:
-            self.failures += 1
+            self.stats.refused()
             log.error("record for %s refused (%d bytes): %s", topic, len(value or b""), exc)
 
     def _report(self, err: KafkaError | None, msg: Message) -> None:
+        self.stats.settled(err is None)
         if err is not None:
-            self.failures += 1
             log.error("delivery to %s failed: %s", msg.topic(), err)
 
     def _produce(self, topic: str, key: Any, value: Any, headers: Any, cb: Any) -> None:
         while True:
             try:
                 self._producer.produce(topic, value, key, headers=headers, on_delivery=cb)
+                self.stats.sent += 1
                 return
             except BufferError:
                 self._producer.poll(0.05)

@@ -13,12 +13,17 @@ Contract:
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import threading
+import weakref
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from confluent_kafka import KafkaError, Message, Producer
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import REGISTRY, Collector
 
+from truyvet import metrics
 from truyvet.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -59,6 +64,10 @@ class DeliveryStats:
     failures: list[Failure] = field(default_factory=list)
 
     @property
+    def failed(self) -> int:
+        return len(self.failures)
+
+    @property
     def in_flight(self) -> int:
         return self.sent - self.delivered - len(self.failures)
 
@@ -72,8 +81,10 @@ class DurableProducer:
         **config: Any,
     ) -> None:
         self._producer = Producer(producer_config(s, client_id, **config))
+        self.client_id = client_id
         self.stats = DeliveryStats()
         self._on_failure = on_failure
+        track(self)
 
     def send(
         self, topic: str, key: bytes | str | None, value: bytes | None,
@@ -111,3 +122,46 @@ class DurableProducer:
         """Wait for every record to be delivered or failed; returns how many are still
         pending after ``timeout`` (0 normally: message.timeout.ms is shorter)."""
         return self._producer.flush(timeout)
+
+
+# Every live producer's accounting, exported at scrape time: counting in the delivery callback
+# itself would add a lock per record to the hottest loop of `truyvet publish`.
+_LIVE: weakref.WeakSet[Any] = weakref.WeakSet()  # with .client_id and .stats (delivered,
+# failed, in_flight): DurableProducer and the API's AsyncProducer
+
+
+def track(producer: Any) -> None:
+    _LIVE.add(producer)
+
+
+class ProducerCollector(Collector):
+    def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
+        published = CounterMetricFamily(*metrics.RECORDS_PUBLISHED, labels=["client"])
+        failed = CounterMetricFamily(*metrics.PUBLISH_FAILURES, labels=["client"])
+        in_flight = GaugeMetricFamily(*metrics.PUBLISH_IN_FLIGHT, labels=["client"])
+        totals: dict[str, list[int]] = {}
+        for p in list(_LIVE):
+            t = totals.setdefault(p.client_id, [0, 0, 0])
+            t[0] += p.stats.delivered
+            t[1] += p.stats.failed
+            t[2] += p.stats.in_flight
+        for client, (ok, bad, pending) in sorted(totals.items()):
+            published.add_metric([client], ok)
+            failed.add_metric([client], bad)
+            in_flight.add_metric([client], pending)
+        yield published
+        yield failed
+        yield in_flight
+
+
+_registered = threading.Lock()
+_collector: ProducerCollector | None = None
+
+
+def export_metrics() -> None:
+    """Register the producers' collector with the default registry (once per process)."""
+    global _collector
+    with _registered:
+        if _collector is None:
+            _collector = ProducerCollector()
+            REGISTRY.register(_collector)
