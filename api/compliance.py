@@ -17,6 +17,9 @@ from truyvet.codec.timefmt import format_ms, parse_ms
 from truyvet.codec.venue import Venue, is_open
 
 HOUR_S = 3600
+# Fewer cards than this in a period say nothing about exit scanning: early in a day most
+# visitors are still inside.
+MIN_EXIT_SAMPLE = 30
 VN_OFFSET_S = 7 * 3600
 
 
@@ -125,7 +128,8 @@ def venue_figures(
             if r["scanners_heard"]:
                 heard.add(hour)
     f.venues_scanning = int(f.card + f.app > 0)
-    lo_day, hi_day = _local_date(frm_s), _local_date(to_s - 1)
+    # exit scans are judged on whole days only: during a day, many visitors are still inside
+    lo_day, hi_day = _local_date(frm_s), _local_date(to_s - 86_400)  # last day ended by to_s
     for day, r in records.days.items():
         if lo_day <= day <= hi_day:
             f.cards_in += r["cards_in"]
@@ -182,7 +186,7 @@ def risk(f: Figures) -> tuple[float, list[str]]:
     if f.venue_qr:
         score += 2.0 + 3.0 * (f.venue_qr_share or 0)
         reasons.append("venue_qr")
-    if f.exit_share is not None and f.exit_share < 0.5:
+    if f.exit_share is not None and f.exit_share < 0.5 and f.cards_in >= MIN_EXIT_SAMPLE:
         score += 1.0 * (1 - f.exit_share)
         reasons.append("no_exit_scans")
     if f.open_hours and not f.venues_scanning:

@@ -175,7 +175,7 @@ class ComplianceService:
             c = self.campaigns.get(campaign_id)
             if c is None:
                 return None
-            now_s = int(self.clock())
+            now_s = int(self.clock()) + 1  # periods exclude their end: include this second
             frm_s = now_s - 7 * 86_400  # the last week's evidence
             rows = []
             for vid, v in self.registry.venues.items():
@@ -189,7 +189,8 @@ class ComplianceService:
                              "inspected": bool(done), "figures": f.to_mapping()})
         rows.sort(key=lambda r: (r["inspected"], -r["risk"], r["venue"]["venue_id"]))
         return {"campaign": inspection_codec.campaign_to_mapping(c), "venues": rows[:limit],
-                "total": len(rows)}
+                "total": len(rows), "evidence": {"from": format_ms(frm_s * 1000),
+                                                 "to": format_ms(now_s * 1000)}}
 
     def alert_list(self, frm_s: int, to_s: int, district: str | None = None,
                    venue_id: str | None = None) -> list[dict[str, Any]]:
@@ -257,7 +258,8 @@ class ComplianceService:
         """Under ``lock``."""
         alerts = [a for a in self.alerts.values() if a["venue_id"] == venue_id]
         inspections = [i for i in self.inspections.values() if i["venue_id"] == venue_id]
-        observed = None if self.observed_from_h is None else self.observed_from_h * 3600
+        # the first hour the job saw is likely partial (it started within it): count from the next
+        observed = None if self.observed_from_h is None else (self.observed_from_h + 1) * 3600
         return venue_figures(self.registry.venues.get(venue_id), self.records[venue_id],
                              frm_s, to_s, alerts, inspections, observed)
 

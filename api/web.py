@@ -48,7 +48,7 @@ async def read_json_body(request: web.Request) -> bytes | web.Response:
 
 def period(request: web.Request) -> tuple[int, int] | web.Response:
     """``from`` and ``to`` query parameters (RFC 3339), by default the last seven days."""
-    now = int(time.time())
+    now = int(time.time()) + 1  # periods exclude their end: include the current second
     try:
         to_s = parse_ms(request.query["to"], "to") // 1000 if "to" in request.query else now
         frm_s = (parse_ms(request.query["from"], "from") // 1000 if "from" in request.query

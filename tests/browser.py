@@ -25,7 +25,8 @@ class Browser:
         self.port = port
         self.size = (width, height)
         self._ids = itertools.count(1)
-        self._profile = tempfile.TemporaryDirectory(prefix="truyvet-chromium-")
+        self._profile = tempfile.TemporaryDirectory(prefix="truyvet-chromium-",
+                                                    ignore_cleanup_errors=True)
         self.proc: subprocess.Popen[bytes] | None = None
         self.ws: aiohttp.ClientWebSocketResponse | None = None
         self.session: aiohttp.ClientSession | None = None

@@ -14,6 +14,7 @@ consumer groups, so tests never see each other's data.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -54,6 +55,10 @@ def services() -> Iterator[Services]:
     redis = None if external_redis else LocalRedis(TEST_DATA_DIR / "redis", TEST_REDIS_PORT)
     stop_kafka = kafka is not None and not any(kafka.running())
     stop_redis = redis is not None and redis.running() is None
+    if stop_kafka:
+        # the test broker holds only tests' topics: start empty rather than carry every earlier
+        # session's thousands of partitions (which slow topic creation down)
+        shutil.rmtree(TEST_DATA_DIR / "kafka", ignore_errors=True)
     try:
         if kafka is not None:
             kafka.start()

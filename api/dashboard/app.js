@@ -47,6 +47,19 @@ function el(tag, props = {}, ...children) {
   for (const c of children) e.append(c instanceof Node ? c : document.createTextNode(String(c)));
   return e;
 }
+// An alert's detail in the page's language, from its facts; the job's English otherwise.
+function alertDetail(a) {
+  const template = state.words.alert_details[a.kind];
+  if (!template || !a.facts || !Object.keys(a.facts).length) return a.detail || "";
+  const facts = { ...a.facts };
+  if (facts.counted) facts.pct = num((100 * facts.scanned) / facts.counted, 0);
+  return template.replace(/\{(\w+)\}/g, (_, k) => {
+    const v = facts[k];
+    if (v === undefined) return "";
+    return typeof v === "string" && /^\d{4}-\d\d-\d\dT/.test(v) ? when(v) : num(v);
+  });
+}
+
 function venueLink(v) {
   return el("a", { class: "venue-link", "data-venue": v.venue_id,
                    onclick: () => { state.venue = v.venue_id; refreshVenue(); } },
@@ -116,7 +129,7 @@ async function refreshFeeds() {
   const rows = (alerts.alerts || []).slice(0, 30);
   $("#alerts").replaceChildren(...(rows.length ? rows.map((a) => el("li", { "data-kind": a.kind },
     el("span", { class: "kind" }, kinds[a.kind] || a.kind), " · ", venueLink(a.venue),
-    el("div", { class: "when" }, `${when(a.raised_at)} — ${a.detail || ""}`)))
+    el("div", { class: "when" }, `${when(a.raised_at)} — ${alertDetail(a)}`)))
     : [el("li", { class: "muted" }, ui("nothing"))]));
   $("#gaps").replaceChildren(...(gaps.gaps.length ? gaps.gaps.map((g) => el("li", {},
     el("span", { class: g.status === "open" ? "open" : "resolved" }, ui(g.status)), " · ",

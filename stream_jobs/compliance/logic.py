@@ -93,10 +93,11 @@ class Alert:
     kind: str  # low_coverage | silent | venue_qr | gaps
     at_ms: int
     detail: str
+    facts: dict[str, Any] = field(default_factory=dict)  # the detail's numbers, for translations
 
     def to_mapping(self) -> dict[str, Any]:
         return {"v": 1, "alert_id": self.alert_id, "venue_id": self.venue, "kind": self.kind,
-                "raised_at": format_ms(self.at_ms), "detail": self.detail}
+                "raised_at": format_ms(self.at_ms), "detail": self.detail, "facts": self.facts}
 
 
 @dataclass
@@ -214,10 +215,11 @@ class Compliance:
                 h = v.hours[int(key)]
                 if h.by_method.get("venue_qr"):
                     day = local_day(int(key) * HOUR_S)
+                    hour_from = format_ms(int(key) * HOUR_S * 1000)
                     out.append(Alert(f"{venue}/venue_qr/{day_text(day)}", venue, "venue_qr",
                                      now_s * 1000, f"{h.by_method['venue_qr']} self-scans of the "
-                                     f"banned venue QR poster in the hour from "
-                                     f"{format_ms(int(key) * HOUR_S * 1000)}"))
+                                     f"banned venue QR poster in the hour from {hour_from}",
+                                     {"scans": h.by_method["venue_qr"], "from": hour_from}))
             elif kind == "coverage":
                 hc = v.headcounts[key]
                 scanned = self.people_scanned(venue, hc)
@@ -226,7 +228,9 @@ class Compliance:
                     out.append(Alert(f"{venue}/low_coverage/{key}", venue, "low_coverage",
                                      now_s * 1000, f"{scanned} of {hc.people_counted} people "
                                      f"scanned ({scanned / hc.people_counted:.0%}) from "
-                                     f"{format_ms(hc.from_ms)} to {format_ms(hc.to_ms)}"))
+                                     f"{format_ms(hc.from_ms)} to {format_ms(hc.to_ms)}",
+                                     {"scanned": scanned, "counted": hc.people_counted,
+                                      "from": format_ms(hc.from_ms), "to": format_ms(hc.to_ms)}))
             elif kind == "gap":
                 since = format_ms((now_s - self.t.gaps_window_days * DAY_S) * 1000)
                 open_gaps = [g for g in v.gaps.values()
@@ -234,7 +238,8 @@ class Compliance:
                 if len(open_gaps) >= self.t.gaps_alert:
                     out.append(Alert(f"{venue}/gaps/{day_text(local_day(now_s))}", venue, "gaps",
                                      now_s * 1000, f"{len(open_gaps)} open gaps (declared visits "
-                                     f"without a scan) in {self.t.gaps_window_days} days"))
+                                     f"without a scan) in {self.t.gaps_window_days} days",
+                                     {"gaps": len(open_gaps), "days": self.t.gaps_window_days}))
         return self._new(out)
 
     def silent_venues(self, open_now: dict[str, int], now_s: int) -> list[Alert]:
@@ -250,7 +255,7 @@ class Compliance:
                 hour = format_ms((now_s - now_s % HOUR_S) * 1000)
                 out.append(Alert(f"{venue}/silent/{hour}", venue, "silent", now_s * 1000,
                                  f"open, but no scan and no scanner heartbeat for "
-                                 f"{quiet // 60} minutes"))
+                                 f"{quiet // 60} minutes", {"minutes": quiet // 60}))
         return self._new(out)
 
     def _new(self, alerts: list[Alert]) -> list[Alert]:

@@ -90,13 +90,14 @@ def wait_caught_up(
 
 
 @contextmanager
-def truyvet_process(s: Settings, command: str, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+def truyvet_process(s: Settings, command: str, log: Path,
+                    *args: str) -> Iterator[subprocess.Popen[bytes]]:
     """``truyvet COMMAND`` as a child process with these settings, output appended to ``log``;
     stopped gracefully (SIGTERM) afterwards, killed if it does not stop within a minute."""
     env = {**os.environ, **s.to_env(), "PYTHONUNBUFFERED": "1"}
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "truyvet", command], env=env,
+        proc = subprocess.Popen([sys.executable, "-m", "truyvet", command, *args], env=env,
                                 stdout=out, stderr=subprocess.STDOUT)
     try:
         yield proc

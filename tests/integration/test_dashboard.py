@@ -106,7 +106,7 @@ async def _check(b: Browser, s: Settings, tmp_path: Path) -> None:
         await b.wait_for(f"{read_total} > {first}", timeout=30)
         await b.wait_for("Number(document.querySelector('#scans-rate').textContent"
                          ".replace(/\\./g, '').replace(',', '.')) > 0", timeout=30)
-        assert await b.eval("document.querySelector('#spark-scans polyline') !== null")
+        await b.wait_for("!!document.querySelector('#spark-scans polyline')", timeout=30)
 
         # compliance by district, the alert and the gap, the queue with BAD first
         await b.wait_for("!!document.querySelector('#districts tr[data-district=\"Thành phố Huế\"]')")

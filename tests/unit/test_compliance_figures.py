@@ -66,3 +66,9 @@ def test_hours_before_the_system_watched_are_not_silent() -> None:
     f = venue_figures(CAFE, records(), MON, MON + 86_400, observed_from_s=watched_from)
     assert f.open_hours == 2 and f.silent_open_hours == 2  # 10:00 and 11:00 only, both silent
     assert venue_figures(CAFE, records(), MON, MON + 86_400, observed_from_s=None).open_hours == 0
+
+
+def test_exit_scans_are_judged_on_whole_days_only() -> None:
+    during = venue_figures(CAFE, records(), MON, MON + 20 * 3600)  # the day is not over
+    assert during.cards_in == 0 and during.exit_share is None
+    assert venue_figures(CAFE, records(), MON, MON + 86_400).exit_share == 0.5

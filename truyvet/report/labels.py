@@ -54,6 +54,19 @@ ALERT_KINDS: dict[str, dict[str, str]] = {
            "venue_qr": "Self-scan QR poster", "gaps": "Accumulated gaps"},
 }
 
+# Alert details, worded from the alert's facts ({name} = a fact; times shown in Vietnam time).
+ALERT_DETAILS: dict[str, dict[str, str]] = {
+    "vi": {"low_coverage": "{scanned}/{counted} người được quét QR ({pct}%) từ {from} đến {to}",
+           "silent": "Đang mở cửa nhưng không có lượt quét, không có tín hiệu máy quét trong "
+                     "{minutes} phút",
+           "venue_qr": "{scans} lượt tự quét mã QR dán tại địa điểm trong giờ từ {from}",
+           "gaps": "{gaps} khai báo chưa có dữ liệu quét trong {days} ngày"},
+    "en": {"low_coverage": "{scanned} of {counted} people scanned ({pct}%) from {from} to {to}",
+           "silent": "Open, but no scan and no scanner heartbeat for {minutes} minutes",
+           "venue_qr": "{scans} self-scans of the banned venue QR poster in the hour from {from}",
+           "gaps": "{gaps} open gaps (declared visits without a scan) in {days} days"},
+}
+
 # The report's figure columns: key in the API's figures, then the heading per language.
 COLUMNS: dict[str, dict[str, str]] = {
     "vi": {"venues": "Cơ sở đăng ký", "venues_scanning": "Cơ sở có quét QR",
@@ -188,4 +201,5 @@ def bundle(lang: str) -> dict[str, Any]:
     check_lang(lang)
     return {"categories": CATEGORIES[lang], "outcomes": OUTCOMES[lang],
             "reasons": REASONS[lang], "alert_kinds": ALERT_KINDS[lang],
+            "alert_details": ALERT_DETAILS[lang],
             "columns": COLUMNS[lang], "text": TEXT[lang], "ui": UI[lang]}

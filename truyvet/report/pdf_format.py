@@ -30,7 +30,7 @@ def headless_flags(profile: str) -> list[str]:
 
 def render(html: bytes, timeout_s: float = 120.0) -> bytes:
     browser = find_browser()
-    with tempfile.TemporaryDirectory(prefix="truyvet-pdf-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="truyvet-pdf-", ignore_cleanup_errors=True) as tmp:
         page, out = Path(tmp, "report.html"), Path(tmp, "report.pdf")
         page.write_bytes(html)
         cmd = [browser, *headless_flags(str(Path(tmp, "profile"))), "--no-pdf-header-footer",
