@@ -43,20 +43,22 @@ def publish_scans(s: Settings, n: int) -> None:
     assert pub.flush() == 0 and not pub.producer.stats.failures
 
 
-def faust_worker(s: Settings, n: int) -> float:
-    """Scans/s of one `truyvet worker`, timed from its first commit to the last."""
+def faust_worker(s: Settings, n: int, jobs: tuple[str, ...] = ("ingest", "visits")) -> float:
+    """Scans/s of one `truyvet worker` running ``jobs``, timed from its first commit to the
+    last of the final job's group on its scan topic."""
     env = {**os.environ, **s.to_env(), "TRUYVET_LOG_LEVEL": "warning",
-           "TRUYVET_WORKER_JOBS": "ingest,visits"}  # the matching path only
+           "TRUYVET_WORKER_JOBS": ",".join(jobs)}
     log = open(s.data_dir / "bench-worker.log", "ab")  # noqa: SIM115
     proc = subprocess.Popen([sys.executable, "-m", "truyvet", "worker"], env=env, stdout=log,
                             stderr=subprocess.STDOUT)
-    groups = {g: t for g, t in pipeline_groups(s).items() if not g.endswith("-compliance")}
+    groups = {g: t for g, t in pipeline_groups(s).items() if g.rsplit("-", 1)[1] in jobs}
+    counted = topics.scans_by_card(s) if "visits" in jobs else topics.checkins(s)
     try:
         first = None
         while True:
             time.sleep(0.5)
             parts = [p for g, ts in groups.items() for p in group_lag(s, g, ts)]
-            done = sum(p.committed or 0 for p in parts if p.topic == topics.scans_by_card(s))
+            done = sum(p.committed or 0 for p in parts if p.topic == counted)
             if first is None and done > 0:
                 first = (time.monotonic(), done)
             if parts and all(p.committed is not None and p.lag == 0 for p in parts) and done >= n:
@@ -133,3 +135,6 @@ def main() -> None:
         print(f"hand-written        {hw:>10,.0f} scans/s (confluent-kafka, same validation and "
               f"visit building, no repartition)")
         print(f"ratio               {fw / hw:.2f} (faust path / hand-written)")
+        cw = faust_worker(s, N, ("compliance",))
+        print(f"compliance job      {cw:>10,.0f} scans/s (one worker running only the compliance "
+              f"job, {N:,} scans)")
