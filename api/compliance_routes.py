@@ -122,4 +122,9 @@ async def report(request: web.Request) -> web.Response:
     p = period(request)
     if isinstance(p, web.Response):
         return p
-    return json_response(request.app[COMPLIANCE].report(*p, district=request.query.get("district")))
+    district = request.query.get("district")
+    known = request.app[COMPLIANCE].districts()
+    if district is not None and district not in known:
+        return error(404, "not_found", f"no district {district[:80]!r} in the venue registry; "
+                     f"known: {', '.join(known)}")
+    return json_response(request.app[COMPLIANCE].report(*p, district=district))

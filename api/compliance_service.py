@@ -206,6 +206,10 @@ class ComplianceService:
                 out.append({**a, "venue": _venue_info(v, a["venue_id"])})
         return sorted(out, key=lambda a: a["raised_at"], reverse=True)
 
+    def districts(self) -> list[str]:
+        with self.lock:
+            return sorted({v.district for v in self.registry.venues.values()})
+
     def recent_gaps(self, limit: int = 50, district: str | None = None) -> list[dict[str, Any]]:
         """The latest gaps flagged (open or resolved), newest first, without the case: the
         operations room sees venues, not people."""

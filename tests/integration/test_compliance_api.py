@@ -106,6 +106,10 @@ def test_alert_rank_inspect_report(services: Services, tmp_path: Path) -> None:
         assert hue["figures"]["venues"] == 2 and hue["figures"]["venues_inspected"] == 1
         assert hue["figures"]["outcomes"] == {"fined": 1}
         assert report["worst_venues"][0]["venue"]["venue_id"] == "BAD"
+        status, refused = http_json(s, "GET", f"/api/v1/report?{q}&district=Thanh%20pho%20Hue")
+        assert status == 404 and "Thành phố Huế" in refused["error"]["detail"]  # names the known
+        one = http_json(s, "GET", f"/api/v1/report?{q}&district=Huy%E1%BB%87n%20A%20L%C6%B0%E1%BB%9Bi")[1]
+        assert [d["district"] for d in one["districts"]] == ["Huyện A Lưới"]
         rows = http_json(s, "GET", f"/api/v1/compliance?{q}&by=district")[1]["rows"]
         assert {r["district"]: r["figures"] for r in rows} == \
             {d["district"]: d["figures"] for d in report["districts"]}  # the same numbers
