@@ -19,7 +19,6 @@ from truyvet.report import labels
 
 STATIC = Path(__file__).parent / "dashboard"
 OPS = web.AppKey("ops", OpsMonitor)
-PUBLIC_PREFIX = "/dashboard/"
 
 
 def add(app: web.Application) -> None:
@@ -31,6 +30,7 @@ def add(app: web.Application) -> None:
     r.add_get("/api/v1/ops", ops)
     r.add_get("/api/v1/gaps", gaps)
     r.add_get("/api/v1/labels", words)
+    r.add_get("/api/v1/whoami", whoami)
 
 
 async def to_dashboard(request: web.Request) -> web.Response:
@@ -39,10 +39,6 @@ async def to_dashboard(request: web.Request) -> web.Response:
 
 async def page(request: web.Request) -> web.FileResponse:
     return web.FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
-
-
-def is_public(path: str) -> bool:
-    return path in ("/", "/dashboard") or path.startswith(PUBLIC_PREFIX)
 
 
 async def ops(request: web.Request) -> web.Response:
@@ -65,3 +61,8 @@ async def words(request: web.Request) -> web.Response:
     if lang not in labels.LANGS:
         return error(400, "bad_enum", f"lang={lang[:10]!r}, expected one of vi, en")
     return json_response(labels.bundle(lang))
+
+
+async def whoami(request: web.Request) -> web.Response:
+    p = request["principal"]
+    return json_response({"name": p.name, "roles": sorted(p.roles)})

@@ -2,7 +2,7 @@
 
 Every refusal is a 4xx with ``{"error": {"status", "reason", "detail"}}``: 400 for a body
 or query that breaks its schema (the reason codes of ``schemas/``), 401 without a valid
-token, 404 for an unknown case or venue, 413 for a body over 256 KiB, 415 for a non-JSON
+token, 403 outside the caller's roles (``api.access``), 404 for an unknown case or venue, 413 for a body over 256 KiB, 415 for a non-JSON
 body, 503 while the state is still being rebuilt from Kafka. Routes: ``tracing_routes``
 (itineraries), ``compliance_routes`` (venues, alerts, inspections, campaigns, report) and
 ``dashboard_routes`` (the operations room's page and figures; the page itself is public).
@@ -10,7 +10,6 @@ body, 503 while the state is still being rebuilt from Kafka. Routes: ``tracing_r
 
 from __future__ import annotations
 
-import hmac
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -18,27 +17,42 @@ from typing import Any
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from api import compliance_routes, dashboard_routes, tracing_routes
+from api import access, compliance_routes, dashboard_routes, tracing_routes
+from api.access import Tokens
 from api.compliance_service import ComplianceService
 from api.ops import OpsMonitor
 from api.service import TracerService
 from api.web import COMPLIANCE, MAX_BODY, SERVICE, error, json_response
 
 log = logging.getLogger(__name__)
-PUBLIC = {"/healthz", "/metrics"}
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def auth_middleware(token: str) -> Any:
-    expected = f"Bearer {token}".encode()
+PRINCIPAL = "principal"
+
+
+def access_middleware(tokens: Tokens) -> Any:
+    """401 without a known bearer token, 403 when the principal's roles do not admit the
+    route (``api.access.ROUTES``); the principal is left in ``request["principal"]``."""
 
     @web.middleware
     async def check(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path in PUBLIC or dashboard_routes.is_public(request.path):
+        if access.is_public(request.path):
             return await handler(request)
-        given = request.headers.get("Authorization", "").encode()
-        if not hmac.compare_digest(given, expected):
+        given = request.headers.get("Authorization", "")
+        principal = tokens.lookup(given[7:]) if given.startswith("Bearer ") else None
+        if principal is None:
             return error(401, "unauthorized", "a valid 'Authorization: Bearer <token>' is required")
+        request[PRINCIPAL] = principal
+        route = request.match_info.route
+        method = "GET" if request.method == "HEAD" else request.method
+        allowed = access.ROUTES.get((method, route.resource.canonical)) if route.resource else None
+        if allowed is None:  # no such route: the router answers 404 / 405
+            return await handler(request)
+        if not principal.may(allowed):
+            return error(403, "forbidden", f"{principal.name} ({'+'.join(sorted(principal.roles))}) "
+                         f"may not {method} {route.resource.canonical}; it needs "
+                         f"{' or '.join(sorted(allowed))}")
         return await handler(request)
 
     return check
@@ -69,8 +83,8 @@ async def prometheus(request: web.Request) -> web.Response:
 
 
 def build_app(service: TracerService, compliance: ComplianceService, ops: OpsMonitor,
-              token: str) -> web.Application:
-    app = web.Application(middlewares=[refusals, auth_middleware(token)],
+              tokens: Tokens) -> web.Application:
+    app = web.Application(middlewares=[refusals, access_middleware(tokens)],
                           client_max_size=MAX_BODY + 1024)
     app[SERVICE] = service
     app[COMPLIANCE] = compliance

@@ -12,6 +12,7 @@ import threading
 from aiohttp import web
 
 from api.http import build_app
+from api.access import Tokens, parse_tokens
 from api.compliance_service import ComplianceService
 from api.ops import OpsMonitor
 from api.service import TracerService
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 SHUTDOWN_GRACE_S = 30.0
 
 
-async def serve(s: Settings, token: str, host: str, port: int,
+async def serve(s: Settings, tokens: Tokens, host: str, port: int,
                 stop: asyncio.Event | None = None) -> None:
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -47,7 +48,7 @@ async def serve(s: Settings, token: str, host: str, port: int,
     service = TracerService(s)
     compliance = ComplianceService(s, service.producer)
     ops = OpsMonitor(s, lags.lags)
-    runner = web.AppRunner(build_app(service, compliance, ops, token), access_log=None)
+    runner = web.AppRunner(build_app(service, compliance, ops, tokens), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()  # /healthz answers 503 while the index is rebuilt
@@ -65,10 +66,15 @@ async def serve(s: Settings, token: str, host: str, port: int,
 
 
 def run_api(s: Settings, token: str, host: str, port: int) -> None:
-    if not token:
-        raise SystemExit("the tracer API needs a token: set TRUYVET_API_TOKEN")
+    try:
+        tokens = parse_tokens(s.api_tokens, token)
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
+    if not len(tokens):
+        raise SystemExit("the API needs tokens: set TRUYVET_API_TOKENS (name:role:token, ...) "
+                         "or TRUYVET_API_TOKEN (every role)")
     gc_tuning.tune()
     # the index follower thread decodes and applies visits while requests are answered on the
     # event loop: hand the interpreter lock over more often than every 5 ms
     sys.setswitchinterval(0.0005)
-    asyncio.run(serve(s, token, host, port))
+    asyncio.run(serve(s, tokens, host, port))

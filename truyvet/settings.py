@@ -92,7 +92,13 @@ class Settings:
     )
     api_token: str = _setting(
         "TRUYVET_API_TOKEN", "",
-        "Bearer token of the tracer API. `truyvet run` makes one (DATA_DIR/api-token) if unset.",
+        "Bearer token with every role (admin). `truyvet run` makes one (DATA_DIR/api-token) if unset.",
+        secret=True,
+    )
+    api_tokens: str = _setting(
+        "TRUYVET_API_TOKENS", "",
+        "Named principals with roles: name:role[+role]:token, comma-separated; roles tracer, "
+        "inspector, ops, admin (see api/access.py).",
         secret=True,
     )
     # --- HTTP ------------------------------------------------------------------------------

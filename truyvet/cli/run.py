@@ -66,7 +66,7 @@ class Child:
             help="The simulator first publishes scans since this long ago, then follows the clock.")
 @settings_mod.options(*stack._STACK_SETTINGS, "max_future_skew_s", "worker_web_port",
                       "dwell_minutes", "match_tolerance_s", "close_contact_s", "api_host",
-                      "api_port", "api_token")
+                      "api_port", "api_token", "api_tokens")
 def command(workers: int, simulate: bool, residents: int, backfill: str, **kwargs: object) -> None:
     """Run the whole local pipeline: Kafka, Redis, stream workers, the tracer API and the
     scanner simulator (which also submits its cases' itineraries to the API)."""

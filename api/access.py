@@ -1,0 +1,117 @@
+"""Who may call what (pure): principals with roles, and the roles each route admits.
+
+Roles:
+- ``tracer``: itineraries and their contacts (personal data: who was where with whom);
+- ``inspector``: venue compliance, alerts, inspections, campaigns and the report;
+- ``ops``: pipeline figures and the dashboard's figures, which name venues, never people;
+- ``admin``: every role (the local stack's own token, ``TRUYVET_API_TOKEN``).
+
+Principals come from ``TRUYVET_API_TOKENS``: comma-separated ``name:role[+role]:token``
+entries, e.g. ``lan:tracer:…,hue-insp-1:inspector:…,noc:ops:…``. A token is compared in
+constant time and never logged; a principal is known by its name (audit records it).
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+from dataclasses import dataclass
+
+ROLES = ("tracer", "inspector", "ops", "admin")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
+MIN_TOKEN_LENGTH = 16
+
+
+@dataclass(frozen=True)
+class Principal:
+    name: str
+    roles: frozenset[str]
+
+    def may(self, allowed: frozenset[str]) -> bool:
+        return "admin" in self.roles or bool(self.roles & allowed)
+
+
+# (method, route pattern as registered) -> roles admitted. Every route of the API must be
+# listed here (a unit test checks it), so a new route cannot be left open by mistake.
+TRACER = frozenset({"tracer"})
+INSPECTOR = frozenset({"inspector"})
+FIGURES = frozenset({"inspector", "ops"})  # venue-level figures: no personal data
+OPS = frozenset({"ops"})
+ANY = frozenset({"tracer", "inspector", "ops"})
+
+ROUTES: dict[tuple[str, str], frozenset[str]] = {
+    ("POST", "/api/v1/itineraries"): TRACER,
+    ("GET", "/api/v1/itineraries/{case_id}"): TRACER,
+    ("GET", "/api/v1/itineraries/{case_id}/events"): TRACER,
+    ("GET", "/api/v1/compliance"): FIGURES,
+    ("GET", "/api/v1/compliance/venues/{venue_id}"): FIGURES,  # inspectors' names: inspector only
+    ("GET", "/api/v1/alerts"): FIGURES,
+    ("GET", "/api/v1/gaps"): FIGURES,  # venues and spans, never the case
+    ("POST", "/api/v1/inspections"): INSPECTOR,
+    ("GET", "/api/v1/inspections"): INSPECTOR,
+    ("POST", "/api/v1/campaigns"): INSPECTOR,
+    ("GET", "/api/v1/campaigns"): FIGURES,
+    ("GET", "/api/v1/campaigns/{campaign_id}/queue"): FIGURES,
+    ("GET", "/api/v1/report"): INSPECTOR,
+    ("GET", "/api/v1/ops"): OPS | INSPECTOR,
+    ("GET", "/api/v1/labels"): ANY,
+    ("GET", "/api/v1/whoami"): ANY,
+}
+# Open to anyone: liveness, Prometheus, and the dashboard's static page (it asks for a token).
+PUBLIC_PATHS = frozenset({"/healthz", "/metrics", "/", "/dashboard"})
+PUBLIC_PREFIX = "/dashboard/"
+
+
+def is_public(path: str) -> bool:
+    return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIX)
+
+
+class Tokens:
+    """The configured principals, looked up by token in constant time per entry."""
+
+    def __init__(self, entries: list[tuple[str, Principal]]) -> None:
+        self._entries = [(t.encode(), p) for t, p in entries]
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def lookup(self, token: str) -> Principal | None:
+        given = token.encode()
+        found = None
+        for expected, principal in self._entries:  # no early exit: time independent of order
+            if hmac.compare_digest(given, expected):
+                found = principal
+        return found
+
+
+def parse_tokens(spec: str, admin_token: str = "") -> Tokens:
+    """``name:role[+role]:token`` entries; ``admin_token`` adds the principal ``admin``.
+    Raises ``ValueError`` naming the bad entry (by position, never by its token)."""
+    entries: list[tuple[str, Principal]] = []
+    if admin_token:
+        entries.append((admin_token, Principal("admin", frozenset({"admin"}))))
+    names: set[str] = set()
+    for i, raw in enumerate((e.strip() for e in spec.split(",")), 1):
+        if not raw:
+            continue
+        parts = raw.split(":", 2)
+        if len(parts) != 3:
+            raise ValueError(f"TRUYVET_API_TOKENS entry {i}: expected name:role:token")
+        name, roles_text, token = parts
+        if not _NAME.fullmatch(name):
+            raise ValueError(f"TRUYVET_API_TOKENS entry {i}: bad name {name[:64]!r}")
+        roles = frozenset(roles_text.split("+"))
+        unknown = roles - set(ROLES)
+        if unknown or not roles:
+            raise ValueError(f"TRUYVET_API_TOKENS entry {i} ({name}): unknown role "
+                             f"{', '.join(sorted(unknown)) or '(none)'}; roles: {', '.join(ROLES)}")
+        if len(token) < MIN_TOKEN_LENGTH:
+            raise ValueError(f"TRUYVET_API_TOKENS entry {i} ({name}): the token must have at "
+                             f"least {MIN_TOKEN_LENGTH} characters")
+        if name in names:
+            raise ValueError(f"TRUYVET_API_TOKENS entry {i}: name {name!r} given twice")
+        names.add(name)
+        entries.append((token, Principal(name, roles)))
+    if len({t for t, _ in entries}) != len(entries):
+        raise ValueError("TRUYVET_API_TOKENS: two principals share a token")
+    return Tokens(entries)

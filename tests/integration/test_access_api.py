@@ -1,0 +1,89 @@
+"""Roles through the real API: each principal reaches its own routes and gets 403 elsewhere,
+401 without a known token, health and metrics open; no token ever reaches the log."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from pathlib import Path
+
+from tests.conftest import Services, _free_port
+from tests.integration.helpers import api_process, http_json
+from tests.integration.test_compliance_api import _venue
+from truyvet import topics
+from truyvet.codec.timefmt import format_ms
+from truyvet.kafka.admin import ensure_topics
+from truyvet.kafka.producer import DurableProducer
+from truyvet.settings import Settings
+
+TRACER, INSPECTOR, OPS = "t-" + "1" * 30, "i-" + "2" * 30, "o-" + "3" * 30
+
+
+def test_roles(services: Services, tmp_path: Path) -> None:
+    s = Settings.from_env(env={}, bootstrap_servers=services.bootstrap_servers,
+                          redis_url=services.redis_url, topic_prefix=f"t{uuid.uuid4().hex[:10]}",
+                          data_dir=tmp_path, api_port=_free_port(), api_token="",
+                          api_tokens=f"lan:tracer:{TRACER},hue-insp-1:inspector:{INSPECTOR},"
+                                     f"noc:ops:{OPS}")
+    ensure_topics(s)
+    p = DurableProducer(s, "test")
+    p.send(topics.venues(s), b"V1", _venue("V1", "Thành phố Huế", "cafe"))
+    assert p.flush() == 0
+    now = int(time.time())
+    itinerary = {"case_id": "case-r", "classification": "F0", "card_id": "c1",
+                 "stops": [{"venue_id": "V1", "from": format_ms((now - 3600) * 1000),
+                            "to": format_ms((now - 1800) * 1000)}]}
+    inspection = {"venue_id": "V1", "inspector": "Nguyễn Văn A",
+                  "observed_from": format_ms((now - 600) * 1000), "observed_to": format_ms(now * 1000),
+                  "scanning_points_observed": 1, "people_counted": 5, "people_scanned": 5,
+                  "outcome": "compliant", "notes": "Tốt."}
+    log = tmp_path / "api.log"
+    with api_process(s, log):
+        expect = [  # (token, method, path, body, status)
+            (TRACER, "POST", "/api/v1/itineraries", itinerary, 201),
+            (TRACER, "GET", "/api/v1/itineraries/case-r", None, 200),
+            (INSPECTOR, "GET", "/api/v1/itineraries/case-r", None, 403),
+            (OPS, "GET", "/api/v1/itineraries/case-r", None, 403),
+            (TRACER, "GET", "/api/v1/report", None, 403),
+            (INSPECTOR, "POST", "/api/v1/inspections", inspection, 201),
+            (OPS, "POST", "/api/v1/inspections", inspection, 403),
+            (INSPECTOR, "GET", "/api/v1/report", None, 200),
+            (OPS, "GET", "/api/v1/report", None, 403),
+            (OPS, "GET", "/api/v1/ops", None, 200),
+            (TRACER, "GET", "/api/v1/ops", None, 403),
+            (OPS, "GET", "/api/v1/compliance?by=district", None, 200),
+            (OPS, "GET", "/api/v1/gaps", None, 200),
+            ("wrong-" + "9" * 30, "GET", "/api/v1/ops", None, 401),
+            ("", "GET", "/api/v1/labels", None, 401),
+            (OPS, "GET", "/api/v1/nowhere", None, 404),
+        ]
+        got = [(t[:2], m, path, http_json(s, m, path, body, token=t)[0])
+               for t, m, path, body, _ in expect]
+        assert got == [(t[:2], m, path, st) for t, m, path, _, st in expect]
+
+        assert http_json(s, "GET", "/api/v1/whoami", token=INSPECTOR)[1] == \
+            {"name": "hue-insp-1", "roles": ["inspector"]}
+        status, body = http_json(s, "GET", "/api/v1/itineraries/case-r", token=OPS)
+        assert "noc (ops) may not GET" in body["error"]["detail"]
+        # ops see outcomes of inspections, not who inspected or their notes
+        detail = _until(lambda: http_json(s, "GET", "/api/v1/compliance/venues/V1", token=OPS)[1],
+                        lambda b: b["inspections"])
+        assert detail["inspections"] == [{"inspected_at": detail["inspections"][0]["inspected_at"],
+                                          "outcome": "compliant"}]
+        full = http_json(s, "GET", "/api/v1/compliance/venues/V1", token=INSPECTOR)[1]
+        assert full["inspections"][0]["inspector"] == "Nguyễn Văn A"
+
+    text = log.read_text()
+    for secret in (TRACER, INSPECTOR, OPS):
+        assert secret not in text
+
+
+def _until(fetch, ready, timeout: float = 30.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = fetch()
+        if ready(value):
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not ready: {value}")
+        time.sleep(0.3)

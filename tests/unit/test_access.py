@@ -1,0 +1,64 @@
+"""Who may call what: every route is listed with its roles; tokens parse with clear errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from api import access
+from api.access import Principal, parse_tokens
+
+
+def _app_routes() -> set[tuple[str, str]]:
+    """Every (method, pattern) the API serves, from the real application."""
+    from unittest.mock import MagicMock
+
+    from api.http import build_app
+
+    app = build_app(MagicMock(), MagicMock(), MagicMock(), parse_tokens("", "x" * 20))
+    out = set()
+    for route in app.router.routes():
+        if route.method in ("HEAD", "*"):
+            continue
+        path = route.resource.canonical
+        if not access.is_public(path) and not path.startswith("/dashboard"):
+            out.add((route.method, path))
+    return out
+
+
+def test_every_route_has_its_roles() -> None:
+    served = _app_routes()
+    assert served, "no routes found"
+    assert served - set(access.ROUTES) == set(), "routes without roles: add them to api.access"
+    assert set(access.ROUTES) - served == set(), "roles listed for routes that do not exist"
+
+
+def test_contacts_are_for_tracers_only() -> None:
+    for (method, path), roles in access.ROUTES.items():
+        if "itineraries" in path:
+            assert roles == {"tracer"}, (method, path)
+    ops = Principal("noc", frozenset({"ops"}))
+    assert not ops.may(access.ROUTES[("GET", "/api/v1/itineraries/{case_id}")])
+    assert ops.may(access.ROUTES[("GET", "/api/v1/ops")])
+    assert Principal("root", frozenset({"admin"})).may(access.TRACER)
+
+
+def test_tokens_identify_principals() -> None:
+    tokens = parse_tokens("lan:tracer:" + "a" * 20 + ", noc:ops+inspector:" + "b" * 20, "c" * 20)
+    assert tokens.lookup("a" * 20) == Principal("lan", frozenset({"tracer"}))
+    assert tokens.lookup("b" * 20).roles == {"ops", "inspector"}
+    assert tokens.lookup("c" * 20).name == "admin"
+    assert tokens.lookup("a" * 19) is None and tokens.lookup("") is None
+
+
+@pytest.mark.parametrize(("spec", "message"), [
+    ("lan:tracer", "expected name:role:token"),
+    ("lan:boss:" + "a" * 20, "unknown role boss"),
+    ("lan:tracer:short", "at least 16 characters"),
+    ("l n:tracer:" + "a" * 20, "bad name"),
+    ("a:tracer:" + "x" * 20 + ",a:ops:" + "y" * 20, "given twice"),
+    ("a:tracer:" + "x" * 20 + ",b:ops:" + "x" * 20, "share a token"),
+])
+def test_bad_token_specs_are_refused_without_echoing_tokens(spec: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message) as err:
+        parse_tokens(spec)
+    assert "x" * 20 not in str(err.value) and "a" * 20 not in str(err.value)
