@@ -19,6 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api import access, compliance_routes, dashboard_routes, tracing_routes
 from api.access import Tokens
+from api.audit import AuditLog
 from api.compliance_service import ComplianceService
 from api.ops import OpsMonitor
 from api.service import TracerService
@@ -89,6 +90,7 @@ def build_app(service: TracerService, compliance: ComplianceService, ops: OpsMon
     app[SERVICE] = service
     app[COMPLIANCE] = compliance
     app[dashboard_routes.OPS] = ops
+    app[tracing_routes.AUDIT] = AuditLog(service.s, service.producer)
     tracing_routes.add(app)
     compliance_routes.add(app)
     dashboard_routes.add(app)

@@ -70,7 +70,7 @@ class TracerService:
         self.ready = False
         self.redis = aioredis.Redis.from_url(s.redis_url, socket_timeout=2)
         self.producer = AsyncProducer(s, "truyvet-api", **{"message.max.bytes": MAX_RESULT_BYTES})
-        self._subscribers: dict[str, set[asyncio.Queue[tuple[int, bytes]]]] = defaultdict(set)
+        self._subscribers: dict[str, set[asyncio.Queue[Case]]] = defaultdict(set)
         self._changed: asyncio.Queue[set[tuple[str, int]]] = asyncio.Queue()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._visits = TopicFollower(s, topics.visits(s), self._on_visits, "api-index")
@@ -194,7 +194,7 @@ class TracerService:
     async def _store(self, case: Case) -> None:
         case_id = case.itinerary.case_id
         for q in self._subscribers.get(case_id, ()):
-            q.put_nowait((case.result.revision, case.json))
+            q.put_nowait(case)
         try:
             key = f"{self.s.topic_prefix}:result:{case_id}"
             await self.redis.set(key, case.json, ex=self.rules.retention_s)
@@ -210,12 +210,13 @@ class TracerService:
     def index_positions(self) -> dict[int, int]:
         return dict(self._visits.positions)
 
-    def subscribe(self, case_id: str) -> asyncio.Queue[tuple[int, bytes]]:
-        q: asyncio.Queue[tuple[int, bytes]] = asyncio.Queue()
+    def subscribe(self, case_id: str) -> asyncio.Queue[Case]:
+        """A queue receiving each new revision of the case."""
+        q: asyncio.Queue[Case] = asyncio.Queue()
         self._subscribers[case_id].add(q)
         return q
 
-    def unsubscribe(self, case_id: str, q: asyncio.Queue[tuple[int, bytes]]) -> None:
+    def unsubscribe(self, case_id: str, q: asyncio.Queue[Case]) -> None:
         self._subscribers[case_id].discard(q)
         if not self._subscribers[case_id]:
             del self._subscribers[case_id]

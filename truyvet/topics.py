@@ -104,6 +104,11 @@ def pipeline_groups(s: Settings) -> dict[str, list[str]]:
     }
 
 
+def audit(s: Settings) -> str:
+    """Who submitted an itinerary or read its contacts, when; key = case_id."""
+    return s.topic("audit.v1")
+
+
 def catalogue(s: Settings) -> list[TopicSpec]:
     retention = str(s.retention_ms)
     n = s.checkin_partitions
@@ -152,6 +157,11 @@ def catalogue(s: Settings) -> list[TopicSpec]:
         TopicSpec(
             alerts(s), n, "alert_id", "alert.v1.schema.json",
             {"retention.ms": retention, "cleanup.policy": "compact,delete"},
+        ),
+        # the audit trail outlives the data it accounts for (it holds no contacts, only counts)
+        TopicSpec(
+            audit(s), 3, "case_id", "audit.v1.schema.json",
+            {"retention.ms": str(365 * DAY_MS), "cleanup.policy": "delete"},
         ),
         # inspection records are evidence for sanctions: kept a year
         TopicSpec(

@@ -4,11 +4,15 @@
 from __future__ import annotations
 
 import time
+import urllib.request
 import uuid
 from pathlib import Path
 
+import orjson
+
 from tests.conftest import Services, _free_port
-from tests.integration.helpers import api_process, http_json
+from tests.contract.test_schemas import validator
+from tests.integration.helpers import api_process, http_json, truyvet_cli
 from tests.integration.test_compliance_api import _venue
 from truyvet import topics
 from truyvet.codec.timefmt import format_ms
@@ -72,6 +76,20 @@ def test_roles(services: Services, tmp_path: Path) -> None:
                                           "outcome": "compliant"}]
         full = http_json(s, "GET", "/api/v1/compliance/venues/V1", token=INSPECTOR)[1]
         assert full["inspections"][0]["inspector"] == "Nguyễn Văn A"
+
+        req = urllib.request.Request(f"{s.api_url}/api/v1/itineraries/case-r/events",
+                                     headers={"Authorization": f"Bearer {TRACER}"})
+        with urllib.request.urlopen(req, timeout=30) as stream:  # the first event, then leave
+            assert any(stream.readline().startswith(b"data: ") for _ in range(5))
+
+        # the audit trail: the tracer's submission, read and watch; nothing for refused requests
+        done = truyvet_cli(s, "audit", "--case", "case-r", "--json")
+        assert done.returncode == 0, done.stderr.decode()
+        records = [orjson.loads(line) for line in done.stdout.splitlines()]
+        assert [(r["principal"], r["action"], r["revision"], r["stops"]) for r in records] == \
+            [("lan", "submit", 1, 1), ("lan", "read", 1, 1), ("lan", "watch", 1, 1)]
+        for r in records:
+            assert validator("audit.v1").is_valid(r), r
 
     text = log.read_text()
     for secret in (TRACER, INSPECTOR, OPS):

@@ -7,7 +7,7 @@ import logging
 
 import click
 
-from truyvet.cli import (api, dlq, match, publish, report, run, simulate, stack, status, venues,
+from truyvet.cli import (api, audit, dlq, match, publish, report, run, simulate, stack, status, venues,
                          worker)
 from truyvet.cli.options import env_option
 
@@ -22,5 +22,6 @@ def main(log_level: str) -> None:
     )
 
 
-for module in (stack, publish, venues, simulate, worker, api, match, report, run, status, dlq):
+for module in (stack, publish, venues, simulate, worker, api, match, report, run, status, dlq,
+               audit):
     main.add_command(module.command)

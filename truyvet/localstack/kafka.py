@@ -149,7 +149,9 @@ class LocalKafka:
         if path.exists():
             return path.read_text().strip()
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        cid = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        cid = "-"
+        while cid.startswith("-"):  # as Kafka's own Uuid.randomUuid: no id that looks like a flag
+            cid = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         path.write_text(cid)
         return cid
 
@@ -195,7 +197,7 @@ class LocalKafka:
         return path
 
     def _format(self, libs: Path, props: Path, cluster_id: str, i: int) -> None:
-        argv = self._java(libs, "kafka.tools.StorageTool", "format", "-t", cluster_id,
+        argv = self._java(libs, "kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}",
                           "-c", str(props), "--ignore-formatted", heap="256m")
         res = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         if res.returncode != 0:
