@@ -189,7 +189,10 @@ def risk(f: Figures) -> tuple[float, list[str]]:
     if f.exit_share is not None and f.exit_share < 0.5 and f.cards_in >= MIN_EXIT_SAMPLE:
         score += 1.0 * (1 - f.exit_share)
         reasons.append("no_exit_scans")
-    if f.open_hours and not f.venues_scanning:
+    # no staff scan while open: not scanning, if people came (counted, or self-scanned a
+    # poster) or nothing at all was heard; a quiet venue whose scanner beats is just quiet
+    visitors = f.people_counted > 0 or f.venue_qr > 0
+    if f.open_hours and not f.venues_scanning and (visitors or f.silent_open_hours == f.open_hours):
         score += 4.0
         reasons.append("not_scanning")
     return round(score, 3), reasons

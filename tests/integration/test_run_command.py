@@ -10,7 +10,7 @@ import uuid
 from pathlib import Path
 
 from producers.simulator.world import build_world
-from tests.conftest import Services, _free_port
+from tests.conftest import Services, _free_port, _free_ports
 from tests.integration.helpers import http_json, truyvet_cli, truyvet_process
 from tests.report_readers import csv_rows
 from truyvet.codec.timefmt import format_ms
@@ -22,7 +22,7 @@ RESIDENTS = 3000
 def test_run_command_stack(services: Services, tmp_path: Path) -> None:
     s = Settings.from_env(env={}, bootstrap_servers=services.bootstrap_servers,
                           redis_url=services.redis_url, topic_prefix=f"t{uuid.uuid4().hex[:10]}",
-                          data_dir=tmp_path, worker_web_port=_free_port(), api_port=_free_port(),
+                          data_dir=tmp_path, worker_web_port=_free_ports(2), api_port=_free_port(),
                           api_token="tok")
     world = build_world(1, RESIDENTS)
     # a "good" venue with a flaky scanner lacks scans for a while (they arrive up to 2 h late):
@@ -97,7 +97,8 @@ def _until(fetch, ready, timeout: float, log: Path):
         value = fetch()
         if ready(value):
             return value
-        if time.monotonic() > deadline:
+        text = log.read_text() if log.exists() else ""
+        if time.monotonic() > deadline or "exited with status" in text:  # a child died
             raise AssertionError(f"not ready after {timeout}s: {str(value)[:500]}\n"
-                                 + log.read_text()[-3000:])
+                                 + text[-3000:])
         time.sleep(1.0)

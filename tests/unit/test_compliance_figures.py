@@ -72,3 +72,13 @@ def test_exit_scans_are_judged_on_whole_days_only() -> None:
     during = venue_figures(CAFE, records(), MON, MON + 20 * 3600)  # the day is not over
     assert during.cards_in == 0 and during.exit_share is None
     assert venue_figures(CAFE, records(), MON, MON + 86_400).exit_share == 0.5
+
+
+def test_a_quiet_venue_whose_scanner_beats_is_not_called_not_scanning() -> None:
+    from api.compliance import Figures
+
+    quiet = Figures(venues=1, open_hours=3, silent_open_hours=0)
+    assert "not_scanning" not in risk(quiet)[1]
+    assert "not_scanning" in risk(Figures(venues=1, open_hours=3, silent_open_hours=3))[1]
+    assert "not_scanning" in risk(Figures(venues=1, open_hours=3, venue_qr=4))[1]
+    assert "not_scanning" in risk(Figures(venues=1, open_hours=3, people_counted=9))[1]
