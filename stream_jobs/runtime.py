@@ -34,6 +34,7 @@ from typing import Protocol
 import mode
 from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
 
+from stream_jobs.guard import DeadLetterGuard
 from truyvet import metrics
 from truyvet.codec.deadletter import DeadLetter
 from truyvet.codec.errors import Reason
@@ -100,6 +101,8 @@ class BatchJob:
         self._thread = threading.Thread(target=self._run, name=f"job-{name}", daemon=True)
         self.processed = 0
         self.error: BaseException | None = None
+        self.guard = DeadLetterGuard(s.dlq_max_share)
+        self._halted = False
 
     # --- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -150,6 +153,8 @@ class BatchJob:
                 if time.monotonic() - self._last_commit >= self.commit_every_s:
                     self._flush_and_commit()
             self._flush_and_commit(wait=True)
+        except GuardTripped as exc:
+            self.error = exc  # said in one line already; no traceback to bury it
         except Exception as exc:  # noqa: BLE001 - reported through alive/error and the log
             self.error = exc
             log.exception("%s stopped on an error", self.name)
@@ -170,11 +175,20 @@ class BatchJob:
             send(self.deadletter_topic, d.key, d.payload, headers=d.headers())
             metrics.DEADLETTERS.labels(d.stage, d.reason).inc()
         self._producer.poll(0)
+        tripped = self.guard.observe(len(batch), len(result.dead))
+        if tripped is not None:
+            log.critical("%s: STOPPED by the dead-letter guard: %s; the batch is not committed. "
+                         "Find the cause in `truyvet dlq show`, fix it, then restart the worker.",
+                         self.name, tripped)
+            self._halted = True  # nothing more is committed, not even on the way out
+            raise GuardTripped(tripped)
         self.processed += len(batch)
         metrics.JOB_RECORDS.labels(self.name).inc(len(batch))
 
     def _flush_and_commit(self, wait: bool = False) -> None:
         self._last_commit = time.monotonic()
+        if self._halted:
+            return
         while self._producer.flush(30) > 0:
             log.warning("%s: outputs not yet acknowledged; waiting before committing", self.name)
         failures = self._producer.stats.failures
@@ -186,6 +200,10 @@ class BatchJob:
         except Exception as exc:  # noqa: BLE001 - nothing to commit yet is not an error
             if "No offset stored" not in str(exc):
                 raise
+
+
+class GuardTripped(RuntimeError):
+    """Most recent inputs were dead-lettered: the job stops without committing the batch."""
 
 
 class JobService(mode.Service):

@@ -65,6 +65,11 @@ class Settings:
         "TRUYVET_MAX_FUTURE_SKEW_S", 3600,
         "A scan time further than this ahead of the worker's clock is refused (scanner clock wrong).",
     )
+    dlq_max_share: float = _setting(
+        "TRUYVET_DLQ_MAX_SHARE", 0.5,
+        "A stream job stops when more than this share of its last 10,000 inputs was dead-lettered "
+        "(1 = never).",
+    )
     # --- matching contract -----------------------------------------------------------------
     dwell_minutes: str = _setting(
         "TRUYVET_DWELL_MINUTES", "60",

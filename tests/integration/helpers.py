@@ -187,3 +187,10 @@ def metric_value(text: str, name: str, labels: str = "") -> float:
         if line.startswith(wanted + " "):
             return float(line.split()[-1])
     return 0.0
+
+
+def group_committed(s: Settings, group: str, topic: str) -> int:
+    """The sum of a group's committed offsets on a topic (0 for partitions without a commit)."""
+    from truyvet.kafka.admin import group_lag
+
+    return sum(p.committed or 0 for p in group_lag(s, group, [topic]) if p.topic == topic)

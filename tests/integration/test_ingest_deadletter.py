@@ -82,3 +82,25 @@ def test_garbage_goes_to_dead_letters_with_reason_and_source(settings: Settings,
     assert metric_value(text, "truyvet_scans_ingested_total") == len(sent_valid)
     assert metric_value(text, "truyvet_deadletter_records_total",
                         'reason="not_json",stage="ingest"') == 3
+
+
+def test_the_guard_stops_a_job_whose_inputs_are_mostly_refused(settings: Settings,
+                                                                tmp_path: Path) -> None:
+    """A scanner fleet sending garbage: with TRUYVET_DLQ_MAX_SHARE=0.5 the worker stops with
+    one clear log line and does not commit the batch that tripped the guard."""
+    from tests.integration.helpers import group_committed
+
+    s = settings.replace(dlq_max_share=0.5)
+    ensure_topics(s)
+    pub = ScanPublisher(s)
+    for i in range(3000):
+        pub.publish_raw("venue-1", _valid(i) if i % 10 == 0 else b"garbage %d" % i)
+    assert pub.flush() == 0
+    log = tmp_path / "worker.log"
+    with worker_process(s, log) as worker:
+        worker.wait(120)
+        assert worker.returncode != 0, "the worker should stop"
+    text = log.read_text()
+    assert "STOPPED by the dead-letter guard" in text and "TRUYVET_DLQ_MAX_SHARE" in text
+    committed = group_committed(s, f"{s.topic_prefix}-ingest", topics.checkins(s))
+    assert committed < 3000, "the batch that tripped the guard must stay uncommitted"

@@ -1,0 +1,48 @@
+"""The dead-letter guard trips on a share of refused inputs over a sliding window."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from stream_jobs.guard import DeadLetterGuard
+
+
+def test_trips_above_the_share_with_enough_inputs() -> None:
+    g = DeadLetterGuard(0.5, window=1000, min_inputs=100)
+    assert g.observe(50, 50) is None  # too few inputs to judge
+    reason = g.observe(100, 60)
+    assert reason is not None and "110 of the last 150 inputs (73%)" in reason
+    assert "TRUYVET_DLQ_MAX_SHARE" in reason
+
+
+def test_old_batches_leave_the_window() -> None:
+    g = DeadLetterGuard(0.5, window=1000, min_inputs=100)
+    assert g.observe(400, 380) is not None
+    for _ in range(3):
+        g.observe(400, 0)  # healthy traffic pushes the bad batch out
+    assert g.observe(400, 10) is None
+
+
+def test_one_means_never() -> None:
+    g = DeadLetterGuard(1.0, window=100, min_inputs=1)
+    assert g.observe(1000, 1000) is None
+    with pytest.raises(ValueError):
+        DeadLetterGuard(0)
+
+
+@given(st.lists(st.tuples(st.integers(1, 500), st.floats(0, 1)), min_size=1, max_size=60),
+       st.floats(0.05, 0.95))
+def test_trips_exactly_when_the_window_share_is_above_the_limit(batches, limit) -> None:
+    g = DeadLetterGuard(limit, window=2000, min_inputs=200)
+    seen: list[tuple[int, int]] = []
+    for n, frac in batches:
+        refused = int(n * frac)
+        seen.append((n, refused))
+        # the reference: drop oldest batches while the rest still fills the window
+        while len(seen) > 1 and sum(x for x, _ in seen[1:]) >= 2000:
+            seen.pop(0)
+        total, bad = sum(x for x, _ in seen), sum(r for _, r in seen)
+        expect = total >= 200 and bad / total > limit
+        assert (g.observe(n, refused) is not None) == expect
