@@ -32,6 +32,24 @@ class Record:
     headers: dict[str, bytes]
 
 
+def _watermarks_retrying(consumer: Consumer, tp: TopicPartition, timeout: float) -> tuple[int, int]:
+    """Watermarks, waiting out a leader election (a broker just restarted)."""
+    from confluent_kafka import KafkaException
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return consumer.get_watermark_offsets(tp, timeout=timeout)
+        except KafkaException as exc:
+            err = exc.args[0]
+            transient = err.retriable() or err.code() in (
+                KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE,
+                KafkaError._TRANSPORT, KafkaError._TIMED_OUT)
+            if not transient or time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
 def read_all(s: Settings, topic: str, timeout: float = 30.0) -> list[Record]:
     """Every record now in ``topic``, partition by partition in offset order."""
     consumer = Consumer({"bootstrap.servers": s.bootstrap_servers, "group.id": "test-reader",
@@ -40,7 +58,7 @@ def read_all(s: Settings, topic: str, timeout: float = 30.0) -> list[Record]:
         meta = consumer.list_topics(topic, timeout=timeout).topics[topic]
         assign, ends = [], {}
         for p in meta.partitions:
-            low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=timeout)
+            low, high = _watermarks_retrying(consumer, TopicPartition(topic, p), timeout)
             if high > low:
                 assign.append(TopicPartition(topic, p, low))
                 ends[p] = high

@@ -104,3 +104,40 @@ def test_the_guard_stops_a_job_whose_inputs_are_mostly_refused(settings: Setting
     assert "STOPPED by the dead-letter guard" in text and "TRUYVET_DLQ_MAX_SHARE" in text
     committed = group_committed(s, f"{s.topic_prefix}-ingest", topics.checkins(s))
     assert committed < 3000, "the batch that tripped the guard must stay uncommitted"
+
+
+def test_corrected_dead_letters_are_replayed(settings: Settings, tmp_path: Path) -> None:
+    """dlq show --json → correct the payload → dlq replay: the record is ingested this time;
+    one still wrong is dead-lettered again, not lost."""
+    from tests.integration.helpers import truyvet_cli
+
+    ensure_topics(settings)
+    pub = ScanPublisher(settings)
+    pub.publish_raw("venue-1", _valid(1))
+    pub.publish_raw("venue-1", orjson.dumps({**VALID, "event_id": "fix-me", "card_id": "c-fix",
+                                             "direction": "sideways"}))
+    pub.publish_raw("venue-1", orjson.dumps({**VALID, "event_id": "still-bad", "card_id": "c-bad",
+                                             "direction": "sideways"}))
+    assert pub.flush() == 0
+    with worker_process(settings, tmp_path / "worker.log") as worker:
+        wait_caught_up(settings, 90, [worker])
+        shown = truyvet_cli(settings, "dlq", "show", "--json", "--reason", "bad_enum")
+        assert shown.returncode == 0, shown.stderr.decode()
+        letters = [orjson.loads(line) for line in shown.stdout.splitlines()]
+        assert len(letters) == 2
+        for letter in letters:  # the operator fixes one of the two
+            if "fix-me" in letter["payload_text"]:
+                letter["payload_text"] = letter["payload_text"].replace("sideways", "in")
+        corrected = tmp_path / "corrected.jsonl"
+        corrected.write_bytes(b"\n".join(orjson.dumps(x) for x in letters) + b"\n")
+        done = truyvet_cli(settings, "dlq", "replay", str(corrected))
+        assert done.returncode == 0, done.stderr.decode()
+        assert b"2 re-published" in done.stderr
+        wait_caught_up(settings, 90, [worker])
+
+    forwarded = {card_scan.decode(r.value).event_id
+                 for r in read_all(settings, topics.scans_by_card(settings))}
+    assert forwarded == {"ok-1", "fix-me"}
+    again = [DeadLetter.from_record(r.value, r.key, list(r.headers.items()))
+             for r in read_all(settings, topics.deadletter(settings))]
+    assert sorted(b"still-bad" in d.payload for d in again) == [False, True, True]

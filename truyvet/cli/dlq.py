@@ -1,8 +1,10 @@
-"""``truyvet dlq show``: what was refused, and why."""
+"""``truyvet dlq show`` and ``replay``: what was refused and why; re-publishing it corrected."""
 
 from __future__ import annotations
 
+import base64
 import sys
+from pathlib import Path
 
 import click
 import orjson
@@ -52,12 +54,19 @@ def command() -> None:
 
 @command.command("show")
 @env_option("--limit", "TRUYVET_DLQ_LIMIT", default=50, type=int, help="At most this many.")
+@env_option("--reason", "TRUYVET_DLQ_REASON", default=None, help="Only this reason.")
+@env_option("--stage", "TRUYVET_DLQ_STAGE", default=None, help="Only this stage (ingest, ...).")
 @env_option("--json", "TRUYVET_JSON", "as_json", is_flag=True, default=False,
             help="JSON Lines of dead-letter envelopes (schemas/deadletter.v1).")
 @settings_mod.options("bootstrap_servers", "kafka_port", "topic_prefix")
-def show(limit: int, as_json: bool, **kwargs: object) -> None:
-    """List dead letters: reason, where they came from, and the payload."""
-    letters = read_dead_letters(settings_mod.from_options(kwargs), limit)
+def show(limit: int, reason: str | None, stage: str | None, as_json: bool,
+         **kwargs: object) -> None:
+    """List dead letters: reason, where they came from, and the payload. With --json, the
+    output is what `truyvet dlq replay` reads back once corrected."""
+    letters = read_dead_letters(settings_mod.from_options(kwargs), 1_000_000 if (reason or stage)
+                                else limit)
+    letters = [d for d in letters if (reason is None or d.reason == reason)
+               and (stage is None or d.stage == stage)][:limit]
     for letter in letters:
         m = letter.to_mapping()
         if as_json:
@@ -67,3 +76,58 @@ def show(limit: int, as_json: bool, **kwargs: object) -> None:
         text = m["payload_text"] if m["payload_text"] is not None else f"base64:{m['payload_base64']}"
         click.echo(f"{m['failed_at']}  {m['stage']:<8} {m['reason']:<24} {src}\n"
                    f"    {m['detail']}\n    {text[:200]}")
+
+
+# dead letters go back only to the topics that take outside input
+REPLAYABLE = ("checkins", "heartbeats", "headcounts", "venues")
+
+
+@command.command("replay")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@env_option("--dry-run", "TRUYVET_DLQ_DRY_RUN", is_flag=True, default=False,
+            help="Say what would be re-published, publish nothing.")
+@settings_mod.options("bootstrap_servers", "kafka_port", "topic_prefix")
+def replay(file: Path, dry_run: bool, **kwargs: object) -> None:
+    """Re-publish corrected dead letters: FILE holds JSON Lines as `truyvet dlq show --json`
+    writes them, with `payload_text` (or `payload_base64`) corrected. Each goes back, with its
+    key, to the topic it came from (a `truyvet publish` file's rows: the check-in topic), where
+    the stream jobs validate it again — still wrong, it is dead-lettered again."""
+    from truyvet.kafka.producer import DurableProducer
+
+    s = settings_mod.from_options(kwargs)
+    allowed = {getattr(topics, name)(s): name for name in REPLAYABLE}
+    plan: list[tuple[int, str, bytes | None, bytes]] = []
+    problems: list[str] = []
+    for n, line in enumerate(file.read_bytes().splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            letter = orjson.loads(line)
+            source = letter.get("source") or {}
+            topic = source.get("topic") or (topics.checkins(s) if source.get("file") else None)
+            if topic not in allowed:
+                raise ValueError(f"source topic {topic!r} does not take replays "
+                                 f"({', '.join(REPLAYABLE)})")
+            text = letter.get("payload_text")
+            payload = text.encode() if text is not None else base64.b64decode(
+                letter["payload_base64"], validate=True)
+            key = letter.get("key")
+            plan.append((n, topic, None if key is None else key.encode(), payload))
+        except (orjson.JSONDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            problems.append(f"line {n}: {exc}")
+    for p in problems:
+        click.echo(p, err=True)
+    if dry_run:
+        for n, topic, key, payload in plan:
+            click.echo(f"line {n}: -> {topic} key={key!r} {payload[:120]!r}")
+        click.echo(f"{len(plan)} would be re-published, {len(problems)} refused", err=True)
+        return
+    producer = DurableProducer(s, "truyvet-dlq-replay")
+    for _, topic, key, payload in plan:
+        producer.send(topic, key, payload)
+    producer.flush()
+    failed = producer.stats.failed
+    click.echo(f"{len(plan) - failed} re-published, {failed} not acknowledged, "
+               f"{len(problems)} refused", err=True)
+    if failed or problems:
+        raise SystemExit(1)
