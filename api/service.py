@@ -109,7 +109,8 @@ class TracerService:
             await self._resolve(it, old, publish_unchanged=False)
         self._drain_changes()  # the rebuild's own changes are already reflected
         self._tasks = [asyncio.create_task(self._rematch_loop()),
-                       asyncio.create_task(self._expire_loop())]
+                       asyncio.create_task(self._expire_loop()),
+                       asyncio.create_task(self._redis_watch_loop())]
         self.ready = True
         log.info("tracer service ready: %d standing itineraries", len(self.cases))
 
@@ -272,6 +273,30 @@ class TracerService:
                     del self.cases[case_id]
                     for stop in case.itinerary.stops:
                         self.by_venue[stop.venue_id].discard(case_id)
+
+
+    async def _redis_watch_loop(self, every_s: float = 2.0) -> None:
+        """Redis holds only copies (no persistence): when it comes back empty — flushed or
+        restarted — write every current result again. A marker key says it is filled."""
+        marker = f"{self.s.topic_prefix}:api-filled"
+        while True:
+            await asyncio.sleep(every_s)
+            try:
+                if await self.redis.exists(marker):
+                    continue
+                started = time.monotonic()
+                cases = list(self.cases.values())
+                pipe = self.redis.pipeline(transaction=False)
+                for case in cases:
+                    pipe.set(f"{self.s.topic_prefix}:result:{case.itinerary.case_id}", case.json,
+                             ex=self.rules.retention_s)
+                pipe.set(marker, b"1")
+                await pipe.execute()
+                metrics.REDIS_REFILLS.inc()
+                log.info("Redis was empty: %d results written again in %.2fs", len(cases),
+                         time.monotonic() - started)
+            except Exception as exc:  # noqa: BLE001 - Redis away: the answers do not need it
+                log.debug("Redis unavailable: %s", exc)
 
 
 def _latest_by_key(s: Settings, topic: str) -> dict[bytes, bytes]:

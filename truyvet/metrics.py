@@ -70,6 +70,10 @@ RESULT_REVISIONS = Counter(
 GAPS = Counter(
     "truyvet_gaps_total", "Counter: gap events published, by status (open, resolved).", ["status"],
 )
+REDIS_REFILLS = Counter(
+    "truyvet_redis_refills_total",
+    "Counter: times the API found Redis empty (flushed or restarted) and wrote every result again.",
+)
 INDEX_VISITS = Gauge("truyvet_index_visits", "Gauge: visits held in the API's in-memory index.")
 INDEX_BYTES = Gauge(
     "truyvet_index_bytes", "Gauge: bytes of the index's visit columns (allocated)."

@@ -55,7 +55,7 @@ class LocalRedis:
             )
         binary = shutil.which("redis-server")
         if binary is None:
-            subprocess.run(["bash", str(ROOT / "deploy" / "redis" / "install.sh")], check=True)
+            subprocess.run(["bash", str(ROOT / "deploy" / "debian" / "install.sh")], check=True)
             binary = shutil.which("redis-server") or "redis-server"
         self.data_dir.mkdir(parents=True, exist_ok=True)
         argv = [
