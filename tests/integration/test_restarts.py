@@ -80,3 +80,63 @@ def _publish_slowly(s: Settings, scans: list) -> None:
     for i in range(0, len(scans), 20):
         _publish(s, scans[i:i + 20])
         time.sleep(0.02)
+
+
+def test_two_workers_rebalancing_change_no_answer(services: Services, tmp_path: Path) -> None:
+    """Two workers share the groups; one stops and starts again mid-stream, so partitions and
+    their state move twice. Answers equal the reference; the API answers all along (it does not
+    depend on the workers), and the longest answer during the moves is printed."""
+    from tests.conftest import _free_ports
+
+    s = _settings(services, tmp_path).replace(worker_web_port=_free_ports(2))  # A and B
+    ensure_topics(s)
+    rng = random.Random(11)
+    now = int(time.time())
+    scans, itineraries = [], []
+    for k in range(6):
+        a, i = _generate(rng, f"b{k}", now)
+        scans += a
+        itineraries += i
+    third = len(scans) // 3
+    retention = int(s.retention_days * 86400)
+    probe_case, probe_card, probe_stops = itineraries[0]
+    latencies: list[float] = []
+    refusals: list[int] = []
+    stop_probe = threading.Event()
+
+    def probe() -> None:  # a tracer asking all the time
+        while not stop_probe.is_set():
+            started = time.monotonic()
+            status, _ = http_json(s, "POST", "/api/v1/itineraries",
+                                  _body(probe_case, probe_card, probe_stops))
+            latencies.append(time.monotonic() - started)
+            if status >= 300:
+                refusals.append(status)
+            time.sleep(0.1)
+
+    second = s.replace(worker_web_port=s.worker_web_port + 1)
+    with api_process(s, tmp_path / "api.log"), \
+            worker_process(s, tmp_path / "worker-a.log") as wa:
+        prober = threading.Thread(target=probe, daemon=True)
+        prober.start()
+        with worker_process(second, tmp_path / "worker-b.log") as wb:
+            _publish_slowly(s, scans[:third])
+            wb.terminate()  # B leaves: its partitions and their state move to A
+            _publish_slowly(s, scans[third:2 * third])
+            wb.wait(60)
+        back = s.replace(worker_web_port=_free_port())  # B's old port may be taken by now
+        with worker_process(back, tmp_path / "worker-b2.log") as wb2:  # B is back
+            _publish_slowly(s, scans[2 * third:])
+            wait_caught_up(s, 120, [wa, wb2])
+            wait_index_caught_up(s)
+            stop_probe.set()
+            prober.join(30)
+            visits = reference_visits(scans, lambda v: 3600, now, retention)
+            for case_id, card, stops in itineraries:
+                status, res = http_json(s, "POST", "/api/v1/itineraries", _body(case_id, card, stops))
+                assert status in (200, 201)
+                assert _answers(res) == _expected(visits, card, stops), case_id
+    assert not refusals, refusals
+    assert len(latencies) > 10
+    print(f"\nAPI during the moves: {len(latencies)} answers, longest {max(latencies):.3f}s, "
+          f"refused {len(refusals)}")

@@ -52,9 +52,12 @@ def test_run_command_stack(services: Services, tmp_path: Path) -> None:
         queue = _get(s, f"/api/v1/campaigns/{campaign['campaign_id']}/queue?limit=10")["venues"]
         top = queue[0]["venue"]["venue_id"]
         assert profile[top] == "poster" and "venue_qr" in queue[0]["reasons"], queue[0]
+        # no false alarm: a compliant venue is flagged only for a gap — a case declared a visit
+        # its scanner missed (even good venues miss a few percent), the directive's own signal
         flagged = {r["venue"]["venue_id"]: r for r in queue if r["risk"] > 0}
-        assert {profile[v] for v in flagged} <= {"poster", "lax", "no_exit", "late"}, [
-            (v, profile[v], r["reasons"]) for v, r in flagged.items()]  # no false alarm
+        wrong = [(v, profile[v], r["reasons"]) for v, r in flagged.items()
+                 if profile[v] == "good" and set(r["reasons"]) != {"gaps"}]
+        assert not wrong, wrong
 
         # an inspection of the top venue appears in the report and in truyvet report's CSV
         now = int(time.time())
