@@ -212,3 +212,15 @@ def group_committed(s: Settings, group: str, topic: str) -> int:
     from truyvet.kafka.admin import group_lag
 
     return sum(p.committed or 0 for p in group_lag(s, group, [topic]) if p.topic == topic)
+
+
+def poll_until(fetch: Any, ready: Any, timeout: float = 60.0, every: float = 0.3) -> Any:
+    """``fetch()`` again until ``ready(value)``; the value, or AssertionError after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = fetch()
+        if ready(value):
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not ready after {timeout}s: {str(value)[:2000]}")
+        time.sleep(every)

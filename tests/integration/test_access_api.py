@@ -12,7 +12,7 @@ import orjson
 
 from tests.conftest import Services, _free_port
 from tests.contract.test_schemas import validator
-from tests.integration.helpers import api_process, http_json, truyvet_cli
+from tests.integration.helpers import api_process, http_json, poll_until, truyvet_cli
 from tests.integration.test_compliance_api import _venue
 from truyvet import topics
 from truyvet.codec.timefmt import format_ms
@@ -70,7 +70,7 @@ def test_roles(services: Services, tmp_path: Path) -> None:
         status, body = http_json(s, "GET", "/api/v1/itineraries/case-r", token=OPS)
         assert "noc (ops) may not GET" in body["error"]["detail"]
         # ops see outcomes of inspections, not who inspected or their notes
-        detail = _until(lambda: http_json(s, "GET", "/api/v1/compliance/venues/V1", token=OPS)[1],
+        detail = poll_until(lambda: http_json(s, "GET", "/api/v1/compliance/venues/V1", token=OPS)[1],
                         lambda b: b["inspections"])
         assert detail["inspections"] == [{"inspected_at": detail["inspections"][0]["inspected_at"],
                                           "outcome": "compliant"}]
@@ -94,14 +94,3 @@ def test_roles(services: Services, tmp_path: Path) -> None:
     text = log.read_text()
     for secret in (TRACER, INSPECTOR, OPS):
         assert secret not in text
-
-
-def _until(fetch, ready, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fetch()
-        if ready(value):
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not ready: {value}")
-        time.sleep(0.3)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from producers.scans import ScanPublisher
 from tests.conftest import Services, _free_port
-from tests.integration.helpers import (api_process, http_json, truyvet_cli, wait_caught_up,
-                                       worker_process)
+from tests.integration.helpers import (api_process, http_json, poll_until, truyvet_cli,
+                                       wait_caught_up, worker_process)
 from tests.report_readers import csv_rows, html_rows, in_order, parse_number, pdf_text
 from truyvet import topics
 from truyvet.codec import signals
@@ -67,7 +67,7 @@ def test_alert_rank_inspect_report(services: Services, tmp_path: Path) -> None:
         frm, to = format_ms((t0 - 3600) * 1000), format_ms((now + 60) * 1000)
         q = f"from={frm}&to={to}"
 
-        bad = _until(lambda: http_json(s, "GET", f"/api/v1/compliance/venues/BAD?{q}")[1],
+        bad = poll_until(lambda: http_json(s, "GET", f"/api/v1/compliance/venues/BAD?{q}")[1],
                      lambda b: b["figures"]["gaps_flagged"] == 1 and len(b["alerts"]) >= 3)
         f = bad["figures"]
         assert (f["scans_in"], f["venue_qr"], f["people_counted"], f["people_scanned"]) == (3, 1, 10, 3)
@@ -100,7 +100,7 @@ def test_alert_rank_inspect_report(services: Services, tmp_path: Path) -> None:
             **{k: v for k, v in insp.items() if k not in ("inspection_id", "recorded_at", "v")},
             "venue_id": "NOWHERE"})[0] == 404
 
-        report = _until(lambda: http_json(s, "GET", f"/api/v1/report?{q}")[1],
+        report = poll_until(lambda: http_json(s, "GET", f"/api/v1/report?{q}")[1],
                         lambda r: r["total"]["inspections"] == 1)
         hue = next(d for d in report["districts"] if d["district"] == "Thành phố Huế")
         assert hue["figures"]["venues"] == 2 and hue["figures"]["venues_inspected"] == 1
@@ -154,14 +154,3 @@ def _report_files(s: Settings, out: Path, frm: str, to: str, q: str) -> dict[str
         if {**before, "generated_at": ""} == {**after, "generated_at": ""}:
             return files
     raise AssertionError("the report kept changing")
-
-
-def _until(fetch, ready, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fetch()
-        if ready(value):
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not ready after {timeout}s: {str(value)[:2000]}")
-        time.sleep(0.3)
