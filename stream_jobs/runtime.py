@@ -15,7 +15,11 @@ Contract of :class:`BatchJob` (what blocks, what is ordered, when offsets are co
   for the whole batch rather than lose it, and goes on);
 - outputs and dead letters are produced; at most every ``commit_every_s`` (and on revocation
   and stop) the producer is *flushed*, and only then are the offsets of everything processed
-  so far committed: at-least-once; a crash replays from the last commit;
+  so far committed: at-least-once; a crash replays from the last commit. The offsets committed
+  are the job's own record of what it processed, taken after the flush — never librdkafka's
+  stored offsets: an asynchronous commit reads those when its request is built, by which time
+  ``consume()`` has already stored the next batch's (a worker killed at that moment lost the
+  next batch's outputs: found by ``tests/integration/test_crash_at_scale.py``);
 - ``step.assigned({(topic, partition): committed offset})`` runs before the first batch of newly assigned partitions (to
   rebuild state), ``step.revoked(partitions)`` after the last one of revoked partitions;
 - ``stop()`` finishes the current batch, flushes, commits and leaves the group.
@@ -89,12 +93,14 @@ class BatchJob:
             "group.id": self.group,
             "client.id": f"truyvet-{name}",
             "enable.auto.commit": False,
+            "enable.auto.offset.store": False,  # we commit explicit offsets (see above)
             "auto.offset.reset": "earliest",
             "session.timeout.ms": 10_000,  # a dead worker's partitions move on within 10 s
             "heartbeat.interval.ms": 3_000,
             "max.poll.interval.ms": 600_000,  # rebuilding a partition's state may take a while
             "fetch.wait.max.ms": 20,
             "queued.max.messages.kbytes": 128 * 1024,
+            "on_commit": self._on_commit,
         })
         self._producer = DurableProducer(s, f"truyvet-{name}")
         self._stop = threading.Event()
@@ -103,6 +109,10 @@ class BatchJob:
         self.error: BaseException | None = None
         self.guard = DeadLetterGuard(s.dlq_max_share)
         self._halted = False
+        # (topic, partition) -> the next offset to read: everything before it was processed;
+        # and what was last sent in a commit (a failed commit is forgotten, hence sent again)
+        self._processed_to: dict[tuple[str, int], int] = {}
+        self._committing: dict[tuple[str, int], int] = {}
 
     # --- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -131,10 +141,25 @@ class BatchJob:
         parts = sorted((tp.topic, tp.partition) for tp in tps)
         log.info("%s: partitions %s revoked", self.name, sorted({p for _, p in parts}))
         self._flush_and_commit(wait=True)  # what was processed is handed over committed
+        self._forget(parts)
         self.step.revoked(parts)
 
     def _on_lost(self, consumer: Consumer, tps: list[TopicPartition]) -> None:
-        self.step.revoked(sorted((tp.topic, tp.partition) for tp in tps))
+        parts = sorted((tp.topic, tp.partition) for tp in tps)
+        self._forget(parts)  # another member owns them now: nothing of ours to commit
+        self.step.revoked(parts)
+
+    def _forget(self, parts: list[tuple[str, int]]) -> None:
+        for tp in parts:
+            self._processed_to.pop(tp, None)
+            self._committing.pop(tp, None)
+
+    def _on_commit(self, err: KafkaError | None, tps: list[TopicPartition]) -> None:
+        if err is None:
+            return
+        log.warning("%s: commit failed (%s); it is sent again with the next one", self.name, err)
+        for tp in tps:
+            self._committing.pop((tp.topic, tp.partition), None)
 
     # --- the loop -------------------------------------------------------------------------------
     def _run(self) -> None:
@@ -182,6 +207,9 @@ class BatchJob:
                          self.name, tripped)
             self._halted = True  # nothing more is committed, not even on the way out
             raise GuardTripped(tripped)
+        processed_to = self._processed_to
+        for m in batch:  # offset order per partition: the last one wins
+            processed_to[(m.topic(), m.partition())] = m.offset() + 1
         self.processed += len(batch)
         metrics.JOB_RECORDS.labels(self.name).inc(len(batch))
 
@@ -195,11 +223,13 @@ class BatchJob:
         if failures:
             # never commit past inputs whose outputs were lost: stop, replay from the last commit
             raise RuntimeError(f"{len(failures)} outputs not delivered: {failures[0].error}")
-        try:
-            self._consumer.commit(asynchronous=not wait)
-        except Exception as exc:  # noqa: BLE001 - nothing to commit yet is not an error
-            if "No offset stored" not in str(exc):
-                raise
+        # a snapshot taken now, after the flush: exactly what is processed and acknowledged
+        due = {tp: o for tp, o in self._processed_to.items() if self._committing.get(tp) != o}
+        if not due:
+            return
+        self._committing.update(due)
+        self._consumer.commit(offsets=[TopicPartition(t, p, o) for (t, p), o in due.items()],
+                              asynchronous=not wait)
 
 
 class GuardTripped(RuntimeError):

@@ -66,7 +66,8 @@ class VisitsStep:
 
     def revoked(self, partitions: list[tuple[str, int]]) -> None:
         for _, p in partitions:
-            self.builders.pop(p, None)
+            if self.builders.pop(p, None) is not None:
+                metrics.SCANS_HELD.remove(str(p))  # another worker reports it now
 
     def _rebuild(self, partition: int, until: int) -> VisitBuilder:
         started = time.monotonic()
@@ -113,11 +114,13 @@ class VisitsStep:
                     timestamp_ms=u.day * DAY_S * 1000,
                 ))
         metrics.VISIT_BUCKETS_EMITTED.inc(len(result.outputs))
-        if time.monotonic() - self._last_purge > PURGE_EVERY_S:
+        purge = time.monotonic() - self._last_purge > PURGE_EVERY_S
+        if purge:
             self._last_purge = time.monotonic()
-            for p, b in self.builders.items():
+        for p, b in self.builders.items():
+            if purge:
                 b.purge(now_s)
-                metrics.SCANS_HELD.labels(str(p)).set(b.scans)
+            metrics.SCANS_HELD.labels(str(p)).set(b.scans)
         return result
 
 
