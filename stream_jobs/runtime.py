@@ -43,6 +43,7 @@ from truyvet import metrics
 from truyvet.codec.deadletter import DeadLetter
 from truyvet.codec.errors import Reason
 from truyvet.kafka.producer import DurableProducer
+from truyvet.kafka.retry import BROKER_AWAY_S, retrying
 from truyvet.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -133,7 +134,8 @@ class BatchJob:
         parts = sorted({tp.partition for tp in tps})
         log.info("%s: assigned partitions %s", self.name, parts)
         started = time.monotonic()
-        committed = consumer.committed(tps, timeout=30) if tps else []
+        committed = retrying(lambda: consumer.committed(tps, timeout=30),
+                             f"{self.name}: committed offsets", BROKER_AWAY_S) if tps else []
         self.step.assigned({(tp.topic, tp.partition): max(tp.offset, 0) for tp in committed})
         log.info("%s: state ready for %s in %.1fs", self.name, parts, time.monotonic() - started)
 

@@ -18,6 +18,7 @@ from typing import Any
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 
 from truyvet.kafka.admin import group_lag
+from truyvet.kafka.retry import retrying
 from truyvet.topics import pipeline_groups
 from truyvet.settings import Settings
 
@@ -32,24 +33,6 @@ class Record:
     headers: dict[str, bytes]
 
 
-def _watermarks_retrying(consumer: Consumer, tp: TopicPartition, timeout: float) -> tuple[int, int]:
-    """Watermarks, waiting out a leader election (a broker just restarted)."""
-    from confluent_kafka import KafkaException
-
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return consumer.get_watermark_offsets(tp, timeout=timeout)
-        except KafkaException as exc:
-            err = exc.args[0]
-            transient = err.retriable() or err.code() in (
-                KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE,
-                KafkaError._TRANSPORT, KafkaError._TIMED_OUT)
-            if not transient or time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
-
-
 def read_all(s: Settings, topic: str, timeout: float = 30.0) -> list[Record]:
     """Every record now in ``topic``, partition by partition in offset order."""
     consumer = Consumer({"bootstrap.servers": s.bootstrap_servers, "group.id": "test-reader",
@@ -58,7 +41,9 @@ def read_all(s: Settings, topic: str, timeout: float = 30.0) -> list[Record]:
         meta = consumer.list_topics(topic, timeout=timeout).topics[topic]
         assign, ends = [], {}
         for p in meta.partitions:
-            low, high = _watermarks_retrying(consumer, TopicPartition(topic, p), timeout)
+            tp = TopicPartition(topic, p)
+            low, high = retrying(lambda tp=tp: consumer.get_watermark_offsets(tp, timeout),
+                                 f"watermarks of {topic}[{p}]", timeout)
             if high > low:
                 assign.append(TopicPartition(topic, p, low))
                 ends[p] = high

@@ -32,14 +32,13 @@ from tests.integration.helpers import (
     group_committed,
     http_json,
     metrics_text,
-    read_all,
     wait_caught_up,
     wait_index_caught_up,
     worker_process,
 )
-from tests.reference import RefScan, reference_stop, reference_visits
+from tests.integration.pipeline_checks import differing_buckets, ref_scan, scans_held
+from tests.reference import reference_stop, reference_visits
 from truyvet import topics
-from truyvet.codec import visits as visits_codec
 from truyvet.codec.checkin import CheckIn
 from truyvet.kafka.admin import ensure_topics
 from truyvet.settings import Settings
@@ -97,17 +96,14 @@ def test_worker_killed_during_a_million_scans_changes_nothing(services: Services
 
             now = int(time.time())
             retention = int(s.retention_days * DAY_S)
-            ref_scans = _ref_scans(scans)
+            ref_scans = [ref_scan(c) for _, c in scans]
             visits = reference_visits(ref_scans, lambda v: DWELL_S, now, retention)
 
-            held = _scans_held(metrics_text(second.worker_web_port))
+            held = scans_held(metrics_text(second.worker_web_port))
             assert held == len({(c, e) for c, e, *_ in ref_scans}), "scans held by the visits job"
 
-            buckets = _buckets_in_kafka(s)
-            expected = _reference_buckets(visits)
-            assert len(buckets) == len(expected)
-            wrong = [k for k, v in expected.items() if buckets.get(k) != v]
-            assert not wrong, f"{len(wrong)} buckets differ, e.g. {wrong[:3]}"
+            buckets, wrong = differing_buckets(s, visits)
+            assert not wrong, f"{len(wrong)} buckets differ from the reference, e.g. {wrong[:3]}"
 
             by_venue = _by_venue(visits)
             asked = 0
@@ -123,7 +119,7 @@ def test_worker_killed_during_a_million_scans_changes_nothing(services: Services
                     want = reference_stop(relevant, it["card_id"], venue, frm, to)
                     assert {k: got[k] for k in want} == want, (it["case_id"], venue)
                     asked += 1
-    print(f"{held:,} scans held, {len(buckets):,} visit buckets and {asked} stops of "
+    print(f"{held:,} scans held, {buckets:,} visit buckets and {asked} stops of "
           f"{len(itineraries)} itineraries equal the reference; "
           f"{time.monotonic() - started:.0f}s in all")
 
@@ -167,11 +163,6 @@ def _publish(s: Settings, deliveries: list[CheckIn]) -> None:
     assert pub.flush() == 0 and not pub.producer.stats.failures
 
 
-def _ref_scans(scans: list[tuple[int, CheckIn]]) -> list[RefScan]:
-    return [(c.card_id, c.event_id, c.venue_id, c.direction, c.scanned_at_ms // 1000)
-            for _, c in scans]
-
-
 def _rebuilds(log: Path) -> str:
     """What the restarted worker's log says about rebuilding the visits job's state."""
     found = [REBUILT.search(line) for line in log.read_text(errors="replace").splitlines()]
@@ -181,33 +172,6 @@ def _rebuilds(log: Path) -> str:
 
 
 REBUILT = re.compile(r"visits: partition \d+ rebuilt from (\d+) scans .* in ([\d.]+)s")
-
-
-def _scans_held(metrics: str) -> int:
-    return int(sum(float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
-                   if line.startswith("truyvet_visits_scans_held{")))
-
-
-def _buckets_in_kafka(s: Settings) -> dict[tuple[str, int, str], list[tuple[int, int]]]:
-    """The visits topic as a reader of the compacted topic sees it: the last value per key."""
-    latest: dict[bytes, bytes | None] = {}
-    for r in read_all(s, topics.visits(s), timeout=300):
-        latest[r.key] = r.value  # type: ignore[index]
-    out = {}
-    for key, value in latest.items():
-        venue, day, card, visits = visits_codec.decode(key, value)
-        if visits:
-            out[(venue, day, card)] = visits
-    return out
-
-
-def _reference_buckets(visits: dict[str, list[tuple[str, int, int]]]
-                       ) -> dict[tuple[str, int, str], list[tuple[int, int]]]:
-    out: dict[tuple[str, int, str], list[tuple[int, int]]] = defaultdict(list)
-    for card, vs in visits.items():
-        for venue, start, end in vs:
-            out[(venue, start // DAY_S, card)].append((start, end))
-    return {k: sorted(v) for k, v in out.items()}
 
 
 def _by_venue(visits: dict[str, list[tuple[str, int, int]]]

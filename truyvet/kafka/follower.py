@@ -17,11 +17,11 @@ from confluent_kafka import (
     OFFSET_BEGINNING,
     Consumer,
     KafkaError,
-    KafkaException,
     Message,
     TopicPartition,
 )
 
+from truyvet.kafka.retry import BROKER_AWAY_S, retrying
 from truyvet.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -126,21 +126,9 @@ class TopicFollower:
 
 
 def _watermarks(consumer: Consumer, tp: TopicPartition, deadline: float) -> tuple[int, int]:
-    """Low and high offsets; retried while a new partition has no leader yet."""
-    while True:
-        try:
-            low, high = consumer.get_watermark_offsets(tp, timeout=10)
-            return low, high
-        except KafkaException as exc:
-            if not exc.args[0].retriable() and exc.args[0].code() not in _NO_LEADER_YET:
-                raise
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
-
-
-_NO_LEADER_YET = {KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE,
-                  KafkaError.UNKNOWN_TOPIC_OR_PART}
+    """Low and high offsets; retried while the partition has no leader (new topic, broker away)."""
+    return retrying(lambda: consumer.get_watermark_offsets(tp, timeout=10),
+                    f"watermarks of {tp.topic}[{tp.partition}]", deadline - time.monotonic())
 
 
 def read_partition(
@@ -152,7 +140,8 @@ def read_partition(
                          "enable.auto.commit": False, "fetch.wait.max.ms": 20,
                          "auto.offset.reset": "earliest"})
     try:
-        low, _ = _watermarks(consumer, TopicPartition(topic, partition), time.monotonic() + 30)
+        low, _ = _watermarks(consumer, TopicPartition(topic, partition),
+                             time.monotonic() + BROKER_AWAY_S)
         if until <= low:
             return []
         consumer.assign([TopicPartition(topic, partition, low)])
@@ -162,7 +151,7 @@ def read_partition(
         while next_offset < until:
             msgs = [m for m in consumer.consume(batch_size, 0.5) if m.error() is None]
             if not msgs:
-                if time.monotonic() - idle_since > 60:
+                if time.monotonic() - idle_since > BROKER_AWAY_S:
                     raise TimeoutError(f"{topic}[{partition}]: stuck at {next_offset} < {until}")
                 continue
             idle_since = time.monotonic()

@@ -1,0 +1,218 @@
+"""Broker faults, on clusters of the test's own (not the session's broker):
+
+1. a 3-node KRaft cluster (three broker processes, replication factor 3,
+   ``min.insync.replicas=2``): the leader of a check-in partition is killed (SIGKILL) while
+   scans are published and ingested. Every acknowledged scan is in Kafka exactly once, the
+   worker goes on, and the visits it builds equal the reference for every card.
+2. a single broker killed and restarted under load: the producer buffers and retries, every
+   record sent is acknowledged once the broker is back, none is lost or written twice, and the
+   worker, which lost its only broker, resumes.
+
+Each prints what it measured: the longest a record waited for its acknowledgement (how long
+producers saw the cluster unavailable) and how long the pipeline took to catch up.
+"""
+
+from __future__ import annotations
+
+import random
+import socket
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from confluent_kafka import KafkaError, Message
+
+from tests.conftest import Services, _free_port
+from tests.integration.helpers import metrics_text, read_all, wait_caught_up, worker_process
+from tests.integration.pipeline_checks import differing_buckets, ref_scan, scans_held
+from tests.reference import reference_visits
+from truyvet import topics
+from truyvet.codec import card_scan, checkin
+from truyvet.codec.checkin import CheckIn
+from truyvet.kafka.admin import admin_client, ensure_topics
+from truyvet.kafka.producer import DurableProducer
+from truyvet.localstack.kafka import CONTROLLER_PORT_OFFSET, LocalKafka
+from truyvet.settings import Settings
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+
+RATE = 4000  # scans/s offered by the scanners while the fault happens
+SECONDS = 24  # how long they send; the fault comes at a third of it
+
+
+class RecordingProducer(DurableProducer):
+    """The project's producer, also noting which scans were acknowledged and how long each
+    waited for it."""
+
+    def __init__(self, s: Settings) -> None:
+        super().__init__(s, "fault-test-scanner")
+        self.acked: list[str] = []
+        self.longest_wait_s = 0.0
+
+    def _delivered(self, err: KafkaError | None, msg: Message) -> None:
+        super()._delivered(err, msg)
+        if err is None:
+            self.acked.append(checkin.decode(msg.value()).event_id)
+            self.longest_wait_s = max(self.longest_wait_s, msg.latency() or 0.0)
+
+
+def test_partition_leader_killed_on_a_three_node_cluster(services: Services, tmp_path: Path) -> None:
+    with _cluster(tmp_path, nodes=3) as kafka:
+        s = _settings(services, kafka, tmp_path)
+        ensure_topics(s)
+        _assert_replicated(s)
+        with worker_process(s, tmp_path / "worker.log") as worker:
+            scans, producer, fault_at = _send_with_fault(
+                s, lambda: _kill_leader(s, kafka, partition=0))
+            killed = fault_at
+            wait_caught_up(s, 300, [worker])
+            caught_up = time.monotonic() - killed
+            _assert_nothing_lost(s, scans, producer)
+            visits = reference_visits([ref_scan(c) for c in scans], lambda v: 3600,
+                                      int(time.time()), int(s.retention_days * 86_400))
+            held = scans_held(metrics_text(s.worker_web_port))
+            assert held == len(scans), "scans held by the visits job"
+            buckets, wrong = differing_buckets(s, visits)
+            assert not wrong, f"{len(wrong)} visit buckets differ from the reference: {wrong[:3]}"
+        leaders = _leaders(s, topics.checkins(s))
+    print(f"\n3 nodes, leader of check-ins partition 0 killed: {len(producer.acked):,} of "
+          f"{len(scans):,} scans acknowledged, each once; longest wait for an acknowledgement "
+          f"{producer.longest_wait_s:.2f}s; pipeline caught up {caught_up:.1f}s after the kill; "
+          f"{buckets:,} visit buckets equal the reference; leaders now on nodes "
+          f"{sorted(set(leaders.values()))}")
+
+
+def test_single_broker_restarted_under_load(services: Services, tmp_path: Path) -> None:
+    with _cluster(tmp_path, nodes=1) as kafka:
+        s = _settings(services, kafka, tmp_path)
+        ensure_topics(s)
+        down_s = 5.0
+
+        def restart() -> None:
+            kafka.kill_node(0)
+            time.sleep(down_s)
+            kafka.start()
+
+        with worker_process(s, tmp_path / "worker.log") as worker:
+            scans, producer, fault_at = _send_with_fault(s, restart)
+            wait_caught_up(s, 300, [worker])
+            caught_up = time.monotonic() - fault_at
+            _assert_nothing_lost(s, scans, producer)
+            forwarded = Counter(card_scan.decode(r.value).event_id
+                                for r in read_all(s, topics.scans_by_card(s)))
+            assert set(forwarded) == {c.event_id for c in scans}, "the worker skipped scans"
+    print(f"\n1 node killed, {down_s:.0f}s down, restarted: {len(producer.acked):,} of "
+          f"{len(scans):,} scans acknowledged, each once; longest wait for an acknowledgement "
+          f"{producer.longest_wait_s:.2f}s; worker caught up {caught_up:.1f}s after the kill; "
+          f"{sum(forwarded.values()) - len(forwarded):,} scans forwarded twice by the "
+          f"at-least-once ingest (the visits job counts each once)")
+
+
+# --- the scenario ------------------------------------------------------------------------------
+def _send_with_fault(s: Settings, fault) -> tuple[list[CheckIn], RecordingProducer, float]:
+    """Send RATE scans/s for SECONDS, calling ``fault()`` (in another thread) a third of the
+    way; returns the scans, the producer, and when the fault began (monotonic)."""
+    rng = random.Random(3)
+    now_ms = int(time.time() * 1000)
+    cards = [f"card-{i}" for i in range(2000)]
+    venues = [f"venue-{i}" for i in range(60)]
+    producer = RecordingProducer(s)
+    scans: list[CheckIn] = []
+    topic = topics.checkins(s)
+    started = time.monotonic()
+    fault_at = 0.0
+    faulting: threading.Thread | None = None
+    total = RATE * SECONDS
+    while len(scans) < total:
+        elapsed = time.monotonic() - started
+        if faulting is None and elapsed >= SECONDS / 3:
+            fault_at = time.monotonic()
+            faulting = threading.Thread(target=fault)
+            faulting.start()
+        for _ in range(min(total, int(elapsed * RATE)) - len(scans)):
+            n = len(scans)
+            scan = CheckIn(f"f-{n}", rng.choice(cards), rng.choice(venues), "s1",
+                           rng.choice(("in", "in", "out")),
+                           now_ms - rng.randint(0, 6 * 3600_000), "card")
+            producer.send(topic, scan.venue_id.encode(), checkin.encode(scan))
+            scans.append(scan)
+        producer.poll(0.01)
+    assert faulting is not None
+    faulting.join(120)
+    assert producer.flush(330) == 0
+    return scans, producer, fault_at
+
+
+def _assert_nothing_lost(s: Settings, scans: list[CheckIn], producer: RecordingProducer) -> None:
+    assert not producer.stats.failures, producer.stats.failures[:3]
+    assert sorted(producer.acked) == sorted(c.event_id for c in scans), "not all acknowledged"
+    stored = Counter(checkin.decode(r.value).event_id for r in read_all(s, topics.checkins(s)))
+    assert set(stored) == set(producer.acked), "acknowledged scans missing from Kafka"
+    twice = [e for e, n in stored.items() if n > 1]
+    assert not twice, f"{len(twice)} scans written twice (the producer is idempotent): {twice[:3]}"
+
+
+# --- clusters ----------------------------------------------------------------------------------
+@contextmanager
+def _cluster(tmp_path: Path, nodes: int) -> Iterator[LocalKafka]:
+    kafka = LocalKafka(tmp_path / "kafka", port=_free_base(nodes), nodes=nodes)
+    try:
+        kafka.start()
+        yield kafka
+    finally:
+        kafka.stop(30)
+
+
+def _free_base(nodes: int) -> int:
+    """A client port base whose ``nodes`` client and controller ports are all free."""
+    for _ in range(100):
+        base = random.randint(30_000, 39_000)
+        ports = [base + i for i in range(nodes)]
+        ports += [p + CONTROLLER_PORT_OFFSET for p in ports]
+        if all(_port_free(p) for p in ports):
+            return base
+    raise RuntimeError("no free ports for a cluster")
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def _settings(services: Services, kafka: LocalKafka, tmp_path: Path) -> Settings:
+    return Settings.from_env(
+        env={}, bootstrap_servers=kafka.bootstrap_servers, redis_url=services.redis_url,
+        topic_prefix=f"t{uuid.uuid4().hex[:10]}", data_dir=tmp_path / "data",
+        worker_web_port=_free_port(),
+    )
+
+
+def _leaders(s: Settings, topic: str) -> dict[int, int]:
+    meta = admin_client(s).list_topics(topic, timeout=30).topics[topic]
+    return {p: m.leader for p, m in meta.partitions.items()}
+
+
+def _assert_replicated(s: Settings) -> None:
+    from confluent_kafka.admin import ConfigResource, ResourceType
+
+    topic = topics.checkins(s)
+    admin = admin_client(s)  # kept alive until its futures are done
+    meta = admin.list_topics(topic, timeout=30).topics[topic]
+    assert all(len(m.replicas) == 3 and len(m.isrs) == 3 for m in meta.partitions.values())
+    res = ConfigResource(ResourceType.TOPIC, topic)
+    config = admin.describe_configs([res])[res].result(30)
+    assert config["min.insync.replicas"].value == "2"
+
+
+def _kill_leader(s: Settings, kafka: LocalKafka, partition: int) -> None:
+    node_id = _leaders(s, topics.checkins(s))[partition]
+    kafka.kill_node(node_id - 1)  # node ids are 1-based
