@@ -57,6 +57,10 @@ class Case:
     def itinerary(self) -> Itinerary:
         return self.result.itinerary
 
+    def expires_at_s(self, retention_s: int) -> int:
+        """A case, and every copy of its result, is kept for the retention after submission."""
+        return (self.itinerary.submitted_at_ms or 0) // 1000 + retention_s
+
 
 class TracerService:
     def __init__(self, s: Settings, clock: Callable[[], float] = time.time) -> None:
@@ -89,6 +93,8 @@ class TracerService:
             asyncio.to_thread(_latest_by_key, self.s, topics.match_results(self.s)),
         )
         await asyncio.to_thread(self._visits.wait_caught_up)
+        with self.lock:  # Kafka deletes whole segments: some records may be past the retention
+            self.index.expire(int(self.clock()) - self.rules.retention_s)
         log.info("index rebuilt: %d visits in %.1fs", self.index.visits(),
                  time.monotonic() - started)
         cutoff_ms = int(self.clock() * 1000) - self.rules.retention_s * 1000
@@ -182,7 +188,10 @@ class TracerService:
                                           orjson.dumps(event))
                 metrics.GAPS.labels(event["status"]).inc()
             case = Case(res, encode_result(res, self.index, self.rules.close_contact_s), flagged)
-            self.producer.send_nowait(topics.match_results(self.s), it.case_id, case.json)
+            # stamped with the submission time: the topic's retention removes every revision
+            # of the result when the case expires
+            self.producer.send_nowait(topics.match_results(self.s), it.case_id, case.json,
+                                      timestamp_ms=it.submitted_at_ms or 0)
             await self._store(case)
         if previous is not None:
             for stop in previous.itinerary.stops:
@@ -198,7 +207,7 @@ class TracerService:
             q.put_nowait(case)
         try:
             key = f"{self.s.topic_prefix}:result:{case_id}"
-            await self.redis.set(key, case.json, ex=self.rules.retention_s)
+            await self.redis.set(key, case.json, exat=case.expires_at_s(self.rules.retention_s))
             await self.redis.publish(f"{self.s.topic_prefix}:results", case.json)
         except Exception as exc:  # noqa: BLE001 - Redis is a cache here; Kafka has it
             log.warning("storing result of %s in Redis failed: %s", case_id, exc)
@@ -263,16 +272,26 @@ class TracerService:
 
     async def _expire_loop(self) -> None:
         while True:
-            await asyncio.sleep(600)
-            now_s = int(self.clock())
-            with self.lock:
-                self.index.expire((now_s - self.rules.retention_s) // DAY_S)
-            cutoff_ms = (now_s - self.rules.retention_s) * 1000
-            for case_id, case in list(self.cases.items()):
-                if (case.itinerary.submitted_at_ms or 0) < cutoff_ms:
-                    del self.cases[case_id]
-                    for stop in case.itinerary.stops:
-                        self.by_venue[stop.venue_id].discard(case_id)
+            await asyncio.sleep(self.rules.sweep_every_s)
+            await self.expire()
+
+    async def expire(self) -> None:
+        """Apply the retention: visits that ended before it leave the index; cases submitted
+        before it are forgotten (Redis keys expire by themselves at the same moment, Kafka's
+        retention removes their records); standing cases with a stop reaching back before it
+        are answered again, so that no result lists a contact older than the retention."""
+        now_s = int(self.clock())
+        cutoff_s = now_s - self.rules.retention_s
+        with self.lock:
+            forgotten = self.index.expire(cutoff_s)
+        for case_id, case in list(self.cases.items()):
+            if case.expires_at_s(self.rules.retention_s) <= now_s:
+                del self.cases[case_id]
+                for stop in case.itinerary.stops:
+                    self.by_venue[stop.venue_id].discard(case_id)
+            elif forgotten and min(st.from_ms for st in case.itinerary.stops) // 1000 \
+                    - self.rules.tolerance_s < cutoff_s:
+                await self._resolve(case.itinerary, case.result, publish_unchanged=False)
 
 
     async def _redis_watch_loop(self, every_s: float = 2.0) -> None:
@@ -289,7 +308,7 @@ class TracerService:
                 pipe = self.redis.pipeline(transaction=False)
                 for case in cases:
                     pipe.set(f"{self.s.topic_prefix}:result:{case.itinerary.case_id}", case.json,
-                             ex=self.rules.retention_s)
+                             exat=case.expires_at_s(self.rules.retention_s))
                 pipe.set(marker, b"1")
                 await pipe.execute()
                 metrics.REDIS_REFILLS.inc()

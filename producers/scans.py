@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from truyvet import topics
 from truyvet.codec import checkin
 from truyvet.codec.checkin import CheckIn
@@ -19,7 +21,10 @@ class ScanPublisher:
         self.deadletter_topic = topics.deadletter(s)
 
     def publish(self, scan: CheckIn) -> None:
-        self.producer.send(self.checkins_topic, scan.venue_id.encode(), checkin.encode(scan))
+        # stamped with the scan's time (never later than now: brokers refuse records from
+        # the future), so that the topic's retention follows event time
+        self.producer.send(self.checkins_topic, scan.venue_id.encode(), checkin.encode(scan),
+                           timestamp_ms=min(scan.scanned_at_ms, int(time.time() * 1000)))
 
     def publish_raw(self, venue_id: str | bytes | None, payload: bytes) -> None:
         """Bytes as a scanner sent them, unvalidated (the stream jobs validate)."""

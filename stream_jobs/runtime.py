@@ -22,6 +22,8 @@ Contract of :class:`BatchJob` (what blocks, what is ordered, when offsets are co
   next batch's outputs: found by ``tests/integration/test_crash_at_scale.py``);
 - ``step.assigned({(topic, partition): committed offset})`` runs before the first batch of newly assigned partitions (to
   rebuild state), ``step.revoked(partitions)`` after the last one of revoked partitions;
+- ``step.tick(now_ms)``, if the step has one, runs on the job's thread after every poll,
+  input or not (time-driven work such as forgetting state past the retention);
 - ``stop()`` finishes the current batch, flushes, commits and leaves the group.
 """
 
@@ -114,6 +116,7 @@ class BatchJob:
         # and what was last sent in a commit (a failed commit is forgotten, hence sent again)
         self._processed_to: dict[tuple[str, int], int] = {}
         self._committing: dict[tuple[str, int], int] = {}
+        self._tick = getattr(step, "tick", None)
 
     # --- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -177,6 +180,8 @@ class BatchJob:
                         log.warning("%s: %s", self.name, err)
                 if batch:
                     self._handle(batch)
+                if self._tick is not None:
+                    self._tick(int(time.time() * 1000))
                 if time.monotonic() - self._last_commit >= self.commit_every_s:
                     self._flush_and_commit()
             self._flush_and_commit(wait=True)

@@ -111,11 +111,14 @@ def audit(s: Settings) -> str:
 
 def catalogue(s: Settings) -> list[TopicSpec]:
     retention = str(s.retention_ms)
+    # Kafka deletes whole segments: personal data outlives the retention by up to a segment's
+    # span, so segments roll at a quarter of the retention, at most daily
+    personal = {"retention.ms": retention, "segment.ms": str(min(DAY_MS, s.retention_ms // 4))}
     n = s.checkin_partitions
     return [
         TopicSpec(
             checkins(s), n, "venue_id", "checkin.v1.schema.json",
-            {"retention.ms": retention, "cleanup.policy": "delete"},
+            {**personal, "cleanup.policy": "delete"},
         ),
         TopicSpec(
             heartbeats(s), n, "venue_id", "heartbeat.v1.schema.json",
@@ -127,23 +130,23 @@ def catalogue(s: Settings) -> list[TopicSpec]:
         ),
         TopicSpec(
             scans_by_card(s), n, "card_id", "scan-by-card.v1.schema.json",
-            {"retention.ms": retention, "cleanup.policy": "delete"},
+            {**personal, "cleanup.policy": "delete"},
         ),
         # Compacted: the latest content of every (venue, day, card) bucket, which is all the
         # tracer API needs to rebuild its index; old days also expire (record time = day).
         TopicSpec(
             visits(s), n, "venue_id/day/card_id", "visits.v1.schema.json",
-            {"retention.ms": retention, "cleanup.policy": "compact,delete",
-             "min.compaction.lag.ms": "60000", "segment.ms": str(6 * 3600 * 1000)},
+            {**personal, "cleanup.policy": "compact,delete", "min.compaction.lag.ms": "60000",
+             "segment.ms": str(min(6 * 3600 * 1000, s.retention_ms // 4))},
         ),
         TopicSpec(
             itineraries(s), 3, "case_id", "itinerary.v1.schema.json",
-            {"retention.ms": retention, "cleanup.policy": "delete"},
+            {**personal, "cleanup.policy": "delete"},
         ),
         # a result lists every contact: thousands at busy venues, megabytes for long itineraries
         TopicSpec(
             match_results(s), 3, "case_id", "match-result.v1.schema.json",
-            {"retention.ms": retention, "cleanup.policy": "compact,delete",
+            {**personal, "cleanup.policy": "compact,delete",
              "max.message.bytes": str(MAX_RESULT_BYTES)},
         ),
         TopicSpec(
@@ -172,11 +175,10 @@ def catalogue(s: Settings) -> list[TopicSpec]:
             campaigns(s), 1, "campaign_id", "campaign.v1.schema.json",
             {"cleanup.policy": "compact"},
         ),
-        # Refused inputs are kept longer than the data itself so that they can be corrected
-        # and replayed after an incident has been investigated.
+        # Refused inputs are mostly scans (who was where): no longer than the data itself.
         TopicSpec(
             deadletter(s), 3, "original key", "deadletter.v1.schema.json",
-            {"retention.ms": str(30 * DAY_MS), "cleanup.policy": "delete"},
+            {**personal, "cleanup.policy": "delete"},
         ),
         TopicSpec(
             venues(s), 3, "venue_id", "venue.v1.schema.json",

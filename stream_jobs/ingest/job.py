@@ -36,7 +36,9 @@ class IngestStep:
             if isinstance(out, DeadLetter):
                 result.dead.append(out)
                 continue
-            result.outputs.append(Output(self.by_card, out.card_id.encode(), card_scan.encode(out)))
+            # stamped with the scan's time, so that retention follows event time
+            result.outputs.append(Output(self.by_card, out.card_id.encode(), card_scan.encode(out),
+                                         timestamp_ms=min(out.scanned_at_ms, now_ms)))
             if out.scanned_at_ms > newest.get(m.partition(), 0):
                 newest[m.partition()] = out.scanned_at_ms
         metrics.SCANS_INGESTED.inc(len(result.outputs))

@@ -28,13 +28,12 @@ from truyvet.codec import visits as visits_codec
 from truyvet.codec.deadletter import DeadLetter
 from truyvet.codec.errors import InvalidEvent
 from truyvet.kafka.follower import read_partition
-from truyvet.matching.rules import DAY_S, MatchRules
+from truyvet.matching.rules import MatchRules
 from truyvet.matching.visits import Dwell, Scan
 from truyvet.settings import Settings
 
 log = logging.getLogger(__name__)
 STAGE = "visits"
-PURGE_EVERY_S = 600.0
 
 
 def partition_of(key: bytes, partitions: int) -> int:
@@ -111,17 +110,30 @@ class VisitsStep:
                     self.sink, visits_codec.encode_key(u.venue, u.day, u.card),
                     visits_codec.encode_value(u.venue, u.day, u.card, u.visits),
                     partition=partition_of(u.venue.encode(), self.partitions),
-                    timestamp_ms=u.day * DAY_S * 1000,
+                    timestamp_ms=bucket_time_ms(u.visits, now_ms),
                 ))
         metrics.VISIT_BUCKETS_EMITTED.inc(len(result.outputs))
-        purge = time.monotonic() - self._last_purge > PURGE_EVERY_S
-        if purge:
-            self._last_purge = time.monotonic()
         for p, b in self.builders.items():
-            if purge:
-                b.purge(now_s)
             metrics.SCANS_HELD.labels(str(p)).set(b.scans)
         return result
+
+    def tick(self, now_ms: int) -> None:
+        """Between batches too (no input for a while): forget scans past the retention."""
+        if time.monotonic() - self._last_purge < self.rules.sweep_every_s:
+            return
+        self._last_purge = time.monotonic()
+        for p, b in self.builders.items():
+            b.purge(now_ms // 1000)
+            metrics.SCANS_HELD.labels(str(p)).set(b.scans)
+
+
+def bucket_time_ms(visits: Sequence[tuple[int, int]], now_ms: int) -> int:
+    """A bucket record's timestamp: when its last visit ended (never in the future), so that
+    the topic's retention removes it once every visit in it is older than the retention; a
+    tombstone is stamped now (it must outlive the value it deletes)."""
+    if not visits:
+        return now_ms
+    return min(max(end for _, end in visits) * 1000, now_ms)
 
 
 def visits_job(s: Settings, rules: MatchRules, dwell: Dwell) -> BatchJob:

@@ -2,8 +2,9 @@
 
 Topic ``<prefix>.visits.v1`` (compacted): key ``venue_id \\x1f day \\x1f card_id`` (the unit
 separator cannot occur in identifiers), value the JSON below, or null when the card no longer
-has visits there (a tombstone). Partitioned by venue (murmur2), record timestamp = the day's
-start, so that time-based retention follows event time. Schema: schemas/visits.v1.schema.json.
+has visits there (a tombstone). Partitioned by venue (murmur2), record timestamp = the end of
+the bucket's last visit (a tombstone: when written), so that time-based retention follows
+event time. Schema: schemas/visits.v1.schema.json.
 """
 
 from __future__ import annotations

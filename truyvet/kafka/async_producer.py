@@ -77,11 +77,11 @@ class AsyncProducer:
         await done
 
     def send_nowait(self, topic: str, key: bytes | str | None, value: bytes | None,
-                    headers: Headers | None = None) -> None:
+                    headers: Headers | None = None, timestamp_ms: int = 0) -> None:
         """Queue a record; a failed delivery, or a record the client refuses outright (too
         large), is logged and counted in ``stats.failed``, never raised to the caller."""
         try:
-            self._produce(topic, key, value, headers, self._report)
+            self._produce(topic, key, value, headers, self._report, timestamp_ms)
         except KafkaException as exc:
             self.stats.refused()
             log.error("record for %s refused (%d bytes): %s", topic, len(value or b""), exc)
@@ -91,10 +91,12 @@ class AsyncProducer:
         if err is not None:
             log.error("delivery to %s failed: %s", msg.topic(), err)
 
-    def _produce(self, topic: str, key: Any, value: Any, headers: Any, cb: Any) -> None:
+    def _produce(self, topic: str, key: Any, value: Any, headers: Any, cb: Any,
+                 timestamp_ms: int = 0) -> None:
         while True:
             try:
-                self._producer.produce(topic, value, key, headers=headers, on_delivery=cb)
+                self._producer.produce(topic, value, key, headers=headers, on_delivery=cb,
+                                       timestamp=timestamp_ms)  # 0: now
                 self.stats.sent += 1
                 return
             except BufferError:

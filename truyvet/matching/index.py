@@ -48,6 +48,18 @@ class Bucket:
         if self.dead and self.dead * 4 > self.size:
             self._compact()
 
+    def forget_ended_before(self, t: int) -> int:
+        """Delete the rows whose visit ended before ``t``; returns how many."""
+        n = self.size
+        hit = (self.cards[:n] != DEAD) & (self.ends[:n] < t)
+        k = int(np.count_nonzero(hit))
+        if k:
+            self.cards[:n][hit] = DEAD
+            self.dead += k
+            if self.dead * 4 > self.size and self.dead < self.size:
+                self._compact()
+        return k
+
     def _append(self, rows: Sequence[tuple[int, int, int]]) -> None:
         m = len(rows)
         need = self.size + m
@@ -131,13 +143,19 @@ class VisitIndex:
                 self.days_of[venue].discard(day)
         return len(grouped)
 
-    def expire(self, before_day: int) -> int:
-        """Drop whole days older than ``before_day`` (retention); returns buckets dropped."""
-        old = [k for k in self.buckets if k[1] < before_day]
-        for venue, day in old:
-            del self.buckets[(venue, day)]
-            self.days_of[venue].discard(day)
-        return len(old)
+    def expire(self, cutoff_s: int) -> int:
+        """Forget every visit that ended before ``cutoff_s`` (the retention); returns how many.
+
+        Whole days before the cutoff's day go at once; in that day's buckets, row by row."""
+        cutoff_day = cutoff_s // DAY_S
+        dropped = 0
+        for key in [k for k in self.buckets if k[1] <= cutoff_day]:
+            bucket = self.buckets[key]
+            dropped += bucket.forget_ended_before(cutoff_s if key[1] == cutoff_day else 2**32)
+            if bucket.size == bucket.dead:
+                del self.buckets[key]
+                self.days_of[key[0]].discard(key[1])
+        return dropped
 
     # --- reads -------------------------------------------------------------------------------
     def window(self, venue: str, lo: int, hi: int) -> Window:

@@ -16,6 +16,12 @@ class MatchRules:
     close_contact_s: int = 900  # overlap from which a contact is close
     retention_s: int = 21 * DAY_S  # scans older than this (by event time) are gone
 
+    @property
+    def sweep_every_s(self) -> float:
+        """How often state older than the retention is swept away: a tenth of the retention,
+        between 1 s (short retentions in tests) and 10 minutes."""
+        return min(600.0, max(1.0, self.retention_s / 10))
+
     def dwell_for(self, category: str | None) -> int:
         if category is None:
             return self.default_dwell_s

@@ -1,0 +1,121 @@
+"""Retention, with a retention of 90 seconds: scans, visits, dead letters, itineraries and
+contact results older than it are removed from every store — every Kafka topic holding
+personal data, Redis, the visits job's state and the API's memory — and can no longer be
+queried: the case is gone (404) and the same question asked again finds no visit and no
+contact. The time from the retention passing to the last copy gone is printed.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import redis
+from confluent_kafka.admin import ConfigResource, ResourceType
+
+from producers.scans import ScanPublisher
+from tests.conftest import Services, _free_port
+from tests.integration.helpers import (
+    api_process,
+    http_json,
+    metrics_text,
+    poll_until,
+    read_all,
+    wait_caught_up,
+    wait_index_caught_up,
+    worker_process,
+)
+from tests.integration.pipeline_checks import scans_held
+from truyvet import topics
+from truyvet.codec.checkin import CheckIn
+from truyvet.codec.timefmt import format_ms_local
+from truyvet.kafka.admin import admin_client, ensure_topics
+from truyvet.settings import Settings
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
+
+RETENTION_S = 90
+
+
+def _personal_topics(s: Settings) -> list[str]:
+    return [topics.checkins(s), topics.scans_by_card(s), topics.visits(s),
+            topics.itineraries(s), topics.match_results(s), topics.deadletter(s)]
+
+
+def test_data_older_than_the_retention_is_gone_everywhere(services: Services,
+                                                          tmp_path: Path) -> None:
+    s = Settings.from_env(
+        env={}, bootstrap_servers=services.bootstrap_servers, redis_url=services.redis_url,
+        topic_prefix=f"t{uuid.uuid4().hex[:10]}", data_dir=tmp_path / "data",
+        worker_web_port=_free_port(), api_port=_free_port(), api_token="test-token",
+        retention_days=RETENTION_S / 86_400,
+    )
+    ensure_topics(s)
+    _assert_topic_retention(s)
+    r = redis.Redis.from_url(s.redis_url)
+    venue, case, other = "ret-venue", "ret-card", "ret-other"
+
+    with worker_process(s, tmp_path / "worker.log") as worker, \
+            api_process(s, tmp_path / "api.log"):
+        now_ms = int(time.time() * 1000)
+        pub = ScanPublisher(s)
+        for event, card, direction, at_ms in [("e1", case, "in", now_ms - 10_000),
+                                              ("e2", case, "out", now_ms - 5_000),
+                                              ("e3", other, "in", now_ms - 12_000),
+                                              ("e4", other, "out", now_ms - 2_000)]:
+            pub.publish(CheckIn(event, card, venue, "s1", direction, at_ms, "card"))
+        pub.publish_raw(venue, b'{"card_id": "ret-card", "truncated')  # a dead letter
+        assert pub.flush(30) == 0
+        wait_caught_up(s, 60, [worker])
+        wait_index_caught_up(s)
+        stop = {"venue_id": venue, "from": format_ms_local(now_ms - 60_000, 420),
+                "to": format_ms_local(now_ms, 420)}
+        status, res = http_json(s, "POST", "/api/v1/itineraries",
+                                {"case_id": "ret-case", "classification": "F0",
+                                 "card_id": case, "stops": [stop]})
+        assert status == 201 and res["stops"][0]["verified"] is True
+        assert [c["card_id"] for c in res["stops"][0]["contacts"]] == [other]
+        key = f"{s.topic_prefix}:result:ret-case"
+        assert r.exists(key) and 0 < r.ttl(key) <= RETENTION_S
+        assert all(read_all(s, t) for t in _personal_topics(s)), "every store holds the data"
+        assert scans_held(metrics_text(s.worker_web_port)) == 4
+
+        submitted = time.monotonic()
+        left = poll_until(lambda: _still_held(s, r, key), lambda held: not held,
+                          timeout=RETENTION_S + 150, every=2.0)
+        gone_after = time.monotonic() - submitted
+        assert left == []
+
+        # asked again: no visit of the case, no contact (the index forgot them too)
+        status, res = http_json(s, "POST", "/api/v1/itineraries",
+                                {"case_id": "ret-case-2", "classification": "F0",
+                                 "card_id": case, "stops": [stop]})
+        assert status == 201, res
+        assert res["stops"][0]["verified"] is False and res["stops"][0]["contacts"] == []
+    print(f"\nretention {RETENTION_S}s: every copy gone {gone_after:.0f}s after the case was "
+          f"submitted (Kafka checks retention every 10 s; the API and the worker sweep every "
+          f"{s.rules().sweep_every_s:.0f}s)")
+
+
+def _still_held(s: Settings, r: redis.Redis, key: str) -> list[str]:
+    """Where the data still is."""
+    held = [t.split(".", 1)[1] for t in _personal_topics(s) if read_all(s, t)]
+    if r.exists(key):
+        held.append("redis")
+    status, _ = http_json(s, "GET", "/api/v1/itineraries/ret-case")
+    if status != 404:
+        held.append(f"api ({status})")
+    if scans_held(metrics_text(s.worker_web_port)):
+        held.append("visits job state")
+    return held
+
+
+def _assert_topic_retention(s: Settings) -> None:
+    admin = admin_client(s)
+    resources = [ConfigResource(ResourceType.TOPIC, t) for t in _personal_topics(s)]
+    for res, future in admin.describe_configs(resources).items():
+        config = future.result(30)
+        assert config["retention.ms"].value == str(s.retention_ms), res.name
+        assert int(config["segment.ms"].value) <= s.retention_ms // 4, res.name
