@@ -70,18 +70,25 @@ class Tokens:
     """The configured principals, looked up by token in constant time per entry."""
 
     def __init__(self, entries: list[tuple[str, Principal]]) -> None:
-        self._entries = [(t.encode(), p) for t, p in entries]
+        self._entries = [(_raw(t), p) for t, p in entries]
 
     def __len__(self) -> int:
         return len(self._entries)
 
     def lookup(self, token: str) -> Principal | None:
-        given = token.encode()
+        given = _raw(token)
         found = None
         for expected, principal in self._entries:  # no early exit: time independent of order
             if hmac.compare_digest(given, expected):
                 found = principal
         return found
+
+
+def _raw(token: str) -> bytes:
+    """The token as bytes, for any string. aiohttp decodes header bytes that are not UTF-8 to
+    lone surrogates (surrogateescape), which a strict ``encode()`` refuses with an exception
+    (a 500 before this); passed through, they simply match no configured token."""
+    return token.encode("utf-8", "surrogatepass")
 
 
 def parse_tokens(spec: str, admin_token: str = "") -> Tokens:

@@ -67,7 +67,10 @@ async def refusals(request: web.Request, handler: Handler) -> web.StreamResponse
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        return error(exc.status, exc.reason.lower().replace(" ", "_"), exc.text or exc.reason)
+        refusal = error(exc.status, exc.reason.lower().replace(" ", "_"), exc.text or exc.reason)
+        if "Allow" in exc.headers:  # a 405 must say which methods the resource has (RFC 9110)
+            refusal.headers["Allow"] = exc.headers["Allow"]
+        return refusal
 
 
 async def healthz(request: web.Request) -> web.Response:

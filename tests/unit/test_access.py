@@ -62,3 +62,12 @@ def test_bad_token_specs_are_refused_without_echoing_tokens(spec: str, message: 
     with pytest.raises(ValueError, match=message) as err:
         parse_tokens(spec)
     assert "x" * 20 not in str(err.value) and "a" * 20 not in str(err.value)
+
+
+def test_a_token_of_bytes_that_are_not_utf8_is_unknown_not_an_error() -> None:
+    # aiohttp hands header bytes that are not UTF-8 over as lone surrogates (surrogateescape);
+    # encoding them strictly raised, and the API answered 500 instead of 401 (found by fuzzing)
+    tokens = parse_tokens("lan:tracer:" + "a" * 20, "c" * 20)
+    assert tokens.lookup(b"\xff\xfe".decode("utf-8", "surrogateescape")) is None
+    assert tokens.lookup("\ud800" + "a" * 19) is None
+    assert tokens.lookup("a" * 20) == Principal("lan", frozenset({"tracer"}))

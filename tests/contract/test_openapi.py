@@ -1,0 +1,194 @@
+"""schemas/openapi.v1.json describes the HTTP API as served: every route of the real application
+and nothing else, the roles of api.access, the message schemas as request bodies, and response
+schemas that the code's own outputs satisfy. The fuzz test (tests/integration/test_api_fuzz.py)
+holds the running API to this document; these tests hold the document to the code."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+from unittest.mock import MagicMock
+
+import pytest
+import schemathesis
+from jsonschema import Draft202012Validator, FormatChecker
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+from schemathesis.core.result import Err
+
+from api import access
+from api.access import parse_tokens
+from api.compliance import Figures
+from api.http import build_app
+from api.ops import Sample, summarise
+from tests.contract.test_schemas import DECODERS, SCHEMAS, validator
+from truyvet.report import labels
+
+OPENAPI = SCHEMAS / "openapi.v1.json"
+# where the document's relative references ("itinerary.v1.schema.json") resolve: beside the
+# message schemas, whose $id all start with this
+BASE_URI = "https://truyvet.vn/schemas/openapi.v1.json"
+METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
+
+
+@cache
+def document() -> dict[str, Any]:
+    return json.loads(OPENAPI.read_text())
+
+
+def operations() -> dict[tuple[str, str], dict[str, Any]]:
+    return {(method.upper(), path): op for path, item in document()["paths"].items()
+            for method, op in item.items() if method in METHODS}
+
+
+def component(name: str) -> dict[str, Any]:
+    return document()["components"]["schemas"][name]
+
+
+def example(message: str, name: str) -> Any:
+    return json.loads((SCHEMAS / "examples" / message / name).read_text())
+
+
+def served_routes() -> set[tuple[str, str]]:
+    """(method, path template) of every route of the real application, as OpenAPI spells it."""
+    app = build_app(MagicMock(), MagicMock(), MagicMock(), parse_tokens("", "x" * 20))
+    out = set()
+    for route in app.router.routes():
+        if route.method == "HEAD":  # aiohttp adds HEAD to every GET route
+            continue
+        info = route.resource.get_info()
+        if "directory" in info:  # a static directory: one file below its prefix
+            out.add((route.method, f"{info['prefix']}/{{filename}}"))
+        else:
+            out.add((route.method, route.resource.canonical))
+    return out
+
+
+@cache
+def component_validator(name: str) -> Draft202012Validator:
+    """A validator for ``#/components/schemas/<name>``, the message schemas beside it."""
+    resources = [(BASE_URI, Resource.from_contents(document(), default_specification=DRAFT202012))]
+    for path in SCHEMAS.glob("*.schema.json"):
+        doc = json.loads(path.read_text())
+        resources.append((doc["$id"], Resource.from_contents(doc)))
+    registry = Registry().with_resources(resources)
+    return Draft202012Validator({"$ref": f"{BASE_URI}#/components/schemas/{name}"},
+                                registry=registry, format_checker=FormatChecker())
+
+
+def assert_valid(name: str, instance: Any) -> None:
+    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+              for e in component_validator(name).iter_errors(instance)]
+    assert not errors, (name, errors)
+
+
+def test_the_document_is_valid_openapi_that_schemathesis_reads_whole() -> None:
+    schema = schemathesis.openapi.from_path(OPENAPI)
+    schema.validate()  # against the OpenAPI 3.1 meta-schema
+    loaded = list(schema.get_all_operations())
+    broken = [str(r.err()) for r in loaded if isinstance(r, Err)]
+    assert not broken, broken
+    assert len(loaded) == len(operations())
+
+
+def test_every_served_route_is_described_and_nothing_else() -> None:
+    served = served_routes()
+    assert set(access.ROUTES) <= served, "api.access lists routes the app does not serve"
+    described = set(operations())
+    assert served - described == set(), "routes missing from schemas/openapi.v1.json"
+    assert described - served == set(), "schemas/openapi.v1.json describes routes not served"
+
+
+def test_security_and_roles_are_those_of_api_access() -> None:
+    for (method, path), op in operations().items():
+        if access.is_public(path):
+            assert op.get("security") == [], f"{method} {path} is public: security: []"
+            assert "x-roles" not in op and "401" not in op["responses"], (method, path)
+        else:
+            assert "security" not in op, f"{method} {path}: the document's bearerAuth applies"
+            assert set(op["x-roles"]) == access.ROUTES[(method, path)], (method, path)
+            assert {"401", "403"} <= set(op["responses"]), (method, path)
+    assert document()["security"] == [{"bearerAuth": []}]
+    assert document()["components"]["securitySchemes"]["bearerAuth"] == {
+        **document()["components"]["securitySchemes"]["bearerAuth"],
+        "type": "http", "scheme": "bearer"}
+
+
+@pytest.mark.parametrize(("path", "name", "message", "set_by_api"), [
+    ("/api/v1/itineraries", "ItineraryRequest", "itinerary.v1", {"submitted_at", "submitted_by"}),
+    ("/api/v1/inspections", "InspectionRequest", "inspection.v1", {"recorded_at"}),
+    ("/api/v1/campaigns", "Campaign", "campaign.v1", set()),
+])
+def test_request_bodies_are_the_message_schemas(path: str, name: str, message: str,
+                                                set_by_api: set[str]) -> None:
+    body = document()["paths"][path]["post"]["requestBody"]
+    assert body["required"] is True and list(body["content"]) == ["application/json"]
+    media = body["content"]["application/json"]
+    assert media["schema"] == {"$ref": f"#/components/schemas/{name}"}
+    schema = component(name)
+    assert {"$ref": f"{message}.schema.json"} in [schema, *schema.get("allOf", [])], \
+        f"{name} must reference {message}"
+    # the fields the API sets itself are refused in the request, and only those
+    assert {k for k, v in schema.get("properties", {}).items() if v is False} == set_by_api
+    # the example is valid for the message schema, the request schema and the codec
+    sample = media["example"]
+    assert validator(message).is_valid(sample)
+    assert_valid(name, sample)
+    DECODERS[message](json.dumps(sample).encode())
+    for field in set_by_api:
+        assert not component_validator(name).is_valid({**sample, field: "x"})
+
+
+def test_every_json_response_and_parameter_is_described() -> None:
+    for (method, path), op in operations().items():
+        for status, response in op["responses"].items():
+            assert status.isdigit(), (method, path, status)
+            if "$ref" in response:
+                continue
+            assert response.get("description"), (method, path, status)
+        names = [p["name"] for p in op.get("parameters", []) if "name" in p]
+        templated = [part[1:-1] for part in path.split("/") if part.startswith("{")]
+        params = [document()["components"]["parameters"][p["$ref"].rsplit("/", 1)[1]]
+                  if "$ref" in p else p for p in op.get("parameters", [])]
+        assert sorted(p["name"] for p in params if p["in"] == "path") == sorted(templated), \
+            (method, path)
+        assert len(set(names)) == len(names), (method, path)
+
+
+# --- what the code builds satisfies the response schemas -----------------------------------------
+def test_error_bodies() -> None:
+    from api.web import error
+
+    response = error(404, "not_found", "no itinerary with case_id 'x'")
+    assert_valid("Error", json.loads(response.body))
+
+
+def test_figures_empty_and_filled() -> None:
+    assert_valid("Figures", Figures().to_mapping())
+    f = Figures(venues=3, venues_scanning=2, scans_in=40, scans_out=12, card=30, app=20,
+                venue_qr=2, cards_in=35, cards_in_out=11, open_hours=20, silent_open_hours=3,
+                people_counted=50, people_scanned=41, headcounts=2, gaps_flagged=1,
+                inspections=2, venues_inspected=1, outcomes={"reminded": 1, "compliant": 1})
+    mapping = f.to_mapping()
+    assert_valid("Figures", mapping)
+    # the schema names every field the code writes, so a new figure is documented with it
+    assert set(mapping) == set(component("Figures")["properties"])
+
+
+def test_ops_figures_before_and_after_samples() -> None:
+    assert_valid("Ops", summarise([]))
+    samples = [Sample(100.0 + i, {"checkins": 1000 * i, "deadletter": 0, "gaps": i, "alerts": 0,
+                                  "itineraries": 2}, {"worker": 5 - i}) for i in range(5)]
+    assert_valid("Ops", summarise(samples))
+
+
+@pytest.mark.parametrize("lang", labels.LANGS)
+def test_labels(lang: str) -> None:
+    assert_valid("Labels", labels.bundle(lang))
+    assert set(labels.bundle(lang)) == set(component("Labels")["properties"])
+
+
+def test_match_results_and_campaigns_are_their_message_schemas() -> None:
+    assert_valid("MatchResult", example("match-result.v1", "valid-gap-and-contacts.json"))
+    assert_valid("Campaign", example("campaign.v1", "valid-peak-week.json"))
