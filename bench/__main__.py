@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-ALL = ["codec", "publish", "consumers", "index", "redis_layouts", "ingest", "serving"]
+ALL = ["codec", "publish", "consumers", "index", "redis_layouts", "ingest", "serving", "load"]
 
 
 def main(argv: list[str]) -> None:
