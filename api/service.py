@@ -208,7 +208,9 @@ class TracerService:
         try:
             key = f"{self.s.topic_prefix}:result:{case_id}"
             await self.redis.set(key, case.json, exat=case.expires_at_s(self.rules.retention_s))
-            await self.redis.publish(f"{self.s.topic_prefix}:results", case.json)
+            # a notification, not the result (hundreds of kB at busy venues): read the key
+            await self.redis.publish(f"{self.s.topic_prefix}:results", orjson.dumps(
+                {"case_id": case_id, "revision": case.result.revision}))
         except Exception as exc:  # noqa: BLE001 - Redis is a cache here; Kafka has it
             log.warning("storing result of %s in Redis failed: %s", case_id, exc)
 

@@ -36,6 +36,7 @@ class LoadResult:
     due: int  # requests scheduled
     latencies_ms: list[float] = field(default_factory=list)  # of the 201s, from when due
     errors: Counter[str] = field(default_factory=Counter)
+    answer_bytes: int = 0  # of the 201s
     seconds: float = 0.0  # from the first request due to the last answer
 
     @property
@@ -47,7 +48,9 @@ class LoadResult:
 
     def summary(self) -> str:
         errors = ", ".join(f"{k} {n}" for k, n in self.errors.most_common()) or "none"
-        return (f"{self.due:,} requests due, {self.ok:,} answered 201, errors: {errors}; "
+        size = self.answer_bytes / max(1, self.ok) / 1000
+        return (f"{self.due:,} requests due, {self.ok:,} answered 201 ({size:,.0f} kB each on "
+                f"average), errors: {errors}; "
                 f"achieved {self.ok / self.seconds:,.0f} req/s; latency from when due p50 "
                 f"{self.percentile(50):.1f} ms, p90 {self.percentile(90):.1f}, p99 "
                 f"{self.percentile(99):.1f}, max {max(self.latencies_ms, default=0):.1f} ms")
@@ -67,9 +70,10 @@ async def _post_all(s: Settings, bodies: list[bytes], rps: float, timeout_s: flo
             await asyncio.sleep(max(0.0, due - time.perf_counter()))
             try:
                 async with http.post(url, data=body) as resp:
-                    await resp.read()
+                    answer = await resp.read()
                     if resp.status == 201:
                         result.latencies_ms.append((time.perf_counter() - due) * 1000)
+                        result.answer_bytes += len(answer)
                     else:
                         result.errors[f"HTTP {resp.status}"] += 1
             except TimeoutError:

@@ -151,7 +151,7 @@ def catalogue(s: Settings) -> list[TopicSpec]:
         ),
         TopicSpec(
             gaps(s), n, "venue_id", "gap.v1.schema.json",
-            {"retention.ms": retention, "cleanup.policy": "delete"},
+            {**personal, "cleanup.policy": "delete"},
         ),
         TopicSpec(
             compliance(s), n, "venue_id/kind/id", "compliance.v1.schema.json",
