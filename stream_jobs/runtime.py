@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import mode
-from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
 from stream_jobs.guard import DeadLetterGuard
 from truyvet import metrics
@@ -145,7 +145,11 @@ class BatchJob:
     def _on_revoke(self, consumer: Consumer, tps: list[TopicPartition]) -> None:
         parts = sorted((tp.topic, tp.partition) for tp in tps)
         log.info("%s: partitions %s revoked", self.name, sorted({p for _, p in parts}))
-        self._flush_and_commit(wait=True)  # what was processed is handed over committed
+        try:
+            self._flush_and_commit(wait=True)  # what was processed is handed over committed
+        except KafkaException as exc:  # e.g. the coordinator is away: the next owner replays
+            log.warning("%s: commit on revocation failed (%s); the next owner processes those "
+                        "records again (at-least-once)", self.name, exc)
         self._forget(parts)
         self.step.revoked(parts)
 

@@ -1,9 +1,11 @@
 """Broker faults, on clusters of the test's own (not the session's broker):
 
 1. a 3-node KRaft cluster (three broker processes, replication factor 3,
-   ``min.insync.replicas=2``): the leader of a check-in partition is killed (SIGKILL) while
-   scans are published and ingested. Every acknowledged scan is in Kafka exactly once, the
-   worker goes on, and the visits it builds equal the reference for every card.
+   ``min.insync.replicas=2``): the leader of a check-in partition — chosen as the broker that
+   also coordinates the visits job's group, so the worker's jobs rebalance and rebuild their
+   state while leaders move — is killed (SIGKILL) while scans are published and ingested.
+   Every acknowledged scan is in Kafka exactly once, the worker goes on, and the visits it
+   builds equal the reference for every card.
 2. a single broker killed and restarted under load: the producer buffers and retries, every
    record sent is acknowledged once the broker is back, none is lost or written twice, and the
    worker, which lost its only broker, resumes.
@@ -67,8 +69,7 @@ def test_partition_leader_killed_on_a_three_node_cluster(services: Services, tmp
         ensure_topics(s)
         _assert_replicated(s)
         with worker_process(s, tmp_path / "worker.log") as worker:
-            scans, producer, fault_at = _send_with_fault(
-                s, lambda: _kill_leader(s, kafka, partition=0))
+            scans, producer, fault_at = _send_with_fault(s, lambda: _kill_leader(s, kafka))
             killed = fault_at
             wait_caught_up(s, 300, [worker])
             caught_up = time.monotonic() - killed
@@ -80,7 +81,9 @@ def test_partition_leader_killed_on_a_three_node_cluster(services: Services, tmp
             buckets, wrong = differing_buckets(s, visits)
             assert not wrong, f"{len(wrong)} visit buckets differ from the reference: {wrong[:3]}"
         leaders = _leaders(s, topics.checkins(s))
-    print(f"\n3 nodes, leader of check-ins partition 0 killed: {len(producer.acked):,} of "
+    node, partition = KILLED[-1]
+    print(f"\n3 nodes, node {node} killed (leader of check-ins partition {partition} and "
+          f"coordinator of the visits group): {len(producer.acked):,} of "
           f"{len(scans):,} scans acknowledged, each once; longest wait for an acknowledgement "
           f"{producer.longest_wait_s:.2f}s; pipeline caught up {caught_up:.1f}s after the kill; "
           f"{buckets:,} visit buckets equal the reference; leaders now on nodes "
@@ -213,6 +216,26 @@ def _assert_replicated(s: Settings) -> None:
     assert config["min.insync.replicas"].value == "2"
 
 
-def _kill_leader(s: Settings, kafka: LocalKafka, partition: int) -> None:
-    node_id = _leaders(s, topics.checkins(s))[partition]
+def _kill_leader(s: Settings, kafka: LocalKafka) -> int:
+    """Kill the broker coordinating the visits job's group — the hardest case: the worker's
+    session ends and its jobs rebuild their state while the cluster elects new leaders — and
+    return the check-ins partition it led (every broker leads some of the 12)."""
+    admin = admin_client(s)
+    group = f"{s.topic_prefix}-visits"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            node_id = admin.describe_consumer_groups([group])[group].result(10).coordinator.id
+            break
+        except Exception:  # noqa: BLE001 - the worker has not joined yet
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+    led = sorted(p for p, leader in _leaders(s, topics.checkins(s)).items() if leader == node_id)
+    assert led, f"node {node_id} leads no check-ins partition"
     kafka.kill_node(node_id - 1)  # node ids are 1-based
+    KILLED.append((node_id, led[0]))
+    return led[0]
+
+
+KILLED: list[tuple[int, int]] = []  # (node, check-ins partition it led), for the report

@@ -30,7 +30,7 @@ def test_run_command_stack(services: Services, tmp_path: Path) -> None:
     profile = {v.venue_id: "late" if v.flaky_scanner and v.compliance.profile == "good"
                else v.compliance.profile for v in world.venues}
     log = tmp_path / "run.log"
-    with truyvet_process(s, "run", log, "--residents", str(RESIDENTS), "--backfill", "-3h") as run:
+    with truyvet_process(s, "run", log, "--residents", str(RESIDENTS), "--backfill", "-24h") as run:
         campaigns = _until(lambda: _get(s, "/api/v1/campaigns"),
                            lambda b: b and b.get("campaigns"), 180, log)["campaigns"]
         campaign = campaigns[0]

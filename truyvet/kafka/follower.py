@@ -44,6 +44,7 @@ class TopicFollower:
         self._consumer = Consumer({
             "bootstrap.servers": s.bootstrap_servers,
             "group.id": f"{s.topic_prefix}-{name}-unused",  # never joins: partitions are assigned
+            **FRESH_METADATA,
             "enable.auto.commit": False,
             "enable.partition.eof": False,
             # if retention deletes what we were about to read, go on from what is left
@@ -131,19 +132,38 @@ def _watermarks(consumer: Consumer, tp: TopicPartition, deadline: float) -> tupl
                     f"watermarks of {tp.topic}[{tp.partition}]", deadline - time.monotonic())
 
 
+# A client's metadata can name a leader that has just died; librdkafka then sends offset
+# requests to it until its next periodic refresh (5 minutes by default): seen on a 3-node
+# cluster when a job rebuilt its state right after a broker was killed. Short refreshes, and a
+# new client for each attempt at the watermarks, follow the cluster's new leaders.
+FRESH_METADATA = {"topic.metadata.refresh.interval.ms": 2000}
+
+
+def _low_watermark(s: Settings, topic: str, partition: int) -> int:
+    def attempt() -> int:
+        c = Consumer({"bootstrap.servers": s.bootstrap_servers, "group.id": "unused",
+                      **FRESH_METADATA})
+        try:
+            return int(c.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)[0])
+        finally:
+            c.close()
+    return retrying(attempt, f"watermarks of {topic}[{partition}]", BROKER_AWAY_S)
+
+
 def read_partition(
     s: Settings, topic: str, partition: int, until: int, batch_size: int = 10_000,
 ) -> list[list[Message]]:
     """The records of one partition from its beginning up to offset ``until`` (exclusive),
     in batches. Blocking; used to rebuild a partition's state before processing it."""
+    if until <= 0:
+        return []  # nothing committed yet: nothing to rebuild
+    low = _low_watermark(s, topic, partition)
+    if until <= low:
+        return []
     consumer = Consumer({"bootstrap.servers": s.bootstrap_servers, "group.id": "unused",
-                         "enable.auto.commit": False, "fetch.wait.max.ms": 20,
+                         **FRESH_METADATA, "enable.auto.commit": False, "fetch.wait.max.ms": 20,
                          "auto.offset.reset": "earliest"})
     try:
-        low, _ = _watermarks(consumer, TopicPartition(topic, partition),
-                             time.monotonic() + BROKER_AWAY_S)
-        if until <= low:
-            return []
         consumer.assign([TopicPartition(topic, partition, low)])
         out: list[list[Message]] = []
         next_offset = low

@@ -21,6 +21,10 @@ BROKER_AWAY_S = 300.0
 # marks few of them retriable (not "all brokers down", for instance).
 TRANSIENT = frozenset({
     KafkaError._ALL_BROKERS_DOWN, KafkaError._TRANSPORT, KafkaError._TIMED_OUT,
+    KafkaError._TIMED_OUT_QUEUE, KafkaError._RESOLVE, KafkaError._NODE_UPDATE,
+    # a request in flight to a broker that left the cluster's metadata (seen when a
+    # 3-node cluster's leader was killed while a job rebuilt its state)
+    KafkaError._DESTROY_BROKER,
     KafkaError._WAIT_COORD, KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE,
     KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError.NOT_COORDINATOR,
     KafkaError.COORDINATOR_NOT_AVAILABLE, KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
