@@ -6,7 +6,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from api.access import INSPECTOR
-from api.web import COMPLIANCE, error, json_response, period, read_json_body
+from api.web import COMPLIANCE, PRINCIPAL, error, json_response, period, read_json_body
 from truyvet.codec import inspection as inspection_codec
 from truyvet.codec.errors import InvalidEvent
 from truyvet.codec.fields import load_json
@@ -48,7 +48,7 @@ async def venue(request: web.Request) -> web.Response:
     found = request.app[COMPLIANCE].venue(venue_id, *p)
     if found is None:
         return error(404, "not_found", f"no venue {venue_id!r} in the registry")
-    if not request["principal"].may(INSPECTOR):  # ops: outcomes, not who inspected or notes
+    if not request[PRINCIPAL].may(INSPECTOR):  # ops: outcomes, not who inspected or notes
         found["inspections"] = [{k: i[k] for k in ("inspected_at", "outcome") if k in i}
                                 for i in found["inspections"]]
     return json_response(found)

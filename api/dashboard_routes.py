@@ -14,7 +14,7 @@ from pathlib import Path
 from aiohttp import web
 
 from api.ops import OpsMonitor
-from api.web import COMPLIANCE, error, json_response
+from api.web import COMPLIANCE, PRINCIPAL, error, json_response
 from truyvet.report import labels
 
 STATIC = Path(__file__).parent / "dashboard"
@@ -64,5 +64,5 @@ async def words(request: web.Request) -> web.Response:
 
 
 async def whoami(request: web.Request) -> web.Response:
-    p = request["principal"]
+    p = request[PRINCIPAL]
     return json_response({"name": p.name, "roles": sorted(p.roles)})

@@ -23,18 +23,15 @@ from api.audit import AuditLog
 from api.compliance_service import ComplianceService
 from api.ops import OpsMonitor
 from api.service import TracerService
-from api.web import COMPLIANCE, MAX_BODY, SERVICE, error, json_response
+from api.web import COMPLIANCE, MAX_BODY, PRINCIPAL, SERVICE, error, json_response
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-PRINCIPAL = "principal"
-
-
 def access_middleware(tokens: Tokens) -> Any:
     """401 without a known bearer token, 403 when the principal's roles do not admit the
-    route (``api.access.ROUTES``); the principal is left in ``request["principal"]``."""
+    route (``api.access.ROUTES``); the principal is left in ``request[PRINCIPAL]``."""
 
     @web.middleware
     async def check(request: web.Request, handler: Handler) -> web.StreamResponse:

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from api.audit import AuditLog
 from api.service import Case
-from api.web import SERVICE, error, read_json_body
+from api.web import PRINCIPAL, SERVICE, error, read_json_body
 from truyvet.codec import itinerary as itinerary_codec
 from truyvet.codec.errors import InvalidEvent
 from truyvet.codec.itinerary import Itinerary
@@ -38,7 +38,7 @@ async def post_itinerary(request: web.Request) -> web.Response:
         return error(400, "unknown_field", "submitted_at and submitted_by are set by the API")
     if not service.ready:
         return error(503, "not_ready", "the visit index is being rebuilt from Kafka; retry shortly")
-    principal = request["principal"]
+    principal = request[PRINCIPAL]
     it = Itinerary(it.case_id, it.classification, it.card_id, it.stops, None, principal.name)
     body, created = await service.submit(it)
     refused = await _audit(request, "submit", service.cases[it.case_id])
@@ -50,7 +50,7 @@ async def post_itinerary(request: web.Request) -> web.Response:
 async def _audit(request: web.Request, action: str, case: Case) -> web.Response | None:
     """Record the disclosure; the refusal to return instead when it cannot be recorded."""
     try:
-        await request.app[AUDIT].record(request["principal"], action, case,
+        await request.app[AUDIT].record(request[PRINCIPAL], action, case,
                                         int(time.time() * 1000), request.remote)
     except Exception as exc:  # noqa: BLE001 - no audit, no data
         log.error("audit record for %s not written: %s", case.itinerary.case_id, exc)

@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from api.access import Principal
 from api.compliance_service import ComplianceService
 from api.service import TracerService
 from truyvet.codec import itinerary as itinerary_codec
@@ -17,6 +18,7 @@ from truyvet.codec.timefmt import parse_ms
 
 MAX_BODY = itinerary_codec.MAX_BYTES
 SERVICE = web.AppKey("service", TracerService)
+PRINCIPAL = web.RequestKey("principal", Principal)  # who is calling, set by the access check
 COMPLIANCE = web.AppKey("compliance", ComplianceService)
 DEFAULT_PERIOD_S = 7 * 86_400
 
