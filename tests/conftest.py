@@ -100,14 +100,18 @@ def _containers(external_kafka: str | None, external_redis: str | None) -> Itera
 @pytest.fixture
 def settings(services: Services, tmp_path: Path) -> Settings:
     """Settings for one test: the session's servers, topics and groups of its own."""
-    return Settings.from_env(
-        env={},
-        bootstrap_servers=services.bootstrap_servers,
-        redis_url=services.redis_url,
-        topic_prefix=f"t{uuid.uuid4().hex[:10]}",
-        data_dir=tmp_path / "data",
-        worker_web_port=_free_port(),
-    )
+    return own_settings(services, tmp_path)
+
+
+def own_settings(services: Services, tmp: Path, **overrides: object) -> Settings:
+    """The session's servers; topics, groups, data directory and ports of one's own (a
+    worker's metrics, the API, whose token is ``test-token``); ``overrides`` win."""
+    return Settings.from_env(env={}, **{
+        "bootstrap_servers": services.bootstrap_servers, "redis_url": services.redis_url,
+        "topic_prefix": f"t{uuid.uuid4().hex[:10]}", "data_dir": tmp / "data",
+        "worker_web_port": _free_port(), "api_port": _free_port(), "api_token": "test-token",
+        **overrides,
+    })
 
 
 def _free_port() -> int:

@@ -20,7 +20,6 @@ import random
 import socket
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,7 +28,7 @@ from pathlib import Path
 import pytest
 from confluent_kafka import KafkaError, Message
 
-from tests.conftest import Services, _free_port
+from tests.conftest import Services, own_settings
 from tests.integration.helpers import metrics_text, read_all, wait_caught_up, worker_process
 from tests.integration.pipeline_checks import differing_buckets, ref_scan, scans_held
 from tests.reference import reference_visits
@@ -192,11 +191,7 @@ def _port_free(port: int) -> bool:
 
 
 def _settings(services: Services, kafka: LocalKafka, tmp_path: Path) -> Settings:
-    return Settings.from_env(
-        env={}, bootstrap_servers=kafka.bootstrap_servers, redis_url=services.redis_url,
-        topic_prefix=f"t{uuid.uuid4().hex[:10]}", data_dir=tmp_path / "data",
-        worker_web_port=_free_port(),
-    )
+    return own_settings(services, tmp_path, bootstrap_servers=kafka.bootstrap_servers)
 
 
 def _leaders(s: Settings, topic: str) -> dict[int, int]:

@@ -16,7 +16,6 @@ import re
 import signal
 import threading
 import time
-import uuid
 from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
@@ -26,7 +25,7 @@ import pytest
 from producers.scans import ScanPublisher
 from producers.simulator.timeline import Timeline
 from producers.simulator.world import build_world
-from tests.conftest import Services, _free_port
+from tests.conftest import Services, _free_port, own_settings
 from tests.integration.helpers import (
     api_process,
     group_committed,
@@ -57,11 +56,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 def test_worker_killed_during_a_million_scans_changes_nothing(services: Services,
                                                               tmp_path: Path) -> None:
-    s = Settings.from_env(
-        env={}, bootstrap_servers=services.bootstrap_servers, redis_url=services.redis_url,
-        topic_prefix=f"t{uuid.uuid4().hex[:10]}", data_dir=tmp_path / "data",
-        worker_web_port=_free_port(), api_port=_free_port(), api_token="test-token",
-    )
+    s = own_settings(services, tmp_path)
     ensure_topics(s)
     started = time.monotonic()
     scans, itineraries = _simulate(N_SCANS)

@@ -8,19 +8,17 @@ from __future__ import annotations
 import random
 import threading
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 
 from bench.load import post_at_rate
 from producers.scans import ScanPublisher
-from tests.conftest import Services, _free_port
+from tests.conftest import Services, own_settings
 from tests.integration.helpers import api_process, wait_caught_up, worker_process
 from truyvet.codec.checkin import CheckIn
 from truyvet.codec.timefmt import format_ms_local
 from truyvet.kafka.admin import ensure_topics
-from truyvet.settings import Settings
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
@@ -30,11 +28,7 @@ VENUES = [f"load-V{i}" for i in range(20)]
 
 def test_itineraries_at_a_fixed_rate_while_ingesting_are_all_answered(
         services: Services, tmp_path: Path) -> None:
-    s = Settings.from_env(
-        env={}, bootstrap_servers=services.bootstrap_servers, redis_url=services.redis_url,
-        topic_prefix=f"t{uuid.uuid4().hex[:10]}", data_dir=tmp_path / "data",
-        worker_web_port=_free_port(), api_port=_free_port(), api_token="test-token",
-    )
+    s = own_settings(services, tmp_path)
     ensure_topics(s)
     rng = random.Random(9)
     now_ms = int(time.time() * 1000)

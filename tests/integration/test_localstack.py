@@ -6,24 +6,10 @@ import time
 
 from confluent_kafka.admin import ConfigResource, ResourceType
 
-from tests.conftest import TEST_DATA_DIR, TEST_KAFKA_PORT, Services
 from truyvet.kafka.admin import admin_client, ensure_topics
 from truyvet.localstack.kafka import LocalKafka
 from truyvet.settings import Settings
 from truyvet.topics import catalogue, checkins
-
-
-def test_second_start_reuses_the_running_broker(services: Services) -> None:
-    kafka = LocalKafka(TEST_DATA_DIR / "kafka", TEST_KAFKA_PORT)
-    if kafka.bootstrap_servers != services.bootstrap_servers:
-        import pytest
-
-        pytest.skip("the session uses an external broker")
-    before = kafka.running()
-    started = time.monotonic()
-    kafka.start()
-    assert kafka.running() == before and before[0] is not None
-    assert time.monotonic() - started < 10  # reused: no JVM start, no format
 
 
 def test_topics_are_created_explicitly_with_partitions_and_retention(settings: Settings) -> None:
@@ -40,7 +26,7 @@ def test_topics_are_created_explicitly_with_partitions_and_retention(settings: S
     assert config["min.insync.replicas"].value == "1"  # one broker: nothing to replicate to
 
 
-def test_a_normal_stop_keeps_every_acknowledged_record_and_leaves_no_jvm(tmp_path) -> None:
+def test_a_second_start_reuses_the_broker_and_a_normal_stop_keeps_every_record(tmp_path) -> None:
     import subprocess
 
     from tests.integration.helpers import read_all
@@ -50,6 +36,11 @@ def test_a_normal_stop_keeps_every_acknowledged_record_and_leaves_no_jvm(tmp_pat
     s = Settings.from_env(env={}, kafka_port=29300, topic_prefix="durability", data_dir=tmp_path)
     try:
         kafka.start()
+        before = kafka.running()
+        started = time.monotonic()
+        kafka.start()  # a second start reuses the running broker: no JVM start, no format
+        assert kafka.running() == before and before[0] is not None
+        assert time.monotonic() - started < 10
         ensure_topics(s)
         producer = DurableProducer(s, "test")
         for i in range(5000):

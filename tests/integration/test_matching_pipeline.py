@@ -45,14 +45,10 @@ class Pipeline:
 
 @pytest.fixture(scope="module")
 def pipeline(services, tmp_path_factory) -> Iterator[Pipeline]:
-    from tests.conftest import _free_port
+    from tests.conftest import own_settings
 
     tmp = tmp_path_factory.mktemp("pipeline")
-    s = Settings.from_env(
-        env={}, bootstrap_servers=services.bootstrap_servers, redis_url=services.redis_url,
-        topic_prefix=f"t{uuid.uuid4().hex[:10]}", data_dir=tmp / "data",
-        worker_web_port=_free_port(), api_port=_free_port(), api_token="test-token",
-    )
+    s = own_settings(services, tmp)
     ensure_topics(s)
     with worker_process(s, tmp / "worker.log") as worker, api_process(s, tmp / "api.log"):
         yield Pipeline(s, worker)

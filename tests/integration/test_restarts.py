@@ -7,10 +7,9 @@ import random
 import signal
 import threading
 import time
-import uuid
 from pathlib import Path
 
-from tests.conftest import Services, _free_port
+from tests.conftest import Services, _free_port, own_settings
 from tests.integration.helpers import (
     api_process,
     http_json,
@@ -25,11 +24,7 @@ from truyvet.settings import Settings
 
 
 def _settings(services: Services, tmp: Path) -> Settings:
-    return Settings.from_env(
-        env={}, bootstrap_servers=services.bootstrap_servers, redis_url=services.redis_url,
-        topic_prefix=f"t{uuid.uuid4().hex[:10]}", data_dir=tmp / "data",
-        worker_web_port=_free_port(), api_port=_free_port(), api_token="test-token",
-    )
+    return own_settings(services, tmp)
 
 
 def test_killed_worker_and_restarted_api_change_no_answer(services: Services, tmp_path: Path) -> None:
@@ -37,11 +32,7 @@ def test_killed_worker_and_restarted_api_change_no_answer(services: Services, tm
     ensure_topics(s)
     rng = random.Random(7)
     now = int(time.time())
-    scans, itineraries = [], []
-    for k in range(4):
-        a, i = _generate(rng, f"r{k}", now)
-        scans += a
-        itineraries += i
+    scans, itineraries = _generate_groups(rng, "r", 4, now)
     half = len(scans) // 2
     retention = int(s.retention_days * 86400)
 
@@ -76,6 +67,16 @@ def test_killed_worker_and_restarted_api_change_no_answer(services: Services, tm
             assert again["stops"] == res["stops"] and again["revision"] == res["revision"]
 
 
+def _generate_groups(rng: random.Random, tag: str, n: int, now: int) -> tuple[list, list]:
+    """``n`` independent groups of cards, venues, scans and itineraries, together."""
+    scans, itineraries = [], []
+    for k in range(n):
+        a, i = _generate(rng, f"{tag}{k}", now)
+        scans += a
+        itineraries += i
+    return scans, itineraries
+
+
 def _publish_slowly(s: Settings, scans: list) -> None:
     for i in range(0, len(scans), 20):
         _publish(s, scans[i:i + 20])
@@ -92,11 +93,7 @@ def test_two_workers_rebalancing_change_no_answer(services: Services, tmp_path: 
     ensure_topics(s)
     rng = random.Random(11)
     now = int(time.time())
-    scans, itineraries = [], []
-    for k in range(6):
-        a, i = _generate(rng, f"b{k}", now)
-        scans += a
-        itineraries += i
+    scans, itineraries = _generate_groups(rng, "b", 6, now)
     third = len(scans) // 3
     retention = int(s.retention_days * 86400)
     probe_case, probe_card, probe_stops = itineraries[0]

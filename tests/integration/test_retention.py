@@ -8,7 +8,6 @@ contact. The time from the retention passing to the last copy gone is printed.
 from __future__ import annotations
 
 import time
-import uuid
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,7 @@ import redis
 from confluent_kafka.admin import ConfigResource, ResourceType
 
 from producers.scans import ScanPublisher
-from tests.conftest import Services, _free_port
+from tests.conftest import Services, own_settings
 from tests.integration.helpers import (
     api_process,
     http_json,
@@ -46,12 +45,7 @@ def _personal_topics(s: Settings) -> list[str]:
 
 def test_data_older_than_the_retention_is_gone_everywhere(services: Services,
                                                           tmp_path: Path) -> None:
-    s = Settings.from_env(
-        env={}, bootstrap_servers=services.bootstrap_servers, redis_url=services.redis_url,
-        topic_prefix=f"t{uuid.uuid4().hex[:10]}", data_dir=tmp_path / "data",
-        worker_web_port=_free_port(), api_port=_free_port(), api_token="test-token",
-        retention_days=RETENTION_S / 86_400,
-    )
+    s = own_settings(services, tmp_path, retention_days=RETENTION_S / 86_400)
     ensure_topics(s)
     _assert_topic_retention(s)
     r = redis.Redis.from_url(s.redis_url)
