@@ -48,7 +48,7 @@ class ComplianceService:
         self.alerts: dict[str, dict[str, Any]] = {}
         self.inspections: dict[str, dict[str, Any]] = {}
         self.campaigns: dict[str, Campaign] = {}
-        self._followers = [
+        self.followers = [
             TopicFollower(s, topics.compliance(s), self._on_compliance, "api-compliance"),
             TopicFollower(s, topics.alerts(s), self._on_alerts, "api-alerts"),
             TopicFollower(s, topics.inspections(s), self._on_inspections, "api-inspections"),
@@ -58,14 +58,14 @@ class ComplianceService:
     # --- following Kafka (follower threads) ---------------------------------------------------------
     def start(self) -> None:
         self.registry.start()
-        for f in self._followers:
+        for f in self.followers:
             f.start()
-        for f in self._followers:
+        for f in self.followers:
             f.wait_caught_up()
 
     def stop(self) -> None:
         self.registry.stop()
-        for f in self._followers:
+        for f in self.followers:
             f.stop()
 
     def _on_compliance(self, msgs: list[Message]) -> None:

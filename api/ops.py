@@ -1,8 +1,10 @@
 """What the operations room watches, sampled from Kafka every few seconds.
 
 Each sample holds the end offsets of the topics that count things (check-ins, dead letters,
-gaps, alerts, itineraries) and every consumer group's lag (the same numbers as the
-``truyvet_consumer_lag`` gauges, which Kafka's own tool confirms in a test). Rates are
+gaps, alerts, itineraries), every consumer group's lag (the same numbers as the
+``truyvet_consumer_lag`` gauges, which Kafka's own tool confirms in a test) and how far behind
+this API's own views are (the records its topic followers have not applied yet: what the
+dashboard and the inspection queue do not show yet). Rates are
 differences between samples, so they are right whichever workers produce or consume, and
 survive restarts of this process (the first rate needs two samples). Pure summarising
 (:func:`summarise`) is kept apart from the sampling thread.
@@ -15,7 +17,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from confluent_kafka import TopicPartition
@@ -34,12 +36,14 @@ class Sample:
     at: float  # wall clock, seconds
     totals: dict[str, int]  # COUNTED -> records ever written (sum of end offsets)
     lag: dict[str, int]  # consumer group (without prefix) -> records behind
+    # this API's own views (topic followers) -> records not yet applied (None: not known yet)
+    views: dict[str, int | None] = field(default_factory=dict)
 
 
 def summarise(samples: list[Sample], window_s: float = 10.0) -> dict[str, Any]:
     """The latest totals and lag, rates over the last ``window_s``, and the series."""
     if not samples:
-        return {"at": None, "totals": {}, "rates": {}, "lag": {}, "series": []}
+        return {"at": None, "totals": {}, "rates": {}, "lag": {}, "views": {}, "series": []}
     last = samples[-1]
     base = next((x for x in samples if last.at - x.at <= window_s), last)
     if base is last and len(samples) > 1:
@@ -52,7 +56,7 @@ def summarise(samples: list[Sample], window_s: float = 10.0) -> dict[str, Any]:
     scans_rate = rates.get("checkins") or 0.0
     behind = sum(last.lag.values())
     return {"at": round(last.at, 3), "totals": last.totals, "rates": rates, "lag": last.lag,
-            "lag_total": behind,
+            "lag_total": behind, "views": last.views,
             # how long the pipeline would take to catch up at the current input rate
             "drain_s": None if not behind else (round(behind / scans_rate, 1)
                                                  if scans_rate else None),
@@ -69,9 +73,11 @@ class OpsMonitor:
     """A daemon thread sampling every ``period_s`` and keeping ``keep`` samples."""
 
     def __init__(self, s: Settings, lags: Callable[[], dict[str, list[PartitionLag]]],
-                 period_s: float = 2.0, keep: int = 150) -> None:
+                 period_s: float = 2.0, keep: int = 150,
+                 views: Callable[[], dict[str, int | None]] = dict) -> None:
         self.s = s
         self.lags = lags
+        self.views = views
         self.period_s = period_s
         self.samples: deque[Sample] = deque(maxlen=keep)
         self.lock = threading.Lock()
@@ -116,4 +122,4 @@ class OpsMonitor:
         prefix = f"{self.s.topic_prefix}-"
         lag = {g.removeprefix(prefix): sum(p.lag for p in parts)
                for g, parts in self.lags().items()}
-        return Sample(at, {k: by_topic[t] for k, t in self._topics.items()}, lag)
+        return Sample(at, {k: by_topic[t] for k, t in self._topics.items()}, lag, self.views())

@@ -47,7 +47,8 @@ async def serve(s: Settings, tokens: Tokens, host: str, port: int,
     producer.export_metrics()
     service = TracerService(s)
     compliance = ComplianceService(s, service.producer)
-    ops = OpsMonitor(s, lags.lags)
+    followers = [*service.followers, *compliance.followers, compliance.registry.follower]
+    ops = OpsMonitor(s, lags.lags, views=lambda: {f.name: f.behind() for f in followers})
     runner = web.AppRunner(build_app(service, compliance, ops, tokens), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)

@@ -219,6 +219,10 @@ class TracerService:
         case = self.cases.get(case_id)
         return (case.result.revision, case.json) if case else None
 
+    @property
+    def followers(self) -> list[TopicFollower]:
+        return [self._visits]
+
     def index_positions(self) -> dict[int, int]:
         return dict(self._visits.positions)
 

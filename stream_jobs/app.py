@@ -63,6 +63,6 @@ def job_services(s: Settings, registry: VenueRegistry, jobs: tuple[str, ...] = J
     made = {
         "ingest": lambda: ingest_job(s),
         "visits": lambda: visits_job(s, rules, dwell),
-        "compliance": lambda: compliance_job(s, registry.open_now),
+        "compliance": lambda: compliance_job(s, registry.open_at),
     }
     return [JobService(made[name]()) for name in jobs]

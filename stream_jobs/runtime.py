@@ -23,7 +23,10 @@ Contract of :class:`BatchJob` (what blocks, what is ordered, when offsets are co
 - ``step.assigned({(topic, partition): committed offset})`` runs before the first batch of newly assigned partitions (to
   rebuild state), ``step.revoked(partitions)`` after the last one of revoked partitions;
 - ``step.tick(now_ms)``, if the step has one, runs on the job's thread after every poll,
-  input or not (time-driven work such as forgetting state past the retention);
+  input or not (time-driven work such as forgetting state past the retention, or judging
+  silence); what it returns (a :class:`StepResult`, or None) is sent like a batch's;
+- ``job.progress`` (:class:`~stream_jobs.progress.InputProgress`) tells, per input partition,
+  up to what event time it has been read: the consumer reports ends of partitions for it;
 - ``stop()`` finishes the current batch, flushes, commits and leaves the group.
 """
 
@@ -41,6 +44,7 @@ import mode
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
 from stream_jobs.guard import DeadLetterGuard
+from stream_jobs.progress import InputProgress
 from truyvet import metrics
 from truyvet.codec.deadletter import DeadLetter
 from truyvet.codec.errors import Reason
@@ -81,6 +85,7 @@ class BatchJob:
     def __init__(
         self, s: Settings, name: str, topic: str | list[str], step: Step, deadletter_topic: str,
         batch_size: int = 5000, poll_s: float = 0.05, commit_every_s: float = 0.2,
+        progress: InputProgress | None = None,
     ) -> None:
         self.name = name
         self.group = f"{s.topic_prefix}-{name}"
@@ -98,6 +103,7 @@ class BatchJob:
             "enable.auto.commit": False,
             "enable.auto.offset.store": False,  # we commit explicit offsets (see above)
             "auto.offset.reset": "earliest",
+            "enable.partition.eof": True,  # for self.progress: "read up to now"
             "session.timeout.ms": 10_000,  # a dead worker's partitions move on within 10 s
             "heartbeat.interval.ms": 3_000,
             "max.poll.interval.ms": 600_000,  # rebuilding a partition's state may take a while
@@ -117,6 +123,7 @@ class BatchJob:
         self._processed_to: dict[tuple[str, int], int] = {}
         self._committing: dict[tuple[str, int], int] = {}
         self._tick = getattr(step, "tick", None)
+        self.progress = progress or InputProgress()
 
     # --- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -159,6 +166,7 @@ class BatchJob:
         self.step.revoked(parts)
 
     def _forget(self, parts: list[tuple[str, int]]) -> None:
+        self.progress.forget(parts)
         for tp in parts:
             self._processed_to.pop(tp, None)
             self._committing.pop(tp, None)
@@ -180,12 +188,17 @@ class BatchJob:
                     err = m.error()
                     if err is None:
                         batch.append(m)
-                    elif err.code() != KafkaError._PARTITION_EOF:
+                        self.progress.read(m.topic(), m.partition(), m.timestamp()[1])
+                    elif err.code() == KafkaError._PARTITION_EOF:
+                        self.progress.reached_end(m.topic(), m.partition())
+                    else:
                         log.warning("%s: %s", self.name, err)
                 if batch:
                     self._handle(batch)
                 if self._tick is not None:
-                    self._tick(int(time.time() * 1000))
+                    ticked = self._tick(int(time.time() * 1000))
+                    if ticked is not None:
+                        self._send(ticked)
                 if time.monotonic() - self._last_commit >= self.commit_every_s:
                     self._flush_and_commit()
             self._flush_and_commit(wait=True)
@@ -204,13 +217,7 @@ class BatchJob:
         except Exception as exc:  # a bug: keep the inputs, say why, go on
             log.exception("%s failed on a batch of %d; dead-lettering it", self.name, len(batch))
             result = StepResult(dead=[_dead(m, self.step.stage, exc, now_ms) for m in batch])
-        send = self._producer.send
-        for o in result.outputs:
-            send(o.topic, o.key, o.value, partition=o.partition, timestamp_ms=o.timestamp_ms)
-        for d in result.dead:
-            send(self.deadletter_topic, d.key, d.payload, headers=d.headers())
-            metrics.DEADLETTERS.labels(d.stage, d.reason).inc()
-        self._producer.poll(0)
+        self._send(result)
         tripped = self.guard.observe(len(batch), len(result.dead))
         if tripped is not None:
             log.critical("%s: STOPPED by the dead-letter guard: %s; the batch is not committed. "
@@ -223,6 +230,15 @@ class BatchJob:
             processed_to[(m.topic(), m.partition())] = m.offset() + 1
         self.processed += len(batch)
         metrics.JOB_RECORDS.labels(self.name).inc(len(batch))
+
+    def _send(self, result: StepResult) -> None:
+        send = self._producer.send
+        for o in result.outputs:
+            send(o.topic, o.key, o.value, partition=o.partition, timestamp_ms=o.timestamp_ms)
+        for d in result.dead:
+            send(self.deadletter_topic, d.key, d.payload, headers=d.headers())
+            metrics.DEADLETTERS.labels(d.stage, d.reason).inc()
+        self._producer.poll(0)
 
     def _flush_and_commit(self, wait: bool = False) -> None:
         self._last_commit = time.monotonic()

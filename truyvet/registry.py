@@ -24,25 +24,31 @@ class VenueRegistry:
     def __init__(self, s: Settings) -> None:
         self.venues: dict[str, Venue] = {}
         self.invalid = 0
-        self._follower = TopicFollower(s, topics.venues(s), self._on_batch, "registry")
+        self.follower = TopicFollower(s, topics.venues(s), self._on_batch, "registry")
 
     def start(self, timeout: float = 120.0) -> VenueRegistry:
-        self._follower.start()
-        if not self._follower.wait_caught_up(timeout):
+        self.follower.start()
+        if not self.follower.wait_caught_up(timeout):
             raise TimeoutError(f"venue registry not loaded after {timeout}s")
         log.info("venue registry: %d venues", len(self.venues))
         return self
 
     def stop(self) -> None:
-        self._follower.stop()
+        self.follower.stop()
 
-    def open_now(self, now_s: int) -> dict[str, int]:
-        """Venues open at ``now_s`` (local time UTC+07:00) -> their registered scanning points."""
+    def open_at(self, now_s: int) -> dict[str, venue_codec.OpenVenue]:
+        """Venues open at ``now_s`` (local time UTC+07:00) -> their registered scanning points
+        and since when they have been open."""
         local = now_s + 7 * 3600
         weekday = (local // 86_400 + 3) % 7  # 1970-01-01 was a Thursday
         minute = local % 86_400 // 60
-        return {vid: v.scanning_points for vid, v in list(self.venues.items())
-                if venue_codec.is_open(v, weekday, minute)}
+        out = {}
+        for vid, v in list(self.venues.items()):
+            minutes = venue_codec.open_for(v, weekday, minute)
+            if minutes is not None:
+                out[vid] = venue_codec.OpenVenue(v.scanning_points,
+                                                 now_s - now_s % 60 - minutes * 60)
+        return out
 
     def category_of(self, venue_id: str) -> str | None:
         v = self.venues.get(venue_id)

@@ -75,11 +75,16 @@ def run(
     bucket = _RateLimit(cfg.rate)
     heartbeats_topic, headcounts_topic = topics.heartbeats(s), topics.headcounts(s)
     next_report = time.monotonic() + report_every_s
+    following = False
     try:
         for event in Timeline(world, cfg.start_ms, cfg.behaviour).events():
             if stop.is_set() or (cfg.end_ms is not None and event.send_ms > cfg.end_ms):
                 break
             if cfg.follow:
+                if not following and event.send_ms / 1000 > clock():
+                    following = True  # the past is published: from here on, real time
+                    log.info("simulator: caught up with the clock (%d scans, %d heartbeats "
+                             "published); following real time", stats.scans, stats.heartbeats)
                 while (wait := event.send_ms / 1000 - clock()) > 0 and not stop.is_set():
                     publisher.producer.poll(min(wait, 0.2))
                 if stop.is_set():

@@ -5,8 +5,11 @@ headcount coverage and gap) and ``alerts.v1``.
 State is rebuilt on assignment from the history of the four input partitions, as the visits
 job does; outputs are replacements, so a replay re-emits the same records. Alerts are raised
 once per alert id in a process; a rebuilt process may raise an alert again with the same id
-(``alerts.v1`` is compacted by alert id, consumers keep one). Silence is checked against the
-wall clock every minute for the venues open now (the venue registry's opening hours).
+(``alerts.v1`` is compacted by alert id, consumers keep one). Silence is judged every minute,
+per partition, at the time its four inputs are read up to (``InputProgress``: now when caught
+up, else the newest record read), for the venues open then (the venue registry's opening
+hours): a job catching up on hours of backlog must not call every venue silent whose later
+heartbeats it has not read yet.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import orjson
 from confluent_kafka import Message
 
 from stream_jobs.compliance.logic import Alert, Compliance, Record
+from stream_jobs.progress import InputProgress
 from stream_jobs.runtime import BatchJob, Output, StepResult
 from stream_jobs.visits.job import partition_of
 from truyvet import metrics, topics
@@ -27,6 +31,7 @@ from truyvet.codec import checkin, signals
 from truyvet.codec.deadletter import DeadLetter
 from truyvet.codec.errors import InvalidEvent, Reason
 from truyvet.codec.fields import load_json
+from truyvet.codec.venue import OpenVenue
 from truyvet.kafka.follower import read_partition
 from truyvet.settings import Settings
 
@@ -34,16 +39,17 @@ log = logging.getLogger(__name__)
 STAGE = "compliance"
 SEP = "\x1f"
 SILENCE_CHECK_S = 60.0
-OpenNow = Callable[[int], dict[str, int]]  # now_s -> {venue open now: scanning points}
+OpenAt = Callable[[int], dict[str, OpenVenue]]  # t_s -> the venues open then
 _GAP_FIELDS = frozenset({"venue_id", "gap_id", "status", "case_id", "from", "to", "flagged_at"})
 
 
 class ComplianceStep:
     stage = STAGE
 
-    def __init__(self, s: Settings, open_now: OpenNow) -> None:
+    def __init__(self, s: Settings, open_at: OpenAt, progress: InputProgress) -> None:
         self.s = s
-        self.open_now = open_now
+        self.open_at = open_at
+        self.progress = progress
         self.sink = topics.compliance(s)
         self.alerts_topic = topics.alerts(s)
         self.partitions = s.checkin_partitions
@@ -51,7 +57,9 @@ class ComplianceStep:
         self.states: dict[int, Compliance] = {}
         self.inputs = {topics.checkins(s): self._scan, topics.heartbeats(s): self._heartbeat,
                        topics.headcounts(s): self._headcount, topics.gaps(s): self._gap}
+        self.silence_every_s = SILENCE_CHECK_S
         self._last_silence_check = 0.0
+        self._caught_up: set[int] = set()  # partitions read up to now since assigned
 
     # --- decoding one input record into state changes ------------------------------------------
     def _scan(self, c: Compliance, raw: bytes, now_s: int) -> tuple[str, set[tuple[str, str]]]:
@@ -107,6 +115,7 @@ class ComplianceStep:
     def revoked(self, partitions: list[tuple[str, int]]) -> None:
         for _, p in partitions:
             self.states.pop(p, None)
+            self._caught_up.discard(p)
 
     # --- processing ----------------------------------------------------------------------------
     def process(self, batch: Sequence[Message], now_ms: int) -> StepResult:
@@ -132,18 +141,42 @@ class ComplianceStep:
                 if record is not None:
                     result.outputs.append(self._output(record))
             alerts += state.alerts_for(venue, keys, now_s)
-        if time.monotonic() - self._last_silence_check >= SILENCE_CHECK_S:
-            self._last_silence_check = time.monotonic()
-            open_now = self.open_now(now_s)
-            for state in self.states.values():
-                alerts += state.silent_venues(open_now, now_s)
-                state.purge(now_s)
-        for a in alerts:
-            result.outputs.append(Output(
-                self.alerts_topic, a.alert_id.encode(), orjson.dumps(a.to_mapping()),
-                partition=partition_of(a.venue.encode(), self.partitions)))
-            metrics.ALERTS.labels(a.kind).inc()
+        result.outputs += self._alert_outputs(alerts)
         return result
+
+    def tick(self, now_ms: int) -> StepResult | None:
+        """Silence, judged per partition at the time its inputs are read up to: every
+        ``silence_every_s``, input or not, and at once when a partition is first read up to
+        now (caught up after its backlog); then forgetting what is past the retention."""
+        due = time.monotonic() - self._last_silence_check >= self.silence_every_s
+        if due:
+            self._last_silence_check = time.monotonic()
+        alerts: list[Alert] = []
+        open_at: dict[int, dict[str, OpenVenue]] = {}  # by minute
+        for p, state in self.states.items():
+            upto_ms = self.progress.complete_to_ms(self.inputs, p, now_ms)
+            first_caught_up = upto_ms == now_ms and p not in self._caught_up
+            if first_caught_up:
+                self._caught_up.add(p)
+            if upto_ms is None or not (due or first_caught_up):
+                continue
+            at_s = upto_ms // 1000
+            venues = open_at.get(at_s // 60)
+            if venues is None:
+                venues = open_at[at_s // 60] = self.open_at(at_s)
+            alerts += state.silent_venues(venues, at_s)
+        if due:
+            for state in self.states.values():
+                state.purge(now_ms // 1000)
+        return StepResult(outputs=self._alert_outputs(alerts)) if alerts else None
+
+    def _alert_outputs(self, alerts: list[Alert]) -> list[Output]:
+        out = []
+        for a in alerts:
+            out.append(Output(self.alerts_topic, a.alert_id.encode(), orjson.dumps(a.to_mapping()),
+                              partition=partition_of(a.venue.encode(), self.partitions)))
+            metrics.ALERTS.labels(a.kind).inc()
+        return out
 
     def _output(self, r: Record) -> Output:
         key = f"{r.venue}{SEP}{r.kind}{SEP}{r.id}".encode()
@@ -158,6 +191,8 @@ def _dead(m: Message, exc: Exception, now_ms: int) -> DeadLetter:
                       source_partition=m.partition(), source_offset=m.offset())
 
 
-def compliance_job(s: Settings, open_now: OpenNow) -> BatchJob:
-    step = ComplianceStep(s, open_now)
-    return BatchJob(s, "compliance", list(step.inputs), step, topics.deadletter(s))
+def compliance_job(s: Settings, open_at: OpenAt) -> BatchJob:
+    progress = InputProgress()
+    step = ComplianceStep(s, open_at, progress)
+    return BatchJob(s, "compliance", list(step.inputs), step, topics.deadletter(s),
+                    progress=progress)

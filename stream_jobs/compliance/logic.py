@@ -26,6 +26,7 @@ from typing import Any
 from truyvet.codec.checkin import CheckIn
 from truyvet.codec.signals import Headcount, Heartbeat
 from truyvet.codec.timefmt import format_ms
+from truyvet.codec.venue import OpenVenue
 
 HOUR_S = 3600
 DAY_S = 86_400
@@ -242,18 +243,20 @@ class Compliance:
                                      {"gaps": len(open_gaps), "days": self.t.gaps_window_days}))
         return self._new(out)
 
-    def silent_venues(self, open_now: dict[str, int], now_s: int) -> list[Alert]:
-        """Alerts for venues open now (venue -> scanning points) that were heard within a
-        day but not for SILENT_AFTER_S."""
+    def silent_venues(self, open_at: dict[str, OpenVenue], at_s: int) -> list[Alert]:
+        """Alerts for the venues open at ``at_s`` that were heard within a day, but neither
+        for the last SILENT_AFTER_S nor since they opened that long ago (a venue that has just
+        opened is not silent yet). ``at_s`` must be a time the inputs are read up to: what
+        was not read yet is not silence."""
         out = []
-        for venue, points in open_now.items():
+        for venue, (points, since_s) in open_at.items():
             v = self.venues.get(venue)
-            if v is None or points == 0 or not v.last_heard_s:
+            if v is None or points == 0 or not v.last_heard_s or at_s - v.last_heard_s > DAY_S:
                 continue
-            quiet = now_s - v.last_heard_s
-            if SILENT_AFTER_S <= quiet <= DAY_S:
-                hour = format_ms((now_s - now_s % HOUR_S) * 1000)
-                out.append(Alert(f"{venue}/silent/{hour}", venue, "silent", now_s * 1000,
+            quiet = at_s - max(v.last_heard_s, since_s)  # while open
+            if quiet >= SILENT_AFTER_S:
+                hour = format_ms((at_s - at_s % HOUR_S) * 1000)
+                out.append(Alert(f"{venue}/silent/{hour}", venue, "silent", at_s * 1000,
                                  f"open, but no scan and no scanner heartbeat for "
                                  f"{quiet // 60} minutes", {"minutes": quiet // 60}))
         return self._new(out)

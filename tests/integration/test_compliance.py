@@ -9,11 +9,18 @@ from pathlib import Path
 import orjson
 
 from producers.scans import ScanPublisher
-from tests.integration.helpers import read_all, wait_caught_up, worker_process
+from tests.integration.helpers import (
+    poll_until,
+    read_all,
+    wait_caught_up,
+    worker_process,
+)
 from truyvet import topics
 from truyvet.codec import signals
+from truyvet.codec import venue as venue_codec
 from truyvet.codec.checkin import CheckIn
 from truyvet.codec.timefmt import format_ms
+from truyvet.codec.venue import WEEKDAYS
 from truyvet.kafka.admin import ensure_topics
 from truyvet.settings import Settings
 
@@ -63,3 +70,36 @@ def test_compliance_records_and_alerts(settings: Settings, tmp_path: Path) -> No
     assert alerts == {"venue_qr", "low_coverage", "gaps"}
     dead = [r for r in read_all(s, topics.deadletter(s))]
     assert len(dead) == 1 and dict(dead[0].headers)["truyvet.dlq.stage"] == b"compliance"
+
+
+def test_silence_is_judged_on_what_was_read(settings: Settings, tmp_path: Path) -> None:
+    """Six hours of heartbeats published before the worker starts, and nothing else (three of
+    the job's four inputs are empty): the real consumer's ends of partitions tell the job it
+    has read up to now, so a venue whose scanner went quiet two hours ago is called silent as
+    soon as it has caught up, and one heard throughout is not. (Judging a half-read backlog:
+    tests/unit/test_compliance_silence.py.)"""
+    s = settings
+    ensure_topics(s)
+    now = int(time.time())
+    pub = ScanPublisher(s)
+    send = pub.producer.send
+    for vid in ("VGOOD", "VOFF"):
+        send(topics.venues(s), vid.encode(), venue_codec.encode(venue_codec.from_mapping({
+            "venue_id": vid, "name": vid, "district": "Thành phố Huế", "ward": "Phú Hội",
+            "category": "hospital", "opening_hours": {d: ["00:00-24:00"] for d in WEEKDAYS},
+            "scanning_points": 1, "staff_count": 5})))
+    for vid, until in (("VGOOD", now), ("VOFF", now - 2 * 3600)):
+        for t in range(now - 6 * 3600, until, 600):
+            send(topics.heartbeats(s), vid.encode(), signals.encode_heartbeat(
+                signals.Heartbeat(f"{vid}-s1", vid, t * 1000)), timestamp_ms=t * 1000)
+    assert pub.flush() == 0
+
+    def silent() -> set[str]:
+        return {a["venue_id"] for a in (orjson.loads(r.value) for r in read_all(s, topics.alerts(s)))
+                if a["kind"] == "silent"}
+
+    with worker_process(s, tmp_path / "worker.log") as worker:
+        wait_caught_up(s, 90, [worker])
+        assert poll_until(silent, lambda v: v, 30) == {"VOFF"}
+        [alert] = [orjson.loads(r.value) for r in read_all(s, topics.alerts(s))]
+        assert alert["facts"]["minutes"] >= 119

@@ -1,9 +1,15 @@
 from __future__ import annotations
 
-from stream_jobs.compliance.logic import Compliance, Thresholds, local_day
+from stream_jobs.compliance.logic import (
+    SILENT_AFTER_S,
+    Compliance,
+    Thresholds,
+    local_day,
+)
 from truyvet.codec.checkin import CheckIn
 from truyvet.codec.signals import Headcount, Heartbeat
 from truyvet.codec.timefmt import format_ms, parse_ms
+from truyvet.codec.venue import OpenVenue
 
 T0 = parse_ms("2026-11-20T12:00:00Z") // 1000  # 19:00 in Huế
 NOW = T0 + 6 * 3600
@@ -51,10 +57,12 @@ def test_coverage_follows_late_scans_and_alerts_when_low() -> None:
 def test_silence_and_gaps() -> None:
     c = Compliance(RET, Thresholds(gaps_alert=2))
     c.add_heartbeat(Heartbeat("V-s1", "V", T0 * 1000), NOW)
-    assert [a.kind for a in c.silent_venues({"V": 1}, T0 + 3600)] == ["silent"]
-    assert c.silent_venues({"V": 1}, T0 + 3600) == []  # once per hour
-    assert c.silent_venues({"V": 1}, T0 + 600) == []  # heard 10 minutes ago
+    open_all_day = {"V": OpenVenue(1, T0 - 10 * 3600)}
+    assert [a.kind for a in c.silent_venues(open_all_day, T0 + 3600)] == ["silent"]
+    assert c.silent_venues(open_all_day, T0 + 3600) == []  # once per hour
+    assert c.silent_venues(open_all_day, T0 + 600) == []  # heard 10 minutes ago
     assert c.silent_venues({}, T0 + 7200) == []  # closed
+    assert c.silent_venues({"V": OpenVenue(0, T0)}, T0 + 7200) == []  # no scanning point
     gap = {"venue_id": "V", "gap_id": "g1", "status": "open", "case_id": "k", "from": "x",
            "to": "y", "flagged_at": format_ms((NOW - 60) * 1000)}
     assert c.alerts_for("V", c.add_gap(gap), NOW) == []
@@ -64,6 +72,20 @@ def test_silence_and_gaps() -> None:
     c.add_gap(resolved)
     assert c.add_gap(gap) == set()  # the older open event, late, does not reopen it
     assert c.record("V", "gap", "g1").value["status"] == "resolved"
+
+
+def test_a_venue_that_just_opened_is_not_silent_yet() -> None:
+    """Heard at closing time yesterday, open again since T0: silent only once it has been
+    open SILENT_AFTER_S without a sound (it used to be flagged the minute it opened)."""
+    c = Compliance(RET)
+    c.add_heartbeat(Heartbeat("V-s1", "V", (T0 - 10 * 3600) * 1000), NOW)
+    reopened = {"V": OpenVenue(2, T0)}
+    assert c.silent_venues(reopened, T0) == []
+    assert c.silent_venues(reopened, T0 + SILENT_AFTER_S - 1) == []
+    [alert] = c.silent_venues(reopened, T0 + SILENT_AFTER_S)
+    assert alert.facts == {"minutes": SILENT_AFTER_S // 60}
+    c.add_heartbeat(Heartbeat("V-s1", "W", (T0 - 2 * 86_400) * 1000), NOW)
+    assert c.silent_venues({"W": OpenVenue(1, T0 - 3600)}, T0) == []  # not heard for days: gone
 
 
 def test_old_data_is_gone() -> None:

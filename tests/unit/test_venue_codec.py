@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from producers.files import VENUES, rows_from_bytes
 from truyvet.codec import venue
@@ -27,6 +29,51 @@ def test_open_hours_past_midnight_and_round_trip() -> None:
     assert venue.is_open(bar, 5, 60)  # Saturday 01:00, still Friday's evening
     assert not venue.is_open(bar, 5, 3 * 60) and not venue.is_open(bar, 4, 12 * 60)
     assert venue.decode(venue.encode(bar)) == bar
+
+
+def _venue_open(hours: dict[str, list[str]]) -> venue.Venue:
+    return venue.from_mapping({
+        "venue_id": "x", "name": "x", "district": "d", "ward": "w", "category": "other",
+        "opening_hours": hours, "scanning_points": 1, "staff_count": 1})
+
+
+def test_open_for_counts_from_the_start_of_the_stretch() -> None:
+    restaurant = _venue_open({d: ["10:00-14:00", "16:30-22:00"] for d in venue.WEEKDAYS})
+    assert venue.open_for(restaurant, 0, 10 * 60) == 0
+    assert venue.open_for(restaurant, 0, 17 * 60) == 30  # reopened at 16:30
+    assert venue.open_for(restaurant, 0, 15 * 60) is None
+    bar = _venue_open({"fri": ["18:00-02:00"], "sat": ["02:00-04:00"]})
+    assert venue.open_for(bar, 5, 3 * 60) == 9 * 60  # Saturday 03:00: open since Friday 18:00
+    hospital = _venue_open({d: ["00:00-24:00"] for d in venue.WEEKDAYS})
+    assert venue.open_for(hospital, 2, 60) == 2 * 1440 + 60  # as far back as it looks
+
+
+SPANS = st.sampled_from(["00:00-24:00", "06:30-22:30", "10:00-14:00", "16:30-22:00",
+                         "17:00-01:00", "22:00-06:00", "00:00-00:00", "23:59-00:01"])
+
+
+@given(st.dictionaries(st.sampled_from(venue.WEEKDAYS), st.lists(SPANS, max_size=3)),
+       st.integers(0, 6), st.integers(0, 1439))
+def test_open_for_agrees_with_the_spans(hours: dict[str, list[str]], weekday: int,
+                                        minute: int) -> None:
+    """Brute force: walk back minute by minute over the spans as written."""
+    v = _venue_open(hours)
+
+    def open_at(day_offset: int, m: int) -> bool:  # m minutes after that day's midnight
+        for back in (0, 1):
+            for s, e in v.opening_hours.get(venue.WEEKDAYS[(weekday + day_offset - back) % 7], ()):
+                end = e if e > s else e + 1440
+                if s <= m + back * 1440 < end:
+                    return True
+        return False
+
+    expected, t = None, minute
+    while open_at(t // 1440, t % 1440) and t > -2 * 1440 - 1:
+        expected, t = minute - t, t - 1
+    got = venue.open_for(v, weekday, minute)
+    assert venue.is_open(v, weekday, minute) == (got is not None) == (expected is not None)
+    if got is not None and expected is not None and expected < 2 * 1440:
+        assert got == expected
 
 
 def test_csv_rows_become_venues_or_say_why_not() -> None:

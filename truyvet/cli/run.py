@@ -75,7 +75,8 @@ def command(workers: int, simulate: bool, residents: int, backfill: str, **kwarg
     s = s.replace(api_token=s.token(create=True))
     click.echo("starting the local stack (Kafka, Redis, topics) ...")
     started = stack.up(s)
-    env = {**os.environ, **s.to_env()}
+    # a child that dies of a signal (e.g. SIGSEGV in a C extension) leaves its Python stack
+    env = {"PYTHONFAULTHANDLER": "1", **os.environ, **s.to_env()}
     logs = s.data_dir / "logs"
     me = [sys.executable, "-m", "truyvet"]
     children = [

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -93,16 +93,40 @@ def encode(v: Venue) -> bytes:
     return orjson.dumps(to_mapping(v))
 
 
+class OpenVenue(NamedTuple):
+    """A venue open at some moment: its scanning points, and since when it has been open."""
+
+    points: int
+    since_s: int
+
+
 def is_open(v: Venue, weekday: int, minute: int) -> bool:
     """Open at ``minute`` after local midnight on ``weekday`` (0 = Monday)? Spans past
     midnight count on the next day too."""
-    for s, e in v.opening_hours.get(WEEKDAYS[weekday], ()):
-        if (s < e and s <= minute < e) or (e <= s and minute >= s):
-            return True
-    for s, e in v.opening_hours.get(WEEKDAYS[(weekday - 1) % 7], ()):
-        if e <= s and minute < e:
-            return True
-    return False
+    return open_for(v, weekday, minute) is not None
+
+
+def open_for(v: Venue, weekday: int, minute: int) -> int | None:
+    """For how many minutes the venue has been open without a break at ``minute`` after local
+    midnight on ``weekday``; None when closed. Spans that meet or overlap are one stretch
+    (``mon 00:00-24:00`` after ``sun 00:00-24:00`` has been open since Sunday); it looks back
+    two days at most."""
+    stretches = []
+    for back in (2, 1, 0):
+        for s, e in v.opening_hours.get(WEEKDAYS[(weekday - back) % 7], ()):
+            stretches.append((s - back * 1440, (e if e > s else e + 1440) - back * 1440))
+    stretches.sort()
+    start = end = None
+    for s, e in stretches:
+        if end is not None and s <= end:
+            end = max(end, e)
+            continue
+        if start is not None and start <= minute < end:
+            return minute - start
+        start, end = s, e
+    if start is not None and start <= minute < end:
+        return minute - start
+    return None
 
 
 def parse_hours_text(text: str) -> dict[str, list[str]]:

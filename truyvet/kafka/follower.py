@@ -17,6 +17,7 @@ from confluent_kafka import (
     OFFSET_BEGINNING,
     Consumer,
     KafkaError,
+    KafkaException,
     Message,
     TopicPartition,
 )
@@ -38,6 +39,7 @@ class TopicFollower:
         poll_timeout: float = 0.05,
     ) -> None:
         self.topic = topic
+        self.name = name
         self._on_batch = on_batch
         self._batch_size = batch_size
         self._poll_timeout = poll_timeout
@@ -58,6 +60,7 @@ class TopicFollower:
         self._targets: dict[int, int] = {}
         self.positions: dict[int, int] = {}  # partition -> next offset to hand over
         self.records = 0
+        self._behind: int | None = None
         self.error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name=f"follow-{topic}", daemon=True)
 
@@ -73,6 +76,7 @@ class TopicFollower:
         parts = sorted(meta.partitions)
         for p in parts:
             low, high = _watermarks(self._consumer, TopicPartition(self.topic, p), deadline)
+            self.positions[p] = low
             if high > low:
                 self._targets[p] = high
         if not self._targets:
@@ -87,6 +91,25 @@ class TopicFollower:
     @property
     def caught_up(self) -> bool:
         return self._caught_up.is_set()
+
+    def behind(self) -> int | None:
+        """Records of the topic not handed over yet, by the end offsets the last fetches saw;
+        None before every partition was fetched. (Worked out on the follower's thread: asking
+        its consumer from another thread while it consumes blocks.)"""
+        return self._behind
+
+    def _count_behind(self) -> int | None:
+        total = 0
+        for p, position in self.positions.items():
+            try:
+                _, high = self._consumer.get_watermark_offsets(TopicPartition(self.topic, p),
+                                                               cached=True)
+            except KafkaException:
+                return None
+            if high < 0:  # not fetched yet
+                return None
+            total += max(0, high - position)
+        return total
 
     def stop(self) -> None:
         self._stop.set()
@@ -120,6 +143,7 @@ class TopicFollower:
                 for m in good:
                     self.positions[m.partition()] = m.offset() + 1
                 self.records += len(good)
+            self._behind = self._count_behind()
             if not self._caught_up.is_set() and all(
                 self.positions.get(p, 0) >= end for p, end in self._targets.items()
             ):
