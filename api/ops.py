@@ -23,7 +23,7 @@ from typing import Any
 from confluent_kafka import TopicPartition
 from confluent_kafka.admin import OffsetSpec
 
-from truyvet import topics
+from truyvet import metrics, topics
 from truyvet.kafka.admin import PartitionLag, admin_client
 from truyvet.settings import Settings
 
@@ -119,7 +119,11 @@ class OpsMonitor:
         by_topic: dict[str, int] = dict.fromkeys(self._topics.values(), 0)
         for tp, f in ends.items():
             by_topic[tp.topic] += f.result().offset
+        views = self.views()
+        for name, behind in views.items():
+            if behind is not None:
+                metrics.VIEW_BEHIND.labels(name).set(behind)
         prefix = f"{self.s.topic_prefix}-"
         lag = {g.removeprefix(prefix): sum(p.lag for p in parts)
                for g, parts in self.lags().items()}
-        return Sample(at, {k: by_topic[t] for k, t in self._topics.items()}, lag, self.views())
+        return Sample(at, {k: by_topic[t] for k, t in self._topics.items()}, lag, views)

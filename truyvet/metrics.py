@@ -74,6 +74,11 @@ REDIS_REFILLS = Counter(
     "truyvet_redis_refills_total",
     "Counter: times the API found Redis empty (flushed or restarted) and wrote every result again.",
 )
+VIEW_BEHIND = Gauge(
+    "truyvet_api_view_behind_records",
+    "Gauge: records of its topic an API view (index, compliance, alerts, ...) has not applied yet.",
+    ["view"],
+)
 INDEX_VISITS = Gauge("truyvet_index_visits", "Gauge: visits held in the API's in-memory index.")
 INDEX_BYTES = Gauge(
     "truyvet_index_bytes", "Gauge: bytes of the index's visit columns (allocated)."

@@ -113,3 +113,16 @@ def _assert_topic_retention(s: Settings) -> None:
         config = future.result(30)
         assert config["retention.ms"].value == str(s.retention_ms), res.name
         assert int(config["segment.ms"].value) <= s.retention_ms // 4, res.name
+
+
+def test_a_shortened_retention_reaches_topics_made_before(services: Services,
+                                                          tmp_path: Path) -> None:
+    """Topics created under the default retention, then every process started with a shorter
+    one: the existing topics take it (creating only the missing topics left personal data in
+    them for the old retention)."""
+    s = own_settings(services, tmp_path)
+    assert ensure_topics(s)
+    shorter = s.replace(retention_days=7)
+    assert shorter.retention_ms < s.retention_ms
+    assert ensure_topics(shorter) == []  # nothing to create ...
+    _assert_topic_retention(shorter)  # ... but retention and segments follow the settings

@@ -32,3 +32,10 @@ def test_one_sample_has_totals_but_no_rate_yet() -> None:
     out = summarise([_s(5, 10, 3)])
     assert out["rates"]["checkins"] is None and out["totals"]["checkins"] == 10
     assert summarise([])["totals"] == {}
+
+
+def test_the_views_of_the_latest_sample_are_reported() -> None:
+    old = Sample(0, {"checkins": 0}, {}, {"api-index": 500})
+    new = Sample(2, {"checkins": 10}, {}, {"api-index": 3, "registry": None})
+    assert summarise([old, new])["views"] == {"api-index": 3, "registry": None}
+    assert summarise([])["views"] == {}

@@ -7,7 +7,15 @@ import time
 from dataclasses import dataclass
 
 from confluent_kafka import ConsumerGroupTopicPartitions, KafkaException, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic, OffsetSpec
+from confluent_kafka.admin import (
+    AdminClient,
+    AlterConfigOpType,
+    ConfigEntry,
+    ConfigResource,
+    NewTopic,
+    OffsetSpec,
+    ResourceType,
+)
 
 from truyvet.settings import Settings
 from truyvet.topics import TopicSpec, catalogue
@@ -37,14 +45,16 @@ def ensure_topics(
 ) -> list[str]:
     """Create the missing topics of the catalogue; returns the names created.
 
-    Existing topics are left as they are; a partition count different from the spec is
-    logged, because keys would map to other partitions than the design assumes.
+    Existing topics get the catalogue's settings (retention, segment rolling, cleanup policy):
+    a retention shortened in the settings must reach topics made before, or personal data
+    would be kept longer than allowed. Their partition count is left as it is (changing it
+    would move keys to other partitions); a difference is logged.
     """
     specs = catalogue(s) if specs is None else specs
     admin = admin_client(s)
     meta = admin.list_topics(timeout=timeout)
     rf, min_isr = replication_for(len(meta.brokers), s.replication_factor)
-    missing = []
+    missing, existing_specs = [], []
     for spec in specs:
         existing = meta.topics.get(spec.name)
         if existing is not None and existing.error is None:
@@ -53,9 +63,11 @@ def ensure_topics(
                     "topic %s has %d partitions, the catalogue says %d",
                     spec.name, len(existing.partitions), spec.partitions,
                 )
+            existing_specs.append(spec)
             continue
         config = {"min.insync.replicas": str(min_isr), **spec.config}
         missing.append(NewTopic(spec.name, spec.partitions, rf, config=config))
+    _align_configs(admin, existing_specs, timeout)
     if not missing:
         return []
     futures = admin.create_topics(missing, operation_timeout=timeout, request_timeout=timeout)
@@ -69,6 +81,44 @@ def ensure_topics(
                 raise
     _wait_for_leaders(admin, [t.topic for t in missing], timeout)
     return created
+
+
+def _align_configs(admin: AdminClient, specs: list[TopicSpec], timeout: float) -> None:
+    """Set, on existing topics, every config of the catalogue whose value differs, and wait
+    until the brokers show the new values."""
+    wrong = _configs_differing(admin, specs, timeout)
+    if not wrong:
+        return
+    for name, configs in wrong.items():
+        for k, (old, new) in configs.items():
+            log.warning("topic %s: %s %s -> %s (the catalogue's)", name, k, old, new)
+    changes = [ConfigResource(ResourceType.TOPIC, name, incremental_configs=[
+        ConfigEntry(k, new, incremental_operation=AlterConfigOpType.SET)
+        for k, (_, new) in configs.items()]) for name, configs in wrong.items()]
+    for future in admin.incremental_alter_configs(changes, request_timeout=timeout).values():
+        future.result()
+    deadline = time.monotonic() + timeout
+    pending = [spec for spec in specs if spec.name in wrong]
+    while wrong := _configs_differing(admin, pending, timeout):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"topic configs not applied after {timeout}s: {wrong}")
+        time.sleep(0.2)
+
+
+def _configs_differing(admin: AdminClient, specs: list[TopicSpec],
+                       timeout: float) -> dict[str, dict[str, tuple[str | None, str]]]:
+    """topic -> {config: (its value, the catalogue's)} where they differ."""
+    if not specs:
+        return {}
+    resources = [ConfigResource(ResourceType.TOPIC, spec.name) for spec in specs]
+    described = admin.describe_configs(resources, request_timeout=timeout)
+    out = {}
+    for spec, resource in zip(specs, resources, strict=True):
+        current = {k: e.value for k, e in described[resource].result().items()}
+        wrong = {k: (current.get(k), v) for k, v in spec.config.items() if current.get(k) != v}
+        if wrong:
+            out[spec.name] = wrong
+    return out
 
 
 def _wait_for_leaders(admin: AdminClient, names: list[str], timeout: float) -> None:
