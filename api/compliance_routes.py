@@ -10,6 +10,7 @@ from api.web import COMPLIANCE, PRINCIPAL, error, json_response, period, read_js
 from truyvet.codec import inspection as inspection_codec
 from truyvet.codec.errors import InvalidEvent
 from truyvet.codec.fields import load_json
+from truyvet.codec.timefmt import parse_ms
 
 GROUPS = ("district", "category", "venue")
 
@@ -86,9 +87,11 @@ async def inspections(request: web.Request) -> web.Response:
         return p
     service = request.app[COMPLIANCE]
     venue_id = request.query.get("venue_id")
+    frm_s, to_s = p
     with service.lock:
         rows = [i for i in service.inspections.values()
-                if (venue_id is None or i["venue_id"] == venue_id)]
+                if (venue_id is None or i["venue_id"] == venue_id)
+                and frm_s <= parse_ms(i["inspected_at"]) // 1000 < to_s]
     return json_response({"inspections": sorted(rows, key=lambda i: i["inspected_at"])})
 
 

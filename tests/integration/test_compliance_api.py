@@ -95,6 +95,10 @@ def test_alert_rank_inspect_report(services: Services, tmp_path: Path) -> None:
             "scanning_points_observed": 0, "people_counted": 12, "people_scanned": 2,
             "outcome": "fined", "notes": "Không quét mã QR."})
         assert status == 201 and insp["inspection_id"]
+        listed = http_json(s, "GET", f"/api/v1/inspections?{q}&venue_id=BAD")[1]["inspections"]
+        assert [i["inspection_id"] for i in listed] == [insp["inspection_id"]]
+        before = f"from={format_ms((now - 7200) * 1000)}&to={format_ms((now - 1800) * 1000)}"
+        assert http_json(s, "GET", f"/api/v1/inspections?{before}")[1]["inspections"] == []
         assert http_json(s, "POST", "/api/v1/inspections", {**insp, "outcome": "x"})[0] == 400
         assert http_json(s, "POST", "/api/v1/inspections", {
             **{k: v for k, v in insp.items() if k not in ("inspection_id", "recorded_at", "v")},
