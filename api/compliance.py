@@ -108,13 +108,16 @@ def _round(x: float | None, digits: int = 4) -> float | None:
 def venue_figures(
     venue: Venue | None, records: VenueRecords, frm_s: int, to_s: int,
     alerts: Iterable[dict[str, Any]] = (), inspections: Iterable[dict[str, Any]] = (),
-    observed_from_s: int | None = 0,
+    observed_from_s: int | None = 0, observed_to_s: int | None = None,
 ) -> Figures:
     """A venue's figures for the period [frm_s, to_s).
 
     Open hours (and so silent ones) are counted from ``observed_from_s`` on: the first hour
     the compliance job saw anything at all. Before it the system was not watching, and an
     hour it did not watch is not evidence that a venue was silent. ``None``: nothing seen yet.
+    Likewise they are counted only up to ``observed_to_s`` (None: no bound): the hours after
+    the newest anyone was heard in have not been read yet (the pipeline is behind, or the
+    scanners' data has not come in), and are not evidence either.
     """
     f = Figures(venues=1)
     heard: set[int] = set()
@@ -135,7 +138,8 @@ def venue_figures(
             f.cards_in += r["cards_in"]
             f.cards_in_out += r["cards_in_out"]
     if venue is not None and observed_from_s is not None:
-        for hour in range(-(-max(frm_s, observed_from_s) // HOUR_S), to_s // HOUR_S):
+        until_s = to_s if observed_to_s is None else min(to_s, observed_to_s)
+        for hour in range(-(-max(frm_s, observed_from_s) // HOUR_S), until_s // HOUR_S):
             local = hour * HOUR_S + VN_OFFSET_S
             if is_open(venue, (local // 86_400 + 3) % 7, local % 86_400 // 60):
                 f.open_hours += 1

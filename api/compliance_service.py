@@ -45,6 +45,7 @@ class ComplianceService:
         self.registry = VenueRegistry(s)
         self.records: dict[str, VenueRecords] = defaultdict(VenueRecords)
         self.observed_from_h: int | None = None  # the first hour with any record
+        self.observed_to_h: int | None = None  # the newest hour with any record
         self.alerts: dict[str, dict[str, Any]] = {}
         self.inspections: dict[str, dict[str, Any]] = {}
         self.campaigns: dict[str, Campaign] = {}
@@ -80,6 +81,8 @@ class ComplianceService:
                     records.hours[int(key)] = value
                     if self.observed_from_h is None or int(key) < self.observed_from_h:
                         self.observed_from_h = int(key)
+                    if self.observed_to_h is None or int(key) > self.observed_to_h:
+                        self.observed_to_h = int(key)
                 elif kind == "day":
                     records.days[value["day"]] = value
                 elif kind == "coverage":
@@ -262,10 +265,14 @@ class ComplianceService:
         """Under ``lock``."""
         alerts = [a for a in self.alerts.values() if a["venue_id"] == venue_id]
         inspections = [i for i in self.inspections.values() if i["venue_id"] == venue_id]
-        # the first hour the job saw is likely partial (it started within it): count from the next
-        observed = None if self.observed_from_h is None else (self.observed_from_h + 1) * 3600
+        # the first hour the job saw is likely partial (it started within it): count from the
+        # next; the newest is likely partial too (still being heard in): count up to it
+        if self.observed_from_h is None or self.observed_to_h is None:
+            observed_from, observed_to = None, None
+        else:
+            observed_from, observed_to = (self.observed_from_h + 1) * 3600, self.observed_to_h * 3600
         return venue_figures(self.registry.venues.get(venue_id), self.records[venue_id],
-                             frm_s, to_s, alerts, inspections, observed)
+                             frm_s, to_s, alerts, inspections, observed_from, observed_to)
 
 
 def _venue_info(v: Any, venue_id: str) -> dict[str, Any]:

@@ -68,6 +68,14 @@ def test_hours_before_the_system_watched_are_not_silent() -> None:
     assert venue_figures(CAFE, records(), MON, MON + 86_400, observed_from_s=None).open_hours == 0
 
 
+def test_hours_not_read_yet_are_not_silent() -> None:
+    """The newest hour anyone was heard in bounds the evidence: later open hours have not been
+    read yet (a pipeline behind, a backfill half published), so they are not silent."""
+    newest = MON + 10 * 3600  # the newest hour with a record starts at 10:00 (partial)
+    f = venue_figures(CAFE, records(), MON, MON + 86_400, observed_to_s=newest)
+    assert f.open_hours == 2 and f.silent_open_hours == 0  # 08:00 and 09:00, both heard
+
+
 def test_exit_scans_are_judged_on_whole_days_only() -> None:
     during = venue_figures(CAFE, records(), MON, MON + 20 * 3600)  # the day is not over
     assert during.cards_in == 0 and during.exit_share is None
