@@ -6,7 +6,10 @@ a rebuilt partition) the wall clock is hours ahead of what it has read, and ever
 not read yet would look like silence. So each input partition tells how far it is read:
 
 - at its end (the consumer reported end of partition, nothing newer since): up to now;
-- otherwise: up to the newest record timestamp read from it (records carry event time).
+- otherwise: up to the newest record timestamp read from it. Records carry the time their
+  event happened or was sent, not when they were published: check-ins the scan's time (ingest
+  stamps it), heartbeats and headcounts when the device sent them (what a producer sending
+  live stamps by default; the simulator stamps its backfill so), gaps when they were flagged.
 
 A group of co-partitioned inputs (partition ``p`` of every input topic) is complete up to the
 earliest of these, and unknown until each of them has said something.

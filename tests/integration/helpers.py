@@ -31,6 +31,7 @@ class Record:
     key: bytes | None
     value: bytes | None
     headers: dict[str, bytes]
+    timestamp_ms: int = -1
 
 
 def read_all(s: Settings, topic: str, timeout: float = 30.0) -> list[Record]:
@@ -59,7 +60,7 @@ def read_all(s: Settings, topic: str, timeout: float = 30.0) -> list[Record]:
                     continue
                 raise RuntimeError(msg.error())
             out.append(Record(msg.topic(), msg.partition(), msg.offset(), msg.key(), msg.value(),
-                              {k: v for k, v in (msg.headers() or [])}))
+                              {k: v for k, v in (msg.headers() or [])}, msg.timestamp()[1]))
             if msg.offset() + 1 >= ends.get(msg.partition(), 0):
                 ends.pop(msg.partition(), None)
         if ends:

@@ -9,7 +9,7 @@ from producers.simulator.timeline import Timeline
 from producers.simulator.world import build_world
 from tests.integration.helpers import read_all
 from truyvet import topics
-from truyvet.codec import checkin
+from truyvet.codec import checkin, signals
 from truyvet.kafka.admin import ensure_topics
 from truyvet.settings import Settings
 
@@ -24,11 +24,19 @@ def test_simulation_publishes_the_timeline(settings: Settings, tmp_path: Path) -
     stats = run(settings, cfg)
 
     expected = []
+    sent_at = {}  # heartbeat -> when the simulated scanner sent it
     for ev in Timeline(build_world(3, 800), START_MS).events():
         if ev.send_ms > END_MS:
             break
         if ev.kind == "scan":
             expected.append(ev.payload)
+        elif ev.kind == "heartbeat":
+            sent_at[ev.payload] = ev.send_ms
     assert stats.scans == len(expected) > 100
     got = [checkin.decode(r.value) for r in read_all(settings, topics.checkins(settings))]
     assert sorted(got) == sorted(expected)
+    # a backfill's records carry the time each was sent, not the time it was published: the
+    # compliance job tells how far it has read from them
+    beats = {signals.decode_heartbeat(r.value): r.timestamp_ms
+             for r in read_all(settings, topics.heartbeats(settings))}
+    assert beats == sent_at and len(beats) > 100
