@@ -103,7 +103,7 @@ class BatchJob:
             "enable.auto.commit": False,
             "enable.auto.offset.store": False,  # we commit explicit offsets (see above)
             "auto.offset.reset": "earliest",
-            "enable.partition.eof": True,  # for self.progress: "read up to now"
+            "enable.partition.eof": True,  # for self.progress: "nothing newer here"
             "session.timeout.ms": 10_000,  # a dead worker's partitions move on within 10 s
             "heartbeat.interval.ms": 3_000,
             "max.poll.interval.ms": 600_000,  # rebuilding a partition's state may take a while
@@ -183,6 +183,7 @@ class BatchJob:
         try:
             while not self._stop.is_set():
                 msgs = self._consumer.consume(self.batch_size, self.poll_s)
+                polled_ms = int(time.time() * 1000)
                 batch = []
                 for m in msgs:
                     err = m.error()
@@ -190,7 +191,7 @@ class BatchJob:
                         batch.append(m)
                         self.progress.read(m.topic(), m.partition(), m.timestamp()[1])
                     elif err.code() == KafkaError._PARTITION_EOF:
-                        self.progress.reached_end(m.topic(), m.partition())
+                        self.progress.reached_end(m.topic(), m.partition(), polled_ms)
                     else:
                         log.warning("%s: %s", self.name, err)
                 if batch:

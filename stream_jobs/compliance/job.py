@@ -6,10 +6,10 @@ State is rebuilt on assignment from the history of the four input partitions, as
 job does; outputs are replacements, so a replay re-emits the same records. Alerts are raised
 once per alert id in a process; a rebuilt process may raise an alert again with the same id
 (``alerts.v1`` is compacted by alert id, consumers keep one). Silence is judged every minute,
-per partition, at the time its four inputs are read up to (``InputProgress``: now when caught
-up, else the newest record read), for the venues open then (the venue registry's opening
-hours): a job catching up on hours of backlog must not call every venue silent whose later
-heartbeats it has not read yet.
+per partition, at the time its four inputs are read up to (``InputProgress``, from the records'
+times), for the venues open then (the venue registry's opening hours): a job catching up on a
+backlog, or reading a backfill as it is published, must not call every venue silent whose
+later heartbeats it has not read yet.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ class ComplianceStep:
                        topics.headcounts(s): self._headcount, topics.gaps(s): self._gap}
         self.silence_every_s = SILENCE_CHECK_S
         self._last_silence_check = 0.0
-        self._caught_up: set[int] = set()  # partitions read up to now since assigned
+        self._caught_up: set[int] = set()  # partitions read to their end since assigned
 
     # --- decoding one input record into state changes ------------------------------------------
     def _scan(self, c: Compliance, raw: bytes, now_s: int) -> tuple[str, set[tuple[str, str]]]:
@@ -134,20 +134,26 @@ class ComplianceStep:
                 continue
             touched[(m.partition(), venue)] |= keys
         alerts: list[Alert] = []
+        read_to: dict[int, int] = {}
         for (p, venue), keys in touched.items():
             state = self.states[p]
             for kind, key in keys:
                 record = state.record(venue, kind, key)
                 if record is not None:
                     result.outputs.append(self._output(record))
-            alerts += state.alerts_for(venue, keys, now_s)
+            if p not in read_to:
+                upto_ms = self.progress.complete_to_ms(self.inputs, p, now_ms)
+                read_to[p] = -1 if upto_ms is None else upto_ms // 1000
+            alerts += state.alerts_for(venue, keys, now_s, read_to[p])
         result.outputs += self._alert_outputs(alerts)
         return result
 
     def tick(self, now_ms: int) -> StepResult | None:
-        """Silence, judged per partition at the time its inputs are read up to: every
-        ``silence_every_s``, input or not, and at once when a partition is first read up to
-        now (caught up after its backlog); then forgetting what is past the retention."""
+        """Judgements of absence, per partition at the time its inputs are read up to: the
+        coverage of headcounts held back until that time passed their span (every tick), and
+        silence (every ``silence_every_s``, input or not, and at once when a partition is
+        first read to the end of all four inputs: caught up after its backlog); then
+        forgetting what is past the retention."""
         due = time.monotonic() - self._last_silence_check >= self.silence_every_s
         if due:
             self._last_silence_check = time.monotonic()
@@ -155,12 +161,15 @@ class ComplianceStep:
         open_at: dict[int, dict[str, OpenVenue]] = {}  # by minute
         for p, state in self.states.items():
             upto_ms = self.progress.complete_to_ms(self.inputs, p, now_ms)
-            first_caught_up = upto_ms == now_ms and p not in self._caught_up
-            if first_caught_up:
-                self._caught_up.add(p)
-            if upto_ms is None or not (due or first_caught_up):
+            if upto_ms is None:
                 continue
             at_s = upto_ms // 1000
+            alerts += state.ripe_coverage(at_s, now_ms // 1000)  # few held back: every tick
+            first_caught_up = p not in self._caught_up and self.progress.at_end(self.inputs, p)
+            if first_caught_up:
+                self._caught_up.add(p)
+            if not (due or first_caught_up):
+                continue
             venues = open_at.get(at_s // 60)
             if venues is None:
                 venues = open_at[at_s // 60] = self.open_at(at_s)
@@ -192,7 +201,7 @@ def _dead(m: Message, exc: Exception, now_ms: int) -> DeadLetter:
 
 
 def compliance_job(s: Settings, open_at: OpenAt) -> BatchJob:
-    progress = InputProgress()
+    progress = InputProgress(clock_topics=[topics.checkins(s), topics.heartbeats(s)])
     step = ComplianceStep(s, open_at, progress)
     return BatchJob(s, "compliance", list(step.inputs), step, topics.deadletter(s),
                     progress=progress)

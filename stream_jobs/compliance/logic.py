@@ -117,6 +117,7 @@ class Compliance:
         self.t = thresholds or Thresholds()
         self.venues: dict[str, VenueState] = {}
         self.raised: set[str] = set()
+        self.unripe: set[tuple[str, str]] = set()  # (venue, headcount) not judged yet
 
     def _venue(self, venue: str) -> VenueState:
         v = self.venues.get(venue)
@@ -207,8 +208,13 @@ class Compliance:
             "venue_id", "gap_id", "status", "case_id", "from", "to", "flagged_at")},
             "resolved_at": gap.get("resolved_at")})
 
-    def alerts_for(self, venue: str, touched: set[tuple[str, str]], now_s: int) -> list[Alert]:
-        """Alerts the change to ``venue`` raises (each alert id once)."""
+    def alerts_for(self, venue: str, touched: set[tuple[str, str]], now_s: int,
+                   read_to_s: int | None = None) -> list[Alert]:
+        """Alerts the change to ``venue`` raises (each alert id once). ``read_to_s``: the
+        time the inputs are read up to (None: everything); a headcount whose span ends after
+        it is judged later (:meth:`ripe_coverage`), when the scans of its span have been read:
+        judged on arrival, a door counter's report read ahead of the check-ins called a
+        compliant venue's hour 0 % scanned."""
         v = self._venue(venue)
         out = []
         for kind, key in touched:
@@ -222,16 +228,12 @@ class Compliance:
                                      f"banned venue QR poster in the hour from {hour_from}",
                                      {"scans": h.by_method["venue_qr"], "from": hour_from}))
             elif kind == "coverage":
-                hc = v.headcounts[key]
-                scanned = self.people_scanned(venue, hc)
-                if hc.people_counted >= self.t.min_counted and \
-                        scanned < self.t.min_coverage * hc.people_counted:
-                    out.append(Alert(f"{venue}/low_coverage/{key}", venue, "low_coverage",
-                                     now_s * 1000, f"{scanned} of {hc.people_counted} people "
-                                     f"scanned ({scanned / hc.people_counted:.0%}) from "
-                                     f"{format_ms(hc.from_ms)} to {format_ms(hc.to_ms)}",
-                                     {"scanned": scanned, "counted": hc.people_counted,
-                                      "from": format_ms(hc.from_ms), "to": format_ms(hc.to_ms)}))
+                if read_to_s is not None and v.headcounts[key].to_ms // 1000 > read_to_s:
+                    self.unripe.add((venue, key))
+                    continue
+                alert = self._coverage_alert(venue, key, now_s)
+                if alert is not None:
+                    out.append(alert)
             elif kind == "gap":
                 since = format_ms((now_s - self.t.gaps_window_days * DAY_S) * 1000)
                 open_gaps = [g for g in v.gaps.values()
@@ -242,6 +244,34 @@ class Compliance:
                                      f"without a scan) in {self.t.gaps_window_days} days",
                                      {"gaps": len(open_gaps), "days": self.t.gaps_window_days}))
         return self._new(out)
+
+    def ripe_coverage(self, read_to_s: int, now_s: int) -> list[Alert]:
+        """Alerts for the headcounts held back by :meth:`alerts_for` whose span the inputs are
+        now read past."""
+        out = []
+        for venue, key in list(self.unripe):
+            hc = self._venue(venue).headcounts.get(key)
+            if hc is None:  # purged
+                self.unripe.discard((venue, key))
+            elif hc.to_ms // 1000 <= read_to_s:
+                self.unripe.discard((venue, key))
+                alert = self._coverage_alert(venue, key, now_s)
+                if alert is not None:
+                    out.append(alert)
+        return self._new(out)
+
+    def _coverage_alert(self, venue: str, key: str, now_s: int) -> Alert | None:
+        hc = self._venue(venue).headcounts[key]
+        scanned = self.people_scanned(venue, hc)
+        if hc.people_counted < self.t.min_counted or \
+                scanned >= self.t.min_coverage * hc.people_counted:
+            return None
+        return Alert(f"{venue}/low_coverage/{key}", venue, "low_coverage", now_s * 1000,
+                     f"{scanned} of {hc.people_counted} people scanned "
+                     f"({scanned / hc.people_counted:.0%}) from {format_ms(hc.from_ms)} to "
+                     f"{format_ms(hc.to_ms)}",
+                     {"scanned": scanned, "counted": hc.people_counted,
+                      "from": format_ms(hc.from_ms), "to": format_ms(hc.to_ms)})
 
     def silent_venues(self, open_at: dict[str, OpenVenue], at_s: int) -> list[Alert]:
         """Alerts for the venues open at ``at_s`` that were heard within a day, but neither

@@ -56,6 +56,12 @@ def test_run_command_stack(services: Services, tmp_path: Path) -> None:
                         lambda b: any(a["kind"] == "venue_qr" for a in b["alerts"]), 120, log)
         poster_alerted = {a["venue_id"] for a in alerts["alerts"] if a["kind"] == "venue_qr"}
         assert poster_alerted and {profile[v] for v in poster_alerted} == {"poster"}
+        # and no compliant venue is alerted for anything but gaps (judged on a backlog as it was
+        # read, the job once called hundreds of them silent or 0 % scanned)
+        alerts = _get(s, "/api/v1/alerts?from=" + format_ms((int(time.time()) - 2 * 86_400) * 1000))
+        false_alarms = [(a["venue_id"], a["kind"], a["detail"]) for a in alerts["alerts"]
+                        if profile[a["venue_id"]] == "good" and a["kind"] != "gaps"]
+        assert not false_alarms, false_alarms
         queue = _get(s, f"/api/v1/campaigns/{campaign['campaign_id']}/queue?limit=10")["venues"]
         top = queue[0]["venue"]["venue_id"]
         assert profile[top] == "poster" and "venue_qr" in queue[0]["reasons"], queue[0]

@@ -54,6 +54,24 @@ def test_coverage_follows_late_scans_and_alerts_when_low() -> None:
     assert c.record("V", "coverage", "hc1").value["people_scanned"] == 8
 
 
+def test_a_headcount_is_judged_once_the_scans_of_its_span_are_read() -> None:
+    """A door counter's report read ahead of the check-ins (a backlog: the small headcounts
+    topic is read faster) is held back until the inputs are read past its span."""
+    c = Compliance(RET)
+    hc = Headcount("hc1", "V", T0 * 1000, (T0 + 3600) * 1000, 10, "door_counter")
+    assert c.alerts_for("V", c.add_headcount(hc), NOW, read_to_s=T0 + 600) == []
+    touched = set()
+    for i in range(9):  # the hour's scans, read later: 9 of 10 scanned
+        touched |= c.add_scan(scan(i, f"card{i}", "in", 300 * i), NOW)
+    assert c.alerts_for("V", touched, NOW, read_to_s=T0 + 3000) == []
+    assert c.ripe_coverage(T0 + 3599, NOW) == []  # not read past the span yet
+    assert c.ripe_coverage(T0 + 3600, NOW) == []  # 90 %: fine, and judged once
+    assert not c.unripe
+    low = Headcount("hc2", "V", T0 * 1000, (T0 + 3600) * 1000, 20, "door_counter")
+    assert c.alerts_for("V", c.add_headcount(low), NOW, read_to_s=T0) == []
+    assert [a.kind for a in c.ripe_coverage(T0 + 7200, NOW)] == ["low_coverage"]  # 9 of 20
+
+
 def test_silence_and_gaps() -> None:
     c = Compliance(RET, Thresholds(gaps_alert=2))
     c.add_heartbeat(Heartbeat("V-s1", "V", T0 * 1000), NOW)

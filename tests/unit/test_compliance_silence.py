@@ -1,6 +1,7 @@
 """Silence is judged at the time the compliance job's inputs are read up to, not by the wall
-clock: a job catching up on hours of backlog must not call silent every venue whose later
-heartbeats it has not read yet (it did: `truyvet run --backfill -24h` flagged compliant cafés)."""
+clock: a job catching up on hours of backlog, or reading a backfill while it is published, must
+not call silent every venue whose later heartbeats it has not read yet (it did: `truyvet run
+--backfill -24h` flagged 215 compliant venues silent in its first seconds)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import orjson
 from confluent_kafka import TIMESTAMP_CREATE_TIME, Message
 
 from stream_jobs.compliance.job import ComplianceStep
-from stream_jobs.progress import InputProgress
+from stream_jobs.progress import IDLE_MS, InputProgress
 from truyvet import topics
 from truyvet.codec import signals
 from truyvet.codec.venue import OpenVenue
@@ -20,15 +21,16 @@ NOW_S = 1_780_000_000 - 1_780_000_000 % 3600
 PARTITION = 3
 
 
-def _heartbeats(venue: str, from_s: int, to_s: int, s: Settings) -> list[Message]:
-    return [Message(topic=topics.heartbeats(s), partition=PARTITION, offset=i, key=venue.encode(),
+def _heartbeats(venue: str, from_s: int, to_s: int, s: Settings,
+                partition: int = PARTITION) -> list[Message]:
+    return [Message(topic=topics.heartbeats(s), partition=partition, offset=i, key=venue.encode(),
                     value=signals.encode_heartbeat(signals.Heartbeat(f"{venue}-s1", venue, t * 1000)),
                     timestamp=(TIMESTAMP_CREATE_TIME, t * 1000))
             for i, t in enumerate(range(from_s, to_s, 600))]
 
 
-def _silent(step: ComplianceStep, now_s: int) -> set[str]:
-    result = step.tick(now_ms=now_s * 1000)
+def _silent(step: ComplianceStep, now_ms: int) -> set[str]:
+    result = step.tick(now_ms=now_ms)
     if result is None:
         return set()
     assert not result.dead
@@ -36,62 +38,110 @@ def _silent(step: ComplianceStep, now_s: int) -> set[str]:
             if orjson.loads(o.value)["kind"] == "silent"}
 
 
-def test_a_backlog_is_not_silence_but_a_switched_off_scanner_is(tmp_path: Path) -> None:
+def _step(tmp_path: Path, venues: tuple[str, ...]) -> tuple[ComplianceStep, InputProgress]:
     s = Settings.from_env(env={}, data_dir=tmp_path, topic_prefix="unit")
-    progress = InputProgress()
-    open_since = NOW_S - 12 * 3600  # both venues open all day
-    step = ComplianceStep(s, lambda t: {"GOOD": OpenVenue(1, open_since),
-                                        "OFF": OpenVenue(1, open_since)}, progress)
+    progress = InputProgress(clock_topics=[topics.checkins(s), topics.heartbeats(s)])
+    open_since = NOW_S - 12 * 3600  # open all day
+    step = ComplianceStep(s, lambda t: {v: OpenVenue(1, open_since) for v in venues}, progress)
     step.silence_every_s = 0.0
+    return step, progress
+
+
+def _read(step: ComplianceStep, progress: InputProgress, batch: list[Message]) -> None:
+    for m in batch:
+        progress.read(m.topic(), m.partition(), m.timestamp()[1])
+    step.process(batch, NOW_S * 1000)
+
+
+def test_a_backlog_is_not_silence_but_a_switched_off_scanner_is(tmp_path: Path) -> None:
+    step, progress = _step(tmp_path, ("GOOD", "OFF"))
+    s = step.s
+    wall = NOW_S * 1000  # the wall clock, ms
     # six hours of heartbeats: GOOD throughout, OFF switched off two hours ago
     good = _heartbeats("GOOD", NOW_S - 6 * 3600, NOW_S, s)
     off = _heartbeats("OFF", NOW_S - 6 * 3600, NOW_S - 2 * 3600, s)
     backlog = sorted(good + off, key=lambda m: m.timestamp()[1])
     first, rest = backlog[: len(backlog) // 3], backlog[len(backlog) // 3:]
+    read_to = first[-1].timestamp()[1]  # ~4h40 ago
 
-    def read(batch: list[Message]) -> None:
-        for m in batch:
-            progress.read(m.topic(), m.partition(), m.timestamp()[1])
-        step.process(batch, NOW_S * 1000)
+    _read(step, progress, first)
+    assert _silent(step, wall) == set()  # nothing said of the other three inputs: no judgement
+    empty = (topics.checkins(s), topics.headcounts(s), topics.gaps(s))
+    for topic in empty:
+        progress.reached_end(topic, PARTITION, wall)
+    assert progress.complete_to_ms(step.inputs, PARTITION, wall) is None  # ends, not idle yet
+    wall += IDLE_MS
+    # the empty inputs are idle; the heartbeats are read up to ~4h40 ago: judged then
+    assert progress.complete_to_ms(step.inputs, PARTITION, wall) == read_to
+    assert _silent(step, wall) == set()  # the wall clock says 4h40 of silence: not read yet
+    # a backfill being published: the consumer reaches the end of what is there so far, but
+    # the end of what is published is not "now"
+    progress.reached_end(topics.heartbeats(s), PARTITION, wall)
+    assert progress.complete_to_ms(step.inputs, PARTITION, wall) == read_to
+    assert _silent(step, wall) == set()
+    _read(step, progress, rest)
+    progress.reached_end(topics.heartbeats(s), PARTITION, wall)
+    assert _silent(step, wall) == {"OFF"}  # read up to GOOD's last heartbeat: OFF quiet 2 h
+    assert _silent(step, wall) == set()  # raised once in the hour
 
-    # nothing said about the other three inputs yet: no judgement at all
-    read(first)
-    assert _silent(step, NOW_S) == set()
-    # the other inputs are at their end; heartbeats read up to ~4h40 ago: judged then
-    for topic in (topics.checkins(s), topics.headcounts(s), topics.gaps(s)):
-        progress.reached_end(topic, PARTITION)
-    assert progress.complete_to_ms(step.inputs, PARTITION, NOW_S * 1000) \
-        == first[-1].timestamp()[1]
-    assert _silent(step, NOW_S) == set()  # the wall clock says 4h40 of silence: not read yet
-    read(rest)
-    progress.reached_end(topics.heartbeats(s), PARTITION)
-    assert _silent(step, NOW_S) == {"OFF"}
-    assert _silent(step, NOW_S) == set()  # raised once in the hour
+
+def test_an_idle_partition_is_as_far_as_the_province(tmp_path: Path) -> None:
+    """OFF's partition holds nothing newer than two hours ago, ON's (another) was heard a
+    minute ago. OFF's, at its end, is judged at its own newest record until it has been idle
+    for a while, then at the province's time: OFF was silent."""
+    step, progress = _step(tmp_path, ("OFF", "ON"))
+    s = step.s
+    wall = NOW_S * 1000
+    _read(step, progress, _heartbeats("OFF", NOW_S - 3 * 3600, NOW_S - 2 * 3600, step.s)
+          + _heartbeats("ON", NOW_S - 3 * 3600, NOW_S - 60, s, partition=PARTITION + 1))
+    for topic in step.inputs:
+        progress.reached_end(topic, PARTITION, wall)
+    assert _silent(step, wall) == set()  # just caught up: judged at once, at its own newest
+    assert _silent(step, wall + IDLE_MS) == {"OFF"}
 
 
 def test_judged_at_once_when_first_caught_up_then_every_minute(tmp_path: Path) -> None:
-    s = Settings.from_env(env={}, data_dir=tmp_path, topic_prefix="unit")
-    progress = InputProgress()
-    step = ComplianceStep(s, lambda t: {"OFF": OpenVenue(1, t - 86_400)}, progress)
-    step.process(_heartbeats("OFF", NOW_S - 3 * 3600, NOW_S - 2 * 3600, s), NOW_S * 1000)
-    step.tick(now_ms=NOW_S * 1000)  # the first tick: nothing known of the inputs yet
-    assert step.tick(now_ms=NOW_S * 1000) is None  # and not due again for a minute
+    step, progress = _step(tmp_path, ("OFF",))
+    step.silence_every_s = 60.0
+    wall = NOW_S * 1000
+    _read(step, progress, _heartbeats("OFF", NOW_S - 3 * 3600, NOW_S - 2 * 3600, step.s))
+    _read(step, progress, _heartbeats("ON", NOW_S - 600, NOW_S, step.s, partition=PARTITION + 1))
     for topic in step.inputs:
-        progress.reached_end(topic, PARTITION)
-    assert _silent(step, NOW_S) == {"OFF"}  # read up to now: judged without waiting
+        progress.reached_end(topic, PARTITION, wall - IDLE_MS)  # idle for a minute
+    assert _silent(step, wall) == {"OFF"}  # the first tick
+    assert step.tick(now_ms=wall) is None  # not due again for a minute
 
 
 def test_input_progress() -> None:
-    p = InputProgress()
-    assert p.complete_to_ms(["a", "b"], 0, 1000) is None
+    p = InputProgress(idle_ms=100)
+    p.reached_end("a", 0, 0)
+    p.reached_end("b", 0, 0)
+    assert p.complete_to_ms(["a", "b"], 0, 1000) is None  # no record at all: no time yet
     p.read("a", 0, 400)
     p.read("a", 0, 300)  # a late event does not move it back
-    p.reached_end("b", 0)
-    assert p.complete_to_ms(["a", "b"], 0, 1000) == 400
-    p.reached_end("a", 0)
-    assert p.complete_to_ms(["a", "b"], 0, 1000) == 1000
-    p.read("b", 0, 900)  # new records after the end: up to the newest read
-    assert p.complete_to_ms(["a", "b"], 0, 1000) == 900
-    assert p.complete_to_ms(["a", "b"], 1, 1000) is None  # another partition
+    assert p.complete_to_ms(["a", "b"], 0, 1000) == 400  # b, idle at its end: as far as a
+    p.reached_end("a", 0, 950)
+    assert p.complete_to_ms(["a", "b"], 0, 1000) == 400  # the end of a is not "now"
+    p.read("c", 5, 700)  # another input is further ...
+    assert p.complete_to_ms(["a", "b"], 0, 1000) == 400  # ... a is not idle yet
+    assert p.complete_to_ms(["a", "b"], 0, 1050) == 700 and p.at_end(["a", "b"], 0)
+    p.read("b", 0, 500)  # b is being read again: up to the newest read from it
+    assert p.complete_to_ms(["a", "b"], 0, 1050) == 500 and not p.at_end(["a", "b"], 0)
+    p.read("c", 5, 5000)
+    p.reached_end("b", 0, 1000)
+    assert p.complete_to_ms(["a", "b"], 0, 2000) == 2000  # never later than now
+    assert p.complete_to_ms(["a", "b"], 1, 2000) is None  # another partition: nothing known
     p.forget([("a", 0)])
-    assert p.complete_to_ms(["a", "b"], 0, 1000) is None
+    assert p.complete_to_ms(["a", "b"], 0, 2000) is None
+
+
+def test_only_the_scanners_topics_set_the_clock() -> None:
+    """A gap flagged by the API now, while a backfill is still read, does not make idle
+    partitions complete up to now."""
+    p = InputProgress(clock_topics=["checkins"], idle_ms=0)
+    p.read("checkins", 0, 400)
+    p.read("gaps", 1, 5000)
+    for key in [("checkins", 0), ("checkins", 1), ("gaps", 0), ("gaps", 1)]:
+        p.reached_end(*key, 0)
+    assert p.reached_ms == 400
+    assert p.complete_to_ms(["checkins", "gaps"], 1, 9000) == 400  # not 5000 (the gap's)
