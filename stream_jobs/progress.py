@@ -35,7 +35,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-
 IDLE_MS = 10_000  # far more than a producer's batches of one moment are apart
 
 
