@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+import pytest
 
 from truyvet.cli import main
 from truyvet.kafka.admin import replication_for
@@ -57,3 +58,18 @@ def test_three_node_cluster_configuration(tmp_path: Path) -> None:
     assert props["listeners"] == "PLAINTEXT://127.0.0.1:40001,CONTROLLER://127.0.0.1:40101"
     assert props["min.insync.replicas"] == "2" and props["offsets.topic.replication.factor"] == "3"
     assert props["auto.create.topics.enable"] == "false"
+
+
+def test_an_unreachable_broker_is_said_in_one_sentence(tmp_path: Path) -> None:
+    """No Kafka where the settings point: a clear error naming the address and what to check
+    (the CLI prints it without a traceback), not librdkafka's exception."""
+    import socket
+
+    from truyvet.kafka.admin import BrokerUnreachable, ensure_topics
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        address = f"127.0.0.1:{sock.getsockname()[1]}"
+    s = Settings.from_env(env={}, bootstrap_servers=address, data_dir=tmp_path)
+    with pytest.raises(BrokerUnreachable, match=f"Kafka at {address} did not answer within 2 s"):
+        ensure_topics(s, timeout=2)

@@ -10,9 +10,21 @@ import click
 from truyvet.cli import (api, audit, dlq, match, publish, report, run, simulate, stack, status, venues,
                          worker)
 from truyvet.cli.options import env_option
+from truyvet.kafka.admin import BrokerUnreachable
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Main(click.Group):
+    """Known operational failures end in one clear sentence, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except BrokerUnreachable as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=_Main,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @env_option("--log-level", "TRUYVET_LOG_LEVEL", default="info",
             type=click.Choice(["debug", "info", "warning", "error"]), help="Logging verbosity.")
 def main(log_level: str) -> None:

@@ -23,6 +23,10 @@ from truyvet.topics import TopicSpec, catalogue
 log = logging.getLogger(__name__)
 
 
+class BrokerUnreachable(RuntimeError):
+    """Kafka did not answer: said in one sentence, with what to check."""
+
+
 def admin_client(s: Settings) -> AdminClient:
     return AdminClient({"bootstrap.servers": s.bootstrap_servers, "socket.timeout.ms": 10_000})
 
@@ -52,7 +56,14 @@ def ensure_topics(
     """
     specs = catalogue(s) if specs is None else specs
     admin = admin_client(s)
-    meta = admin.list_topics(timeout=timeout)
+    try:
+        meta = admin.list_topics(timeout=timeout)
+    except KafkaException as exc:
+        raise BrokerUnreachable(
+            f"Kafka at {s.bootstrap_servers} did not answer within {timeout:.0f} s "
+            f"({exc.args[0].str()}). Is it running? Check --bootstrap-servers / "
+            f"KAFKA_BOOTSTRAP_SERVERS, or leave it unset to use the local broker that "
+            f"`truyvet run` or `truyvet stack up` starts.") from None
     rf, min_isr = replication_for(len(meta.brokers), s.replication_factor)
     missing, existing_specs = [], []
     for spec in specs:
