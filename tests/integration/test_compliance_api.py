@@ -51,6 +51,11 @@ def test_alert_rank_inspect_report(services: Services, tmp_path: Path) -> None:
     for i in range(3):
         method = "venue_qr" if i == 2 else "card"
         pub.publish(CheckIn(f"b{i}", f"q{i}", "BAD", "BAD-s1", "in", (t0 + 60 * i) * 1000, method))
+    # GOOD's scanner beats now: the compliance job tells how far the province has come from
+    # the scanners' records (a province where nothing at all was sent for two hours would be
+    # an outage, and nobody would be judged)
+    send(topics.heartbeats(s), b"GOOD", signals.encode_heartbeat(
+        signals.Heartbeat("GOOD-s1", "GOOD", now * 1000)), timestamp_ms=now * 1000)
     for vid, counted in (("GOOD", 10), ("BAD", 10)):
         send(topics.headcounts(s), vid.encode(), signals.encode_headcount(signals.Headcount(
             f"hc-{vid}", vid, t0 * 1000, (t0 + 3600) * 1000, counted, "door_counter")))
