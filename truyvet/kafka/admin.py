@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Sized
 from dataclasses import dataclass
 
 from confluent_kafka import ConsumerGroupTopicPartitions, KafkaException, TopicPartition
@@ -108,12 +109,9 @@ def _align_configs(admin: AdminClient, specs: list[TopicSpec], timeout: float) -
         for k, (_, new) in configs.items()]) for name, configs in wrong.items()]
     for future in admin.incremental_alter_configs(changes, request_timeout=timeout).values():
         future.result()
-    deadline = time.monotonic() + timeout
     pending = [spec for spec in specs if spec.name in wrong]
-    while wrong := _configs_differing(admin, pending, timeout):
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"topic configs not applied after {timeout}s: {wrong}")
-        time.sleep(0.2)
+    _wait_until(lambda: _configs_differing(admin, pending, timeout), "topic configs not applied",
+                timeout)
 
 
 def _configs_differing(admin: AdminClient, specs: list[TopicSpec],
@@ -134,15 +132,20 @@ def _configs_differing(admin: AdminClient, specs: list[TopicSpec],
 
 def _wait_for_leaders(admin: AdminClient, names: list[str], timeout: float) -> None:
     """Until every partition of ``names`` has a leader: a topic is usable only then."""
-    deadline = time.monotonic() + timeout
-    while True:
+    def without_leaders() -> list[str]:
         meta = admin.list_topics(timeout=timeout)
-        pending = [n for n in names if n not in meta.topics or meta.topics[n].error is not None
-                   or any(p.leader < 0 for p in meta.topics[n].partitions.values())]
-        if not pending:
-            return
+        return [n for n in names if n not in meta.topics or meta.topics[n].error is not None
+                or any(p.leader < 0 for p in meta.topics[n].partitions.values())]
+    _wait_until(without_leaders, "topics without leaders", timeout)
+
+
+def _wait_until(pending: Callable[[], Sized], what: str, timeout: float) -> None:
+    """Ask ``pending()`` again until it is empty; TimeoutError naming what is left after
+    ``timeout`` seconds (the broker applies metadata and configs asynchronously)."""
+    deadline = time.monotonic() + timeout
+    while left := pending():
         if time.monotonic() > deadline:
-            raise TimeoutError(f"topics without leaders after {timeout}s: {pending}")
+            raise TimeoutError(f"{what} after {timeout}s: {left}")
         time.sleep(0.1)
 
 
