@@ -1,5 +1,5 @@
 # truyvet: the two commands a newcomer needs are `make run` and `make test`.
-# Both do all set-up first (deploy/setup.sh: virtualenv, packages, Kafka jars, redis-server).
+# Both do all set-up first (deploy/setup.sh: Debian packages, virtualenv, Kafka jars).
 
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
