@@ -5,8 +5,8 @@ from __future__ import annotations
 import itertools
 import time
 
-from producers.simulator.timeline import Timeline
-from producers.simulator.world import build_world
+from truyvet.producers.simulator.timeline import Timeline
+from truyvet.producers.simulator.world import build_world
 from truyvet.codec import checkin
 from truyvet.codec.timefmt import parse_ms
 

@@ -32,7 +32,7 @@ def main() -> None:
 def _faust(topic: str, take: bool) -> None:
     import faust
 
-    from stream_jobs.worker import Worker
+    from truyvet.jobs.worker import Worker
 
     app = faust.App(f"bench-faust-{time.time():.0f}", broker=f"kafka://{_servers()}",
                     store="memory://", web_enabled=False, topic_allow_declare=False,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from truyvet.matching.rules import DAY_S
+from truyvet.domain.matching.rules import DAY_S
 
 VN = 7 * 3600
 

@@ -8,12 +8,12 @@ import time
 
 import numpy as np
 
-from api.matcher import Result, encode_result, match
+from truyvet.domain.matching.matcher import Result, encode_result, match
 from bench.data import Shape, bucket_updates, itineraries
 from truyvet import gc_tuning
 from truyvet.codec.itinerary import from_mapping
-from truyvet.matching.index import VisitIndex
-from truyvet.matching.rules import MatchRules
+from truyvet.domain.matching.index import VisitIndex
+from truyvet.domain.matching.rules import MatchRules
 
 
 def rss_bytes() -> int:

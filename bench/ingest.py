@@ -15,18 +15,18 @@ from collections import defaultdict
 from confluent_kafka import Consumer, Producer, TopicPartition
 
 from bench.services import bench_settings
-from producers.scans import ScanPublisher
-from producers.simulator.timeline import Timeline
-from producers.simulator.world import build_world
-from stream_jobs.visits.job import partition_of, to_scan
-from stream_jobs.visits.logic import VisitBuilder
+from truyvet.producers.scans import ScanPublisher
+from truyvet.producers.simulator.timeline import Timeline
+from truyvet.producers.simulator.world import build_world
+from truyvet.jobs.visits import partition_of, to_scan
+from truyvet.domain.matching.visit_builder import VisitBuilder
 from truyvet import gc_tuning, topics
 from truyvet.codec import checkin
 from truyvet.codec import visits as visits_codec
 from truyvet.codec.errors import InvalidEvent
 from truyvet.kafka.admin import ensure_topics, group_lag
 from truyvet.kafka.producer import producer_config
-from truyvet.matching.rules import DAY_S
+from truyvet.domain.matching.rules import DAY_S
 from truyvet.settings import Settings
 from truyvet.topics import pipeline_groups
 

@@ -12,7 +12,7 @@ import sys
 import time
 
 from bench.data import Shape, card_id, venue_id
-from producers.scans import ScanPublisher
+from truyvet.producers.scans import ScanPublisher
 from truyvet.codec.checkin import CheckIn
 from truyvet.settings import Settings
 

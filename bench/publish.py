@@ -8,9 +8,9 @@ import tempfile
 from pathlib import Path
 
 from bench.services import bench_settings
-from producers.publish import publish_file
-from producers.simulator.timeline import Timeline
-from producers.simulator.world import build_world
+from truyvet.producers.publish import publish_file
+from truyvet.producers.simulator.timeline import Timeline
+from truyvet.producers.simulator.world import build_world
 from truyvet.codec import checkin
 from truyvet.codec.timefmt import format_ms_local, parse_ms
 

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from truyvet.kafka.admin import ensure_topics
-from truyvet.localstack.kafka import LocalKafka
-from truyvet.localstack.redis import LocalRedis
+from truyvet.devstack.kafka import LocalKafka
+from truyvet.devstack.redis import LocalRedis
 from truyvet.settings import ROOT, Settings
 
 DATA = ROOT / ".var" / "bench-stack"

@@ -19,15 +19,15 @@ from confluent_kafka import Message
 from bench import postgres
 from bench.data import Shape, bucket_updates, itineraries
 from bench.services import bench_settings
-from producers.scans import ScanPublisher
-from stream_jobs.visits.job import partition_of
+from truyvet.producers.scans import ScanPublisher
+from truyvet.jobs.visits import partition_of
 from truyvet import topics
 from truyvet.codec import visits as visits_codec
 from truyvet.codec.checkin import CheckIn
 from truyvet.kafka.admin import pipeline_lag
 from truyvet.kafka.follower import TopicFollower
 from truyvet.kafka.producer import DurableProducer
-from truyvet.matching.rules import DAY_S
+from truyvet.domain.matching.rules import DAY_S
 from truyvet.settings import Settings
 
 LOAD_RATE = float(os.environ.get("TRUYVET_BENCH_LOAD_RATE", "20000"))

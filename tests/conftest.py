@@ -3,7 +3,7 @@
 Where they come from, in order:
 1. ``KAFKA_BOOTSTRAP_SERVERS`` / ``REDIS_URL`` set: those servers are used as they are;
 2. ``TRUYVET_TEST_BACKEND=testcontainers`` (needs a Docker engine): containers;
-3. otherwise the project's own local stack (``truyvet.localstack``) on test ports
+3. otherwise the project's own local stack (``truyvet.devstack``) on test ports
    (Kafka 29092, Redis 26379, data in .var/test-stack), started once per session and
    stopped at its end if this session started it.
 
@@ -48,8 +48,8 @@ def services() -> Iterator[Services]:
     if os.environ.get("TRUYVET_TEST_BACKEND") == "testcontainers":
         yield from _containers(external_kafka, external_redis)
         return
-    from truyvet.localstack.kafka import LocalKafka
-    from truyvet.localstack.redis import LocalRedis
+    from truyvet.devstack.kafka import LocalKafka
+    from truyvet.devstack.redis import LocalRedis
 
     kafka = None if external_kafka else LocalKafka(TEST_DATA_DIR / "kafka", TEST_KAFKA_PORT)
     redis = None if external_redis else LocalRedis(TEST_DATA_DIR / "redis", TEST_REDIS_PORT)

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import click
 
-from truyvet.matching.rules import MatchRules, parse_dwell
+from truyvet.domain.matching.rules import MatchRules, parse_dwell
 
 ROOT = Path(__file__).resolve().parent.parent
 

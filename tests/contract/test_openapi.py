@@ -1,5 +1,5 @@
 """schemas/openapi.v1.json describes the HTTP API as served: every route of the real application
-and nothing else, the roles of api.access, the message schemas as request bodies, and response
+and nothing else, the roles of truyvet.api.access, the message schemas as request bodies, and response
 schemas that the code's own outputs satisfy. The fuzz test (tests/integration/test_api_fuzz.py)
 holds the running API to this document; these tests hold the document to the code."""
 
@@ -17,11 +17,11 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from schemathesis.core.result import Err
 
-from api import access
-from api.access import parse_tokens
-from api.compliance import Figures
-from api.http import build_app
-from api.ops import Sample, summarise
+from truyvet.api import access
+from truyvet.api.access import parse_tokens
+from truyvet.domain.compliance.figures import Figures
+from truyvet.api.app import build_app
+from truyvet.api.dashboard.ops import Sample, summarise
 from tests.contract.test_schemas import DECODERS, SCHEMAS, validator
 from truyvet.report import labels
 
@@ -94,7 +94,7 @@ def test_the_document_is_valid_openapi_that_schemathesis_reads_whole() -> None:
 
 def test_every_served_route_is_described_and_nothing_else() -> None:
     served = served_routes()
-    assert set(access.ROUTES) <= served, "api.access lists routes the app does not serve"
+    assert set(access.ROUTES) <= served, "truyvet.api.access lists routes the app does not serve"
     described = set(operations())
     assert served - described == set(), "routes missing from schemas/openapi.v1.json"
     assert described - served == set(), "schemas/openapi.v1.json describes routes not served"
@@ -158,7 +158,7 @@ def test_every_json_response_and_parameter_is_described() -> None:
 
 # --- what the code builds satisfies the response schemas -----------------------------------------
 def test_error_bodies() -> None:
-    from api.web import error
+    from truyvet.api.web import error
 
     response = error(404, "not_found", "no itinerary with case_id 'x'")
     assert_valid("Error", json.loads(response.body))

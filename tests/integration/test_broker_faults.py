@@ -37,7 +37,7 @@ from truyvet.codec import card_scan, checkin
 from truyvet.codec.checkin import CheckIn
 from truyvet.kafka.admin import admin_client, ensure_topics
 from truyvet.kafka.producer import DurableProducer
-from truyvet.localstack.kafka import CONTROLLER_PORT_OFFSET, LocalKafka
+from truyvet.devstack.kafka import CONTROLLER_PORT_OFFSET, LocalKafka
 from truyvet.settings import Settings
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]

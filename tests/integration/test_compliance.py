@@ -8,7 +8,7 @@ from pathlib import Path
 
 import orjson
 
-from producers.scans import ScanPublisher
+from truyvet.producers.scans import ScanPublisher
 from tests.integration.helpers import (
     poll_until,
     read_all,

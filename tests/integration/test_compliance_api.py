@@ -8,7 +8,7 @@ import time
 import uuid
 from pathlib import Path
 
-from producers.scans import ScanPublisher
+from truyvet.producers.scans import ScanPublisher
 from tests.conftest import Services, _free_port
 from tests.integration.helpers import (api_process, http_json, poll_until, truyvet_cli,
                                        wait_caught_up, worker_process)

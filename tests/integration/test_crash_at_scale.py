@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from producers.scans import ScanPublisher
-from producers.simulator.timeline import Timeline
-from producers.simulator.world import build_world
+from truyvet.producers.scans import ScanPublisher
+from truyvet.producers.simulator.timeline import Timeline
+from truyvet.producers.simulator.world import build_world
 from tests.conftest import Services, _free_port, own_settings
 from tests.integration.helpers import (
     api_process,

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import orjson
 
-from producers.scans import ScanPublisher
-from stream_jobs.ingest.logic import Source, route
+from truyvet.producers.scans import ScanPublisher
+from truyvet.domain.checkins import Source, route
 from tests.integration.helpers import read_all, wait_caught_up, worker_process
 from truyvet import topics
 from truyvet.codec import card_scan

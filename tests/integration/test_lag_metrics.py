@@ -9,7 +9,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from truyvet.kafka.admin import ensure_topics
 from truyvet.kafka.lag import LagCollector
 from truyvet.kafka.producer import DurableProducer
-from truyvet.localstack.kafka import tool
+from truyvet.devstack.kafka import tool
 from truyvet.settings import Settings
 from truyvet.topics import checkins
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bench.load import post_at_rate
-from producers.scans import ScanPublisher
+from truyvet.producers.scans import ScanPublisher
 from tests.conftest import Services, own_settings
 from tests.integration.helpers import api_process, wait_caught_up, worker_process
 from truyvet.codec.checkin import CheckIn

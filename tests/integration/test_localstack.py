@@ -7,7 +7,7 @@ import time
 from confluent_kafka.admin import ConfigResource, ResourceType
 
 from truyvet.kafka.admin import admin_client, ensure_topics
-from truyvet.localstack.kafka import LocalKafka
+from truyvet.devstack.kafka import LocalKafka
 from truyvet.settings import Settings
 from truyvet.topics import catalogue, checkins
 

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings as hsettings
 from hypothesis import strategies as st
 
-from producers.scans import ScanPublisher
+from truyvet.producers.scans import ScanPublisher
 from tests.integration.helpers import (
     api_process,
     http_json,

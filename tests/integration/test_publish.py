@@ -10,7 +10,7 @@ import orjson
 from aiokafka.partitioner import murmur2
 from click.testing import CliRunner
 
-from producers.publish import publish_file
+from truyvet.producers.publish import publish_file
 from tests.integration.helpers import read_all
 from truyvet import topics
 from truyvet.cli import main

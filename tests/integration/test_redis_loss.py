@@ -18,7 +18,7 @@ from tests.integration.test_matching_pipeline import (DWELL_S, _answers, _body, 
                                                       _generate, _publish)
 from tests.reference import reference_visits
 from truyvet.kafka.admin import ensure_topics
-from truyvet.localstack.redis import LocalRedis
+from truyvet.devstack.redis import LocalRedis
 from truyvet.settings import Settings
 
 

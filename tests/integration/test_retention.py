@@ -14,7 +14,7 @@ import pytest
 import redis
 from confluent_kafka.admin import ConfigResource, ResourceType
 
-from producers.scans import ScanPublisher
+from truyvet.producers.scans import ScanPublisher
 from tests.conftest import Services, own_settings
 from tests.integration.helpers import (
     api_process,

@@ -9,7 +9,7 @@ import time
 import uuid
 from pathlib import Path
 
-from producers.simulator.world import build_world
+from truyvet.producers.simulator.world import build_world
 from tests.conftest import Services, _free_port, _free_ports
 from tests.integration.helpers import http_json, truyvet_cli, truyvet_process
 from tests.report_readers import csv_rows

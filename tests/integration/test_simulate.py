@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from producers.simulator.runner import SimulationConfig, run
-from producers.simulator.timeline import Timeline
-from producers.simulator.world import build_world
+from truyvet.producers.simulator.runner import SimulationConfig, run
+from truyvet.producers.simulator.timeline import Timeline
+from truyvet.producers.simulator.world import build_world
 from tests.integration.helpers import read_all
 from truyvet import topics
 from truyvet.codec import checkin, signals

@@ -11,7 +11,7 @@ from tests.integration.helpers import read_all
 from truyvet import topics
 from truyvet.cli import main
 from truyvet.kafka.admin import ensure_topics
-from truyvet.registry import VenueRegistry
+from truyvet.kafka.registry import VenueRegistry
 from truyvet.settings import Settings
 
 

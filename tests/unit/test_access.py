@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from api import access
-from api.access import Principal, parse_tokens
+from truyvet.api import access
+from truyvet.api.access import Principal, parse_tokens
 
 
 def _app_routes() -> set[tuple[str, str]]:
     """Every (method, pattern) the API serves, from the real application."""
     from unittest.mock import MagicMock
 
-    from api.http import build_app
+    from truyvet.api.app import build_app
 
     app = build_app(MagicMock(), MagicMock(), MagicMock(), parse_tokens("", "x" * 20))
     out = set()
@@ -28,7 +28,7 @@ def _app_routes() -> set[tuple[str, str]]:
 def test_every_route_has_its_roles() -> None:
     served = _app_routes()
     assert served, "no routes found"
-    assert served - set(access.ROUTES) == set(), "routes without roles: add them to api.access"
+    assert served - set(access.ROUTES) == set(), "routes without roles: add them to truyvet.api.access"
     assert set(access.ROUTES) - served == set(), "roles listed for routes that do not exist"
 
 

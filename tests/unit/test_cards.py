@@ -5,7 +5,7 @@ import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from truyvet.matching.cards import CardTable
+from truyvet.domain.matching.cards import CardTable
 
 ids = st.text(alphabet=st.characters(blacklist_categories=("Cs",), min_codepoint=0x20,
                                      blacklist_characters="\x7f"), min_size=1, max_size=40)

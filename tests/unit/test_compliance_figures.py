@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from api.compliance import VenueRecords, combine, risk, venue_figures
+from truyvet.domain.compliance.figures import VenueRecords, combine, risk, venue_figures
 from truyvet.codec import venue as venue_codec
 from truyvet.codec.timefmt import format_ms, parse_ms
 
@@ -83,7 +83,7 @@ def test_exit_scans_are_judged_on_whole_days_only() -> None:
 
 
 def test_a_quiet_venue_whose_scanner_beats_is_not_called_not_scanning() -> None:
-    from api.compliance import Figures
+    from truyvet.domain.compliance.figures import Figures
 
     quiet = Figures(venues=1, open_hours=3, silent_open_hours=0)
     assert "not_scanning" not in risk(quiet)[1]

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from stream_jobs.compliance.logic import (
+from truyvet.domain.compliance.state import (
     SILENT_AFTER_S,
     Compliance,
     Thresholds,

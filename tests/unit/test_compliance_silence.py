@@ -10,8 +10,8 @@ from pathlib import Path
 import orjson
 from confluent_kafka import TIMESTAMP_CREATE_TIME, Message
 
-from stream_jobs.compliance.job import ComplianceStep
-from stream_jobs.progress import IDLE_MS, InputProgress
+from truyvet.jobs.compliance import ComplianceStep
+from truyvet.jobs.progress import IDLE_MS, InputProgress
 from truyvet import topics
 from truyvet.codec import signals
 from truyvet.codec.venue import OpenVenue

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from stream_jobs.guard import DeadLetterGuard
+from truyvet.jobs.guard import DeadLetterGuard
 
 
 def test_trips_above_the_share_with_enough_inputs() -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from producers.files import FileFormatError, rows_from_bytes
+from truyvet.producers.files import FileFormatError, rows_from_bytes
 
 HEADER = b"event_id,card_id,venue_id,scanner_id,direction,scanned_at,method\n"
 ROW = b"e1,c1,v1,s1,in,2021-12-06T10:00:00+07:00,card\n"

@@ -9,8 +9,8 @@ from unittest.mock import MagicMock
 import orjson
 from aiohttp.test_utils import TestServer
 
-from api.access import parse_tokens
-from api.http import build_app
+from truyvet.api.access import parse_tokens
+from truyvet.api.app import build_app
 
 TOKEN = "t" * 20
 

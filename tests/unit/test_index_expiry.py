@@ -6,8 +6,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from truyvet.matching.index import VisitIndex
-from truyvet.matching.rules import DAY_S
+from truyvet.domain.matching.index import VisitIndex
+from truyvet.domain.matching.rules import DAY_S
 
 BASE = 20_000 * DAY_S
 visit = st.tuples(st.sampled_from(["V1", "V2"]), st.sampled_from(["a", "b", "c", "d"]),

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import orjson
 
-from stream_jobs.ingest.logic import Source, route
+from truyvet.domain.checkins import Source, route
 from truyvet.codec.checkin import CheckIn
 from truyvet.codec.deadletter import DeadLetter
 from truyvet.codec.errors import InvalidEvent

@@ -8,12 +8,12 @@ import random
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stream_jobs.visits.logic import VisitBuilder
+from truyvet.domain.matching.visit_builder import VisitBuilder
 from tests.reference import reference_stop, reference_visits
-from truyvet.matching.index import VisitIndex
-from truyvet.matching.overlap import answer_stop
-from truyvet.matching.rules import MatchRules
-from truyvet.matching.visits import Scan
+from truyvet.domain.matching.index import VisitIndex
+from truyvet.domain.matching.overlap import answer_stop
+from truyvet.domain.matching.rules import MatchRules
+from truyvet.domain.matching.visits import Scan
 
 NOW = 1_800_000_000
 DAY = 86_400

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.ops import Sample, summarise
+from truyvet.api.dashboard.ops import Sample, summarise
 
 
 def _s(at: float, scans: int, lag: int) -> Sample:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from api.compliance import Figures
+from truyvet.domain.compliance.figures import Figures
 from tests.report_readers import csv_rows, html_rows, parse_number
 from truyvet.report import csv_format, html_format
 from truyvet.report.labels import CATEGORIES, LANGS, OUTCOME_ORDER, REASONS

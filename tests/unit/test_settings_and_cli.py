@@ -7,7 +7,7 @@ import pytest
 
 from truyvet.cli import main
 from truyvet.kafka.admin import replication_for
-from truyvet.localstack.kafka import LocalKafka
+from truyvet.devstack.kafka import LocalKafka
 from truyvet.settings import Settings
 
 

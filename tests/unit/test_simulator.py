@@ -3,9 +3,9 @@ from __future__ import annotations
 import itertools
 from collections import Counter, defaultdict
 
-from producers.simulator.province import CATEGORIES, DISTRICTS
-from producers.simulator.timeline import Behaviour, Timeline
-from producers.simulator.world import build_world
+from truyvet.producers.simulator.province import CATEGORIES, DISTRICTS
+from truyvet.producers.simulator.timeline import Behaviour, Timeline
+from truyvet.producers.simulator.world import build_world
 from truyvet.codec import checkin
 from truyvet.codec.timefmt import parse_ms
 
@@ -90,7 +90,7 @@ def test_itineraries_declare_unscanned_visits() -> None:
 
 
 def test_heartbeats_and_headcounts_tell_the_same_story_as_the_scans() -> None:
-    from producers.simulator.timeline import _local_day, has_door_counter
+    from truyvet.producers.simulator.timeline import _local_day, has_door_counter
 
     world, events = _events(seed=9, residents=2000, n=120_000)
     by_id = {v.venue_id: v for v in world.venues}

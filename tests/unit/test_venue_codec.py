@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from producers.files import VENUES, rows_from_bytes
+from truyvet.producers.files import VENUES, rows_from_bytes
 from truyvet.codec import venue
 from truyvet.codec.errors import InvalidEvent
 

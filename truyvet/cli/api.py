@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from api.server import run_api
+from truyvet.api.server import run_api
 from truyvet import settings as settings_mod
 
 API_SETTINGS = ("bootstrap_servers", "redis_url", "kafka_port", "redis_port", "topic_prefix",

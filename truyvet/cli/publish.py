@@ -11,8 +11,8 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
 from rich.table import Table
 
-from producers.files import CHECKINS, FileFormatError, Kind
-from producers.publish import PublishSummary, publish_file
+from truyvet.producers.files import CHECKINS, FileFormatError, Kind
+from truyvet.producers.publish import PublishSummary, publish_file
 from truyvet import settings as settings_mod
 from truyvet.cli.options import env_option
 from truyvet.settings import Settings

@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 import prometheus_client
 
-from producers.simulator.runner import SimulationConfig, run
-from producers.simulator.timeline import Behaviour
+from truyvet.producers.simulator.runner import SimulationConfig, run
+from truyvet.producers.simulator.timeline import Behaviour
 from truyvet import settings as settings_mod
 from truyvet.cli.options import INSTANT, env_option
 from truyvet.kafka import producer

@@ -6,8 +6,8 @@ import click
 
 from truyvet import settings as settings_mod
 from truyvet.kafka.admin import ensure_topics
-from truyvet.localstack.kafka import LocalKafka
-from truyvet.localstack.redis import LocalRedis
+from truyvet.devstack.kafka import LocalKafka
+from truyvet.devstack.redis import LocalRedis
 from truyvet.settings import Settings
 
 _STACK_SETTINGS = ("bootstrap_servers", "redis_url", "kafka_port", "redis_port", "data_dir",

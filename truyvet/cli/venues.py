@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from producers.files import VENUES
+from truyvet.producers.files import VENUES
 from truyvet import settings as settings_mod
 from truyvet.cli.options import env_option
 from truyvet.cli.publish import publish_and_report

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from stream_jobs.app import JOBS
-from stream_jobs.worker import run_worker
+from truyvet.jobs.app import JOBS
+from truyvet.jobs.worker import run_worker
 from truyvet import settings as settings_mod
 from truyvet.cli.options import env_option
 

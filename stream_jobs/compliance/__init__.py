@@ -1,1 +1,0 @@
-"""Venue compliance: scans, heartbeats, headcounts and gaps per venue, hour and day."""

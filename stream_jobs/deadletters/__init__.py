@@ -1,1 +1,0 @@
-"""Dead-letter monitor: every refused input of every stage, counted by stage and reason."""

@@ -1,1 +1,0 @@
-"""Visits: per-card scan history -> per-venue, day-bucketed visits (compacted topic)."""

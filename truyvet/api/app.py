@@ -1,0 +1,102 @@
+"""The API's HTTP application (aiohttp): JSON in, JSON out, bearer tokens.
+
+Every refusal is a 4xx with ``{"error": {"status", "reason", "detail"}}``: 400 for a body
+or query that breaks its schema (the reason codes of ``schemas/``), 401 without a valid
+token, 403 outside the caller's roles (``truyvet.api.access``), 404 for an unknown case or venue, 413 for a body over 256 KiB, 415 for a non-JSON
+body, 503 while the state is still being rebuilt from Kafka. Routes: ``tracing_routes``
+(itineraries), ``compliance_routes`` (venues, alerts, inspections, campaigns, report) and
+``dashboard_routes`` (the operations room's page and figures; the page itself is public).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from truyvet.api import access
+from truyvet.api.compliance import routes as compliance_routes
+from truyvet.api.dashboard import routes as dashboard_routes
+from truyvet.api.tracing import routes as tracing_routes
+from truyvet.api.access import Tokens
+from truyvet.api.audit import AuditLog
+from truyvet.api.compliance.service import ComplianceService
+from truyvet.api.dashboard.ops import OpsMonitor
+from truyvet.api.tracing.service import TracerService
+from truyvet.api.web import COMPLIANCE, MAX_BODY, PRINCIPAL, SERVICE, error, json_response
+
+log = logging.getLogger(__name__)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def access_middleware(tokens: Tokens) -> Any:
+    """401 without a known bearer token, 403 when the principal's roles do not admit the
+    route (``truyvet.api.access.ROUTES``); the principal is left in ``request[PRINCIPAL]``."""
+
+    @web.middleware
+    async def check(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if access.is_public(request.path):
+            return await handler(request)
+        given = request.headers.get("Authorization", "")
+        principal = tokens.lookup(given[7:]) if given.startswith("Bearer ") else None
+        if principal is None:
+            return error(401, "unauthorized", "a valid 'Authorization: Bearer <token>' is required")
+        request[PRINCIPAL] = principal
+        route = request.match_info.route
+        method = "GET" if request.method == "HEAD" else request.method
+        allowed = access.ROUTES.get((method, route.resource.canonical)) if route.resource else None
+        if allowed is None:  # no such route: the router answers 404 / 405
+            return await handler(request)
+        if not principal.may(allowed):
+            return error(403, "forbidden", f"{principal.name} ({'+'.join(sorted(principal.roles))}) "
+                         f"may not {method} {route.resource.canonical}; it needs "
+                         f"{' or '.join(sorted(allowed))}")
+        return await handler(request)
+
+    return check
+
+
+@web.middleware
+async def refusals(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """HTTP errors as JSON bodies, like every other refusal."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        refusal = error(exc.status, exc.reason.lower().replace(" ", "_"), exc.text or exc.reason)
+        if "Allow" in exc.headers:  # a 405 must say which methods the resource has (RFC 9110)
+            refusal.headers["Allow"] = exc.headers["Allow"]
+        return refusal
+
+
+async def healthz(request: web.Request) -> web.Response:
+    service = request.app[SERVICE]
+    body = {"ready": service.ready, "index_visits": service.index.visits(),
+            "standing_itineraries": len(service.cases),
+            # next offset of the visits topic applied to the index, per partition
+            "index_offsets": {str(p): o for p, o in sorted(service.index_positions().items())}}
+    return json_response(body, 200 if service.ready else 503)
+
+
+async def prometheus(request: web.Request) -> web.Response:
+    return web.Response(body=generate_latest(), content_type=CONTENT_TYPE_LATEST.split(";")[0])
+
+
+def build_app(service: TracerService, compliance: ComplianceService, ops: OpsMonitor,
+              tokens: Tokens) -> web.Application:
+    app = web.Application(middlewares=[refusals, access_middleware(tokens)],
+                          client_max_size=MAX_BODY + 1024)
+    app[SERVICE] = service
+    app[COMPLIANCE] = compliance
+    app[dashboard_routes.OPS] = ops
+    app[tracing_routes.AUDIT] = AuditLog(service.s, service.producer)
+    tracing_routes.add(app)
+    compliance_routes.add(app)
+    dashboard_routes.add(app)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", prometheus)
+    return app

@@ -1,0 +1,81 @@
+"""Running the tracer API process: the service, then the HTTP server, until a signal."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+import threading
+
+from aiohttp import web
+
+from truyvet.api.app import build_app
+from truyvet.api.access import Tokens, parse_tokens
+from truyvet.api.compliance.service import ComplianceService
+from truyvet.api.dashboard.ops import OpsMonitor
+from truyvet.api.tracing.service import TracerService
+from truyvet import gc_tuning
+from truyvet.kafka import lag, producer
+from truyvet.kafka.admin import ensure_topics
+from truyvet.settings import Settings
+
+log = logging.getLogger(__name__)
+SHUTDOWN_GRACE_S = 30.0
+
+
+async def serve(s: Settings, tokens: Tokens, host: str, port: int,
+                stop: asyncio.Event | None = None) -> None:
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def on_signal() -> None:
+        stop.set()
+        # a broker that is gone can make closing its clients wait; do not outlive the deadline
+        timer = threading.Timer(SHUTDOWN_GRACE_S, lambda: os._exit(3))
+        timer.daemon = True
+        timer.start()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, on_signal)
+        except (NotImplementedError, RuntimeError):  # not the main thread (tests)
+            pass
+    await asyncio.to_thread(ensure_topics, s)
+    lags = lag.register(s)
+    producer.export_metrics()
+    service = TracerService(s)
+    compliance = ComplianceService(s, service.producer)
+    followers = [*service.followers, *compliance.followers, compliance.registry.follower]
+    ops = OpsMonitor(s, lags.lags, views=lambda: {f.name: f.behind() for f in followers})
+    runner = web.AppRunner(build_app(service, compliance, ops, tokens), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()  # /healthz answers 503 while the index is rebuilt
+    log.info("tracer API on http://%s:%d (rebuilding the index ...)", host, port)
+    try:
+        ops.start()
+        await asyncio.to_thread(compliance.start)
+        await service.start()
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+        ops.stop()
+        compliance.stop()
+        await service.stop()
+
+
+def run_api(s: Settings, token: str, host: str, port: int) -> None:
+    try:
+        tokens = parse_tokens(s.api_tokens, token)
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
+    if not len(tokens):
+        raise SystemExit("the API needs tokens: set TRUYVET_API_TOKENS (name:role:token, ...) "
+                         "or TRUYVET_API_TOKEN (every role)")
+    gc_tuning.tune()
+    # the index follower thread decodes and applies visits while requests are answered on the
+    # event loop: hand the interpreter lock over more often than every 5 ms
+    sys.setswitchinterval(0.0005)
+    asyncio.run(serve(s, tokens, host, port))

@@ -1,0 +1,62 @@
+"""What every route module shares: the app keys, JSON responses and refusals, bodies,
+and the period of a query."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from truyvet.api.access import Principal
+from truyvet.api.compliance.service import ComplianceService
+from truyvet.api.tracing.service import TracerService
+from truyvet.codec import itinerary as itinerary_codec
+from truyvet.codec.errors import InvalidEvent
+from truyvet.codec.timefmt import parse_ms
+
+MAX_BODY = itinerary_codec.MAX_BYTES
+SERVICE = web.AppKey("service", TracerService)
+PRINCIPAL = web.RequestKey("principal", Principal)  # who is calling, set by the access check
+COMPLIANCE = web.AppKey("compliance", ComplianceService)
+DEFAULT_PERIOD_S = 7 * 86_400
+
+
+def error(status: int, reason: str, detail: str) -> web.Response:
+    body = {"error": {"status": status, "reason": reason, "detail": detail}}
+    return web.Response(status=status, body=orjson.dumps(body), content_type="application/json")
+
+
+def json_response(obj: Any, status: int = 200) -> web.Response:
+    return web.Response(status=status, body=orjson.dumps(obj), content_type="application/json")
+
+
+async def read_json_body(request: web.Request) -> bytes | web.Response:
+    """The raw JSON body, or the refusal to return (415, 413, 400)."""
+    if request.content_type != "application/json":
+        return error(415, "unsupported_media_type", "send the body as application/json")
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        return error(413, "too_large", f"at most {MAX_BODY} bytes")
+    try:
+        raw = await request.content.read(MAX_BODY + 1)
+    except (TimeoutError, ConnectionError):
+        return error(400, "bad_request", "the body could not be read")
+    if len(raw) > MAX_BODY:
+        return error(413, "too_large", f"at most {MAX_BODY} bytes")
+    return raw
+
+
+
+def period(request: web.Request) -> tuple[int, int] | web.Response:
+    """``from`` and ``to`` query parameters (RFC 3339), by default the last seven days."""
+    now = int(time.time()) + 1  # periods exclude their end: include the current second
+    try:
+        to_s = parse_ms(request.query["to"], "to") // 1000 if "to" in request.query else now
+        frm_s = (parse_ms(request.query["from"], "from") // 1000 if "from" in request.query
+                 else to_s - DEFAULT_PERIOD_S)
+    except InvalidEvent as exc:
+        return error(400, str(exc.reason), exc.detail)
+    if frm_s >= to_s:
+        return error(400, "bad_interval", "'from' must be before 'to'")
+    return frm_s, to_s

@@ -1,0 +1,78 @@
+"""A local redis-server (Debian's package), on loopback.
+
+Redis holds only state derived from Kafka, which truyvet rebuilds from the topics when Redis
+comes back empty; so it runs without persistence (no RDB snapshots, no AOF) and with
+``noeviction`` so that a full memory is an error, never silently dropped state.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import redis
+
+from truyvet.devstack.process import StartError, port_open, read_pid, spawn, stop, wait_until
+from truyvet.settings import ROOT, Settings
+
+log = logging.getLogger(__name__)
+HOST = "127.0.0.1"
+
+
+@dataclass
+class LocalRedis:
+    data_dir: Path
+    port: int = 16379
+    maxmemory: str = "4gb"
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> LocalRedis:
+        return cls(s.data_dir / "redis", s.redis_port)
+
+    @property
+    def url(self) -> str:
+        return f"redis://{HOST}:{self.port}/0"
+
+    @property
+    def pidfile(self) -> Path:
+        return self.data_dir / "redis.pid"
+
+    @property
+    def logfile(self) -> Path:
+        return self.data_dir / "redis.log"
+
+    def start(self) -> None:
+        if (pid := read_pid(self.pidfile)) is not None:
+            log.info("redis already running (pid %d)", pid)
+            return
+        if port_open(HOST, self.port):
+            raise StartError(
+                f"port {self.port} is already in use by another process; choose another with"
+                " TRUYVET_REDIS_PORT or stop that process"
+            )
+        binary = shutil.which("redis-server")
+        if binary is None:
+            subprocess.run(["bash", str(ROOT / "deploy" / "debian" / "install.sh")], check=True)
+            binary = shutil.which("redis-server") or "redis-server"
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        argv = [
+            binary, "--bind", HOST, "--port", str(self.port), "--dir", str(self.data_dir),
+            "--save", "", "--appendonly", "no", "--daemonize", "no",
+            "--maxmemory", self.maxmemory, "--maxmemory-policy", "noeviction",
+            "--protected-mode", "yes",
+        ]
+        pid = spawn(argv, self.logfile, self.pidfile)
+        client = redis.Redis.from_url(self.url, socket_connect_timeout=0.5)
+        wait_until(lambda: bool(client.ping()), 30, f"redis ({self.url})", pid, self.logfile)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        pid = read_pid(self.pidfile)
+        if pid is not None:
+            stop(pid, "redis", timeout)
+        self.pidfile.unlink(missing_ok=True)
+
+    def running(self) -> int | None:
+        return read_pid(self.pidfile)

@@ -1,0 +1,190 @@
+"""A per-venue, day-bucketed index of visits, in columnar numpy arrays.
+
+Each (venue, day) bucket holds rows ``(card, start, end)`` as three ``uint32`` columns
+(12 bytes a visit; cards are interned to integers). A bucket is replaced one card at a time
+(:meth:`VisitIndex.apply`), which is idempotent: the index equals the latest
+``BucketUpdate`` of every (venue, day, card), whatever was applied before or twice.
+
+Not thread-safe: the owner serialises :meth:`apply` and :meth:`window` (see
+``api.index_follower``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from truyvet.domain.matching.cards import CardTable
+from truyvet.domain.matching.rules import DAY_S
+
+DEAD = np.uint32(0xFFFFFFFF)  # card number of a deleted row
+_MIN_CAPACITY = 8
+
+
+class Bucket:
+    __slots__ = ("cards", "starts", "ends", "size", "dead")
+
+    def __init__(self) -> None:
+        self.cards = np.empty(_MIN_CAPACITY, np.uint32)
+        self.starts = np.empty(_MIN_CAPACITY, np.uint32)
+        self.ends = np.empty(_MIN_CAPACITY, np.uint32)
+        self.size = 0
+        self.dead = 0
+
+    def replace(self, cards: Sequence[int], rows: Sequence[tuple[int, int, int]]) -> None:
+        """Delete every row of ``cards``, then append ``rows`` (card, start, end)."""
+        n = self.size
+        if n and cards:
+            live = self.cards[:n]
+            hit = np.isin(live, np.asarray(cards, np.uint32)) if len(cards) > 1 else live == cards[0]
+            k = int(np.count_nonzero(hit))
+            if k:
+                live[hit] = DEAD
+                self.dead += k
+        if rows:
+            self._append(rows)
+        if self.dead and self.dead * 4 > self.size:
+            self._compact()
+
+    def forget_ended_before(self, t: int) -> int:
+        """Delete the rows whose visit ended before ``t``; returns how many."""
+        n = self.size
+        hit = (self.cards[:n] != DEAD) & (self.ends[:n] < t)
+        k = int(np.count_nonzero(hit))
+        if k:
+            self.cards[:n][hit] = DEAD
+            self.dead += k
+            if self.dead * 4 > self.size and self.dead < self.size:
+                self._compact()
+        return k
+
+    def _append(self, rows: Sequence[tuple[int, int, int]]) -> None:
+        m = len(rows)
+        need = self.size + m
+        if need > len(self.cards):
+            cap = max(need, len(self.cards) * 3 // 2, _MIN_CAPACITY)
+            for name in ("cards", "starts", "ends"):
+                old = getattr(self, name)
+                new = np.empty(cap, np.uint32)
+                new[: self.size] = old[: self.size]
+                setattr(self, name, new)
+        block = np.asarray(rows, np.uint32).reshape(m, 3)
+        s = self.size
+        self.cards[s:need] = block[:, 0]
+        self.starts[s:need] = block[:, 1]
+        self.ends[s:need] = block[:, 2]
+        self.size = need
+
+    def _compact(self) -> None:
+        keep = self.cards[: self.size] != DEAD
+        n = int(np.count_nonzero(keep))
+        cap = max(_MIN_CAPACITY, n + n // 4)
+        for name in ("cards", "starts", "ends"):
+            col = getattr(self, name)[: self.size][keep]
+            new = np.empty(cap, np.uint32)
+            new[:n] = col
+            setattr(self, name, new)
+        self.size, self.dead = n, 0
+
+    def nbytes(self) -> int:
+        return self.cards.nbytes + self.starts.nbytes + self.ends.nbytes
+
+
+@dataclass(frozen=True)
+class Window:
+    """Visits at one venue that may touch a time range: parallel arrays."""
+
+    cards: np.ndarray  # uint32 card numbers
+    starts: np.ndarray  # int64 seconds
+    ends: np.ndarray
+
+
+class VisitIndex:
+    def __init__(self) -> None:
+        self.buckets: dict[tuple[str, int], Bucket] = {}
+        self.days_of: dict[str, set[int]] = {}
+        self.longest: dict[str, int] = {}  # venue -> longest visit ever indexed (seconds)
+        self.cards = CardTable()
+
+    # --- cards ---------------------------------------------------------------------------
+    @property
+    def card_names(self) -> list[str]:
+        return self.cards.names
+
+    def intern(self, card: str) -> int:
+        return self.cards.intern(card)
+
+    def number(self, card: str) -> int | None:
+        return self.cards.number.get(card)
+
+    # --- updates ---------------------------------------------------------------------------
+    def apply(self, updates: Iterable[tuple[str, int, str, Sequence[tuple[int, int]]]]) -> int:
+        """Apply bucket replacements ``(venue, day, card, [(start, end), ...])``; the last one
+        for a (venue, day, card) wins. Returns the number of buckets changed."""
+        grouped: dict[tuple[str, int], dict[int, Sequence[tuple[int, int]]]] = {}
+        for venue, day, card, visits in updates:
+            grouped.setdefault((venue, day), {})[self.intern(card)] = visits
+        for key, by_card in grouped.items():
+            venue, day = key
+            bucket = self.buckets.get(key)
+            if bucket is None:
+                bucket = self.buckets[key] = Bucket()
+                self.days_of.setdefault(venue, set()).add(day)
+            rows = [(c, s, e) for c, visits in by_card.items() for s, e in visits]
+            bucket.replace(list(by_card), rows)
+            if rows:
+                longest = max(e - s for _, s, e in rows)
+                if longest > self.longest.get(venue, 0):
+                    self.longest[venue] = longest
+            if bucket.size == bucket.dead:
+                del self.buckets[key]
+                self.days_of[venue].discard(day)
+        return len(grouped)
+
+    def expire(self, cutoff_s: int) -> int:
+        """Forget every visit that ended before ``cutoff_s`` (the retention); returns how many.
+
+        Whole days before the cutoff's day go at once; in that day's buckets, row by row."""
+        cutoff_day = cutoff_s // DAY_S
+        dropped = 0
+        for key in [k for k in self.buckets if k[1] <= cutoff_day]:
+            bucket = self.buckets[key]
+            dropped += bucket.forget_ended_before(cutoff_s if key[1] == cutoff_day else 2**32)
+            if bucket.size == bucket.dead:
+                del self.buckets[key]
+                self.days_of[key[0]].discard(key[1])
+        return dropped
+
+    # --- reads -------------------------------------------------------------------------------
+    def window(self, venue: str, lo: int, hi: int) -> Window:
+        """All visits at ``venue`` with ``start <= hi`` and ``end >= lo`` (closed)."""
+        days = self.days_of.get(venue)
+        parts = []
+        if days:
+            first = (lo - self.longest.get(venue, 0)) // DAY_S
+            last = hi // DAY_S
+            for day in sorted(d for d in days if first <= d <= last):
+                b = self.buckets[(venue, day)]
+                n = b.size
+                cards, starts, ends = b.cards[:n], b.starts[:n], b.ends[:n]
+                keep = (cards != DEAD) & (starts <= hi) & (ends >= lo)
+                if keep.any():
+                    parts.append((cards[keep], starts[keep], ends[keep]))
+        if not parts:
+            empty = np.empty(0, np.int64)
+            return Window(np.empty(0, np.uint32), empty, empty)
+        return Window(
+            np.concatenate([p[0] for p in parts]),
+            np.concatenate([p[1] for p in parts]).astype(np.int64),
+            np.concatenate([p[2] for p in parts]).astype(np.int64),
+        )
+
+    # --- figures -------------------------------------------------------------------------------
+    def visits(self) -> int:
+        return sum(b.size - b.dead for b in self.buckets.values())
+
+    def nbytes(self) -> int:
+        """Bytes of the visit columns (allocated, including spare capacity)."""
+        return sum(b.nbytes() for b in self.buckets.values())

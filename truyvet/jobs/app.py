@@ -1,0 +1,68 @@
+"""The faust app that hosts the stream jobs of one worker process, from :class:`Settings`.
+
+The check-in path (ingest, visits) runs as batch jobs (:mod:`truyvet.jobs.runtime`) inside
+the app; the app gives them a lifecycle, the web server with ``/metrics``, and runs the
+low-volume agents (the dead-letter monitor).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import faust
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from truyvet.jobs.compliance import compliance_job
+from truyvet.jobs import deadletter_monitor
+from truyvet.jobs.ingest import ingest_job
+from truyvet.jobs.runtime import JobService
+from truyvet.jobs.visits import visits_job
+from truyvet.kafka.registry import VenueRegistry
+from truyvet.settings import Settings
+
+
+def create_app(s: Settings, web_port: int | None = None) -> faust.App:
+    (s.data_dir / "faust").mkdir(parents=True, exist_ok=True)
+    app = faust.App(
+        f"{s.topic_prefix}-stream-jobs",  # also the consumer group id of faust agents
+        broker=[f"kafka://{hp}" for hp in s.bootstrap_servers.split(",")],
+        store="memory://",
+        datadir=str(s.data_dir / "faust"),
+        topic_partitions=s.checkin_partitions,
+        topic_allow_declare=False,  # truyvet creates its topics (truyvet.kafka.admin)
+        topic_disable_leader=True,  # no leader-election topic: no job needs a leader
+        consumer_auto_offset_reset="earliest",
+        producer_acks=-1,
+        producer_linger_ms=5,
+        # a worker that dies without leaving the group holds its partitions this long
+        broker_session_timeout=10.0,
+        broker_heartbeat_interval=3.0,
+        web_host="127.0.0.1",
+        web_bind="127.0.0.1",
+        web_port=web_port or s.worker_web_port,
+        web_enabled=True,
+        web_in_thread=False,
+    )
+
+    deadletter_monitor.register(app, s)
+
+    @app.page("/metrics")
+    async def prometheus_metrics(self: Any, request: Any) -> Any:
+        return self.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST.split(";")[0])
+
+    return app
+
+
+JOBS = ("ingest", "visits", "compliance")
+
+
+def job_services(s: Settings, registry: VenueRegistry, jobs: tuple[str, ...] = JOBS) -> list[JobService]:
+    """The batch jobs this worker runs (all by default; a worker may run some of them)."""
+    rules = s.rules()
+    dwell = rules.dwell_function(registry.category_of)
+    made = {
+        "ingest": lambda: ingest_job(s),
+        "visits": lambda: visits_job(s, rules, dwell),
+        "compliance": lambda: compliance_job(s, registry.open_at),
+    }
+    return [JobService(made[name]()) for name in jobs]

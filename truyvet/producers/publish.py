@@ -1,0 +1,130 @@
+"""``truyvet publish`` / ``truyvet venues load``: a file of records to Kafka, every row
+accounted for.
+
+Valid rows go to their topic (check-ins: key = venue_id; venues: the compacted registry, key =
+venue_id). Refused rows go to the dead-letter topic with the reason and their file and row
+number, and are listed in the summary.
+Records the broker never acknowledged (after the producer's retries) are written, one
+payload per line, to ``<file>.failed.jsonl``, which can be published again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from truyvet.producers.files import CHECKINS, VENUES, Kind, detect_format, read_rows
+from truyvet import topics
+from truyvet.codec import checkin, venue
+from truyvet.codec.deadletter import DeadLetter
+from truyvet.kafka.producer import DurableProducer
+from truyvet.settings import Settings
+
+# where each kind of record goes: topic, key, payload
+DESTINATIONS: dict[str, tuple[Callable[[Settings], str], Callable[[Any], str], Callable[[Any], bytes]]] = {
+    CHECKINS.name: (topics.checkins, lambda r: r.venue_id, checkin.encode),
+    VENUES.name: (topics.venues, lambda r: r.venue_id, venue.encode),
+}
+
+MAX_LISTED = 1000  # rejected rows kept in the summary for display (all are counted)
+
+
+@dataclass
+class Rejected:
+    row: int
+    reason: str
+    detail: str
+
+
+@dataclass
+class PublishSummary:
+    path: Path
+    rows: int = 0
+    sent: int = 0  # valid rows handed to the producer
+    delivered: int = 0  # of which the broker acknowledged
+    rejected: Counter[str] = field(default_factory=Counter)
+    rejected_rows: list[Rejected] = field(default_factory=list)
+    failed: int = 0  # acknowledged by nobody after all retries (written to failed_path)
+    failed_path: Path | None = None
+    failure_errors: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0
+
+    @property
+    def rejected_total(self) -> int:
+        return sum(self.rejected.values())
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0 and self.delivered == self.sent
+
+    def to_mapping(self) -> dict[str, object]:
+        return {
+            "file": str(self.path),
+            "rows": self.rows,
+            "sent": self.sent,
+            "delivered": self.delivered,
+            "rejected": dict(self.rejected),
+            "rejected_rows": [r.__dict__ for r in self.rejected_rows],
+            "failed": self.failed,
+            "failed_file": str(self.failed_path) if self.failed_path else None,
+            "failure_errors": dict(self.failure_errors),
+            "seconds": round(self.seconds, 3),
+            "rows_per_s": round(self.rows / self.seconds) if self.seconds else None,
+        }
+
+
+def publish_file(
+    s: Settings,
+    path: Path,
+    fmt: str | None = None,
+    progress: Callable[[int], None] | None = None,
+    clock: Callable[[], float] = time.time,
+    kind: Kind = CHECKINS,
+) -> PublishSummary:
+    """Publish every row of ``path``; ``progress`` gets the bytes read so far."""
+    fmt = detect_format(path, fmt)
+    summary = PublishSummary(path)
+    producer = DurableProducer(s, client_id="truyvet-publish")
+    topic_of, key_of, encode = DESTINATIONS[kind.name]
+    topic, deadletter = topic_of(s), topics.deadletter(s)
+    started = time.perf_counter()
+    last_progress = 0
+    with open(path, "rb") as stream:
+        for row in read_rows(stream, fmt, kind):
+            summary.rows += 1
+            if row.record is not None:
+                producer.send(topic, key_of(row.record).encode(), encode(row.record))
+                summary.sent += 1
+            else:
+                assert row.error is not None
+                reason = str(row.error.reason)
+                summary.rejected[reason] += 1
+                if len(summary.rejected_rows) < MAX_LISTED:
+                    summary.rejected_rows.append(Rejected(row.number, reason, row.error.detail))
+                letter = DeadLetter(
+                    reason=reason, detail=row.error.detail, stage="publish",
+                    failed_at_ms=int(clock() * 1000), payload=row.raw,
+                    source_file=str(path), source_row=row.number,
+                )
+                producer.send(deadletter, None, letter.payload, letter.headers())
+            if progress is not None and row.end_offset - last_progress >= 1 << 16:
+                progress(row.end_offset)
+                last_progress = row.end_offset
+    producer.flush()
+    summary.seconds = time.perf_counter() - started
+    stats = producer.stats
+    summary.delivered = summary.sent - sum(1 for f in stats.failures if f.topic == topic)
+    summary.failed = len(stats.failures)
+    if stats.failures:
+        summary.failed_path = path.with_name(path.name + ".failed.jsonl")
+        with open(summary.failed_path, "wb") as out:
+            for f in stats.failures:  # one payload per line: publish this file again to retry
+                out.write((f.value or b"").replace(b"\n", b" ") + b"\n")
+        summary.failure_errors = Counter(f.error for f in stats.failures)
+    if progress is not None:
+        progress(path.stat().st_size)
+    return summary
