@@ -75,6 +75,10 @@ if [[ ! -e "$venv" ]]; then
   [[ -z "$why" ]] || { rm -rf "$venv"; fail "the new virtualenv $venv is unusable: $why; on Debian run: apt-get install -y python3-venv"; }
 fi
 
+why_pip() {  # the line of pip's log that says most about a failure, shortened
+  { grep -m1 -oE '(Could not fetch URL|ERROR:).*' "$logs/pip.log" || tail -n 1 "$logs/pip.log"; } | cut -c1-240
+}
+
 stamp="$venv/.truyvet-installed"
 wanted_stamp="$( (cat "$project/pyproject.toml"; echo "$extras $want") | sha256sum | cut -d' ' -f1)"
 if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$wanted_stamp" ]]; then
@@ -82,6 +86,6 @@ if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$wanted_stamp" ]]; then
   echo "setup: installing $name and its [$extras] dependencies into $venv (pip; log: $logs/pip.log)" >&2
   "$venv/bin/python" -m pip install --disable-pip-version-check -e "$project[$extras]" \
       >"$logs/pip.log" 2>&1 || \
-    fail "pip could not install $name ($(grep -m1 -E '^ERROR' "$logs/pip.log" || tail -n 1 "$logs/pip.log"); whole log: $logs/pip.log); check that https://pypi.org is reachable, then run: make setup"
+    fail "pip could not install $name ($(why_pip); whole log: $logs/pip.log); check that https://pypi.org is reachable from here (a proxy? PIP_INDEX_URL, PIP_CERT), then run: make setup"
   echo "$wanted_stamp" > "$stamp"
 fi
