@@ -18,14 +18,16 @@ from bench.services import bench_settings
 from truyvet.producers.scans import ScanPublisher
 from truyvet.producers.simulator.timeline import Timeline
 from truyvet.producers.simulator.world import build_world
-from truyvet.jobs.visits import partition_of, to_scan
+from truyvet.jobs.visits import to_scan
+from truyvet.kafka.partitioner import partition_of
 from truyvet.domain.matching.visit_builder import VisitBuilder
 from truyvet import gc_tuning, topics
 from truyvet.codec import checkin
 from truyvet.codec import visits as visits_codec
 from truyvet.codec.errors import InvalidEvent
 from truyvet.kafka.admin import ensure_topics, group_lag
-from truyvet.kafka.producer import producer_config
+from truyvet.kafka.config import librdkafka
+from truyvet.kafka.confluent import PRODUCER_DEFAULTS
 from truyvet.domain.matching.rules import DAY_S
 from truyvet.settings import Settings
 from truyvet.topics import pipeline_groups
@@ -77,7 +79,7 @@ def hand_written(s: Settings, n: int) -> float:
     gc_tuning.tune()  # as the worker does
     consumer = Consumer({"bootstrap.servers": s.bootstrap_servers, "group.id": "bench-baseline",
                          "enable.auto.commit": False, "auto.offset.reset": "earliest"})
-    producer = Producer(producer_config(s, "bench-baseline"))
+    producer = Producer(librdkafka(s, "bench-baseline", **PRODUCER_DEFAULTS))
     src = topics.checkins(s)
     out = f"{s.topic_prefix}.baseline-visits.v1"
     parts = consumer.list_topics(src, timeout=10).topics[src].partitions
@@ -104,8 +106,8 @@ def hand_written(s: Settings, n: int) -> float:
                 while True:
                     try:
                         producer.produce(
-                            out, visits_codec.encode_value(u.venue, u.day, u.card, u.visits),
-                            visits_codec.encode_key(u.venue, u.day, u.card),
+                            out, visits_codec.encode(u),
+                            visits_codec.key(u),
                             partition=partition_of(u.venue.encode(), s.checkin_partitions),
                             timestamp=u.day * DAY_S * 1000)
                         break
@@ -122,8 +124,11 @@ def main() -> None:
     with bench_settings() as s:
         from truyvet.topics import TopicSpec
 
+        from truyvet.codec import visits as visits_codec_
+        from truyvet.topics import Stamp
+
         ensure_topics(s, [TopicSpec(f"{s.topic_prefix}.baseline-visits.v1",
-                                    s.checkin_partitions, "", "",
+                                    s.checkin_partitions, "", visits_codec_.CODEC, Stamp.WRITTEN,
                                     {"cleanup.policy": "compact,delete"})])
         t = time.monotonic()
         publish_scans(s, N)

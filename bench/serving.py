@@ -14,18 +14,18 @@ from pathlib import Path
 
 import numpy as np
 import orjson
-from confluent_kafka import Message
 
 from bench import postgres
 from bench.data import Shape, bucket_updates, itineraries
 from bench.services import bench_settings
 from truyvet.producers.scans import ScanPublisher
-from truyvet.jobs.visits import partition_of
+from truyvet.kafka.partitioner import partition_of
 from truyvet import topics
 from truyvet.codec import visits as visits_codec
 from truyvet.codec.checkin import CheckIn
 from truyvet.kafka.admin import pipeline_lag
 from truyvet.kafka.follower import TopicFollower
+from truyvet.kafka.record import Record
 from truyvet.kafka.producer import DurableProducer
 from truyvet.domain.matching.rules import DAY_S
 from truyvet.settings import Settings
@@ -40,7 +40,7 @@ def publish_visits(s: Settings, shape: Shape) -> int:
     n = 0
     for venue, day, card, visits in bucket_updates(shape):
         producer.send(topics.visits(s), visits_codec.encode_key(venue, day, card),
-                      visits_codec.encode_value(venue, day, card, visits),
+                      visits_codec.encode(visits_codec.Bucket(venue, day, card, visits)),
                       partition=partition_of(venue.encode(), s.checkin_partitions),
                       timestamp_ms=day * DAY_S * 1000)
         n += len(visits)
@@ -95,10 +95,10 @@ def freshness_probes(s: Settings, stop: threading.Event, out: list[float]) -> No
     """Publish one scan at a time; time until the API's index has applied its visit bucket."""
     seen: dict[bytes, tuple[int, int]] = {}
 
-    def on_batch(msgs: list[Message]) -> None:
-        for m in msgs:
-            if m.key() and m.key().startswith(b"PROBE"):
-                seen[m.key()] = (m.partition(), m.offset())
+    def on_batch(batch: list[Record]) -> None:
+        for r in batch:
+            if r.key and r.key.startswith(b"PROBE"):
+                seen[r.key] = (r.partition, r.offset)
 
     follower = TopicFollower(s, topics.visits(s), on_batch, "bench-probe").start()
     pub = ScanPublisher(s, "bench-probe")

@@ -91,3 +91,14 @@ def reference_stop(
         verified = any(v == venue and a <= to + tolerance_s and b >= frm - tolerance_s
                        for v, a, b in visits.get(card, []))
     return {"verified": verified, "gap": verified is False, "contacts": contacts}
+
+
+def reference_buckets(visits: dict[str, list[tuple[str, int, int]]]
+                      ) -> dict[tuple[str, int, str], list[tuple[int, int]]]:
+    """The reference's visits grouped as the visits topic groups them: (venue, UTC day of the
+    start, card) -> [(start, end)], sorted."""
+    out: dict[tuple[str, int, str], list[tuple[int, int]]] = defaultdict(list)
+    for card, vs in visits.items():
+        for venue, start, end in vs:
+            out[(venue, start // 86_400, card)].append((start, end))
+    return {k: sorted(v) for k, v in out.items()}

@@ -70,6 +70,11 @@ class Settings:
         "A stream job stops when more than this share of its last 10,000 inputs was dead-lettered "
         "(1 = never).",
     )
+    dlq_max_consecutive: int = _setting(
+        "TRUYVET_DLQ_MAX_CONSECUTIVE", 1000,
+        "A stream job stops when more than this many inputs in a row of one partition were "
+        "dead-lettered (0 = never).",
+    )
     # --- matching contract -----------------------------------------------------------------
     dwell_minutes: str = _setting(
         "TRUYVET_DWELL_MINUTES", "60",

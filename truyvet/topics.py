@@ -1,19 +1,57 @@
-"""The catalogue of truyvet's Kafka topics: names, keys, partitions and retention.
+"""The catalogue of truyvet's Kafka topics: per topic its name, partitions, key, codec,
+record-timestamp policy and broker configuration (retention, compaction).
 
 Topics are created explicitly by :func:`truyvet.kafka.admin.ensure_topics` (brokers run with
 ``auto.create.topics.enable=false``). Keys decide co-partitioning: every producer in truyvet
 partitions with murmur2 (Java's and aiokafka's default), so equal keys land in equal partition
-numbers on topics of equal partition count.
+numbers on topics of equal partition count. Each topic's records are written and read by one
+codec (``truyvet.codec``), whose schema is in ``schemas/``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
 
+from truyvet.codec import (
+    Codec,
+    alert,
+    campaign,
+    card_scan,
+    checkin,
+    compliance as compliance_codec,
+    deadletter as deadletter_codec,
+    gap,
+    headcount,
+    heartbeat,
+    inspection,
+    itinerary,
+    match_result,
+    venue,
+)
+from truyvet.codec import audit as audit_codec
+from truyvet.codec import visits as visits_codec
 from truyvet.settings import Settings
 
 DAY_MS = 86_400_000
 MAX_RESULT_BYTES = 64 * 1024 * 1024
+
+
+class Stamp(StrEnum):
+    """What a topic's record timestamp is. Retention deletes by it, and the compliance job
+    reads how far its inputs have come from it, so it is the event's time where there is one,
+    never later than now (brokers refuse records from the future): :func:`record_time_ms`."""
+
+    EVENT = "the event's time (the scan, the device's sending), capped at now"
+    LAST_VISIT = "the end of the bucket's last visit, capped at now; a tombstone: now"
+    SUBMISSION = "the itinerary's submission"
+    WRITTEN = "when written"
+
+
+def record_time_ms(event_ms: int, now_ms: int) -> int:
+    """A record's timestamp for an event at ``event_ms``: its time, never later than now."""
+    return event_ms if event_ms < now_ms else now_ms
 
 
 @dataclass(frozen=True)
@@ -21,8 +59,14 @@ class TopicSpec:
     name: str
     partitions: int
     key: str  # what the record key is, for humans
-    schema: str  # file in schemas/
+    codec: Codec[Any]
+    stamp: Stamp
     config: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def schema(self) -> str:
+        """The schema file in schemas/."""
+        return f"{self.codec.schema}.schema.json"
 
 
 def checkins(s: Settings) -> str:
@@ -117,71 +161,71 @@ def catalogue(s: Settings) -> list[TopicSpec]:
     n = s.checkin_partitions
     return [
         TopicSpec(
-            checkins(s), n, "venue_id", "checkin.v1.schema.json",
+            checkins(s), n, "venue_id", checkin.CODEC, Stamp.EVENT,
             {**personal, "cleanup.policy": "delete"},
         ),
         TopicSpec(
-            heartbeats(s), n, "venue_id", "heartbeat.v1.schema.json",
+            heartbeats(s), n, "venue_id", heartbeat.CODEC, Stamp.EVENT,
             {"retention.ms": str(3 * DAY_MS), "cleanup.policy": "delete"},
         ),
         TopicSpec(
-            headcounts(s), n, "venue_id", "headcount.v1.schema.json",
+            headcounts(s), n, "venue_id", headcount.CODEC, Stamp.EVENT,
             {"retention.ms": retention, "cleanup.policy": "delete"},
         ),
         TopicSpec(
-            scans_by_card(s), n, "card_id", "scan-by-card.v1.schema.json",
+            scans_by_card(s), n, "card_id", card_scan.CODEC, Stamp.EVENT,
             {**personal, "cleanup.policy": "delete"},
         ),
         # Compacted: the latest content of every (venue, day, card) bucket, which is all the
-        # tracer API needs to rebuild its index; old days also expire (record time = day).
+        # tracer API needs to rebuild its index; old buckets also expire (by their last visit).
         TopicSpec(
-            visits(s), n, "venue_id/day/card_id", "visits.v1.schema.json",
+            visits(s), n, "venue_id/day/card_id", visits_codec.CODEC, Stamp.LAST_VISIT,
             {**personal, "cleanup.policy": "compact,delete", "min.compaction.lag.ms": "60000",
              "segment.ms": str(min(6 * 3600 * 1000, s.retention_ms // 4))},
         ),
         TopicSpec(
-            itineraries(s), 3, "case_id", "itinerary.v1.schema.json",
+            itineraries(s), 3, "case_id", itinerary.CODEC, Stamp.SUBMISSION,
             {**personal, "cleanup.policy": "delete"},
         ),
         # a result lists every contact: thousands at busy venues, megabytes for long itineraries
         TopicSpec(
-            match_results(s), 3, "case_id", "match-result.v1.schema.json",
+            match_results(s), 3, "case_id", match_result.CODEC, Stamp.SUBMISSION,
             {**personal, "cleanup.policy": "compact,delete",
              "max.message.bytes": str(MAX_RESULT_BYTES)},
         ),
         TopicSpec(
-            gaps(s), n, "venue_id", "gap.v1.schema.json",
+            gaps(s), n, "venue_id", gap.CODEC, Stamp.WRITTEN,
             {**personal, "cleanup.policy": "delete"},
         ),
         TopicSpec(
-            compliance(s), n, "venue_id/kind/id", "compliance.v1.schema.json",
+            compliance(s), n, "venue_id/kind/id", compliance_codec.CODEC, Stamp.WRITTEN,
             {"retention.ms": retention, "cleanup.policy": "compact,delete"},
         ),
         TopicSpec(
-            alerts(s), n, "alert_id", "alert.v1.schema.json",
+            alerts(s), n, "alert_id", alert.CODEC, Stamp.WRITTEN,
             {"retention.ms": retention, "cleanup.policy": "compact,delete"},
         ),
         # the audit trail outlives the data it accounts for (it holds no contacts, only counts)
         TopicSpec(
-            audit(s), 3, "case_id", "audit.v1.schema.json",
+            audit(s), 3, "case_id", audit_codec.CODEC, Stamp.WRITTEN,
             {"retention.ms": str(365 * DAY_MS), "cleanup.policy": "delete"},
         ),
         # inspection records are evidence for sanctions: kept a year
         TopicSpec(
-            inspections(s), 3, "venue_id", "inspection.v1.schema.json",
+            inspections(s), 3, "venue_id", inspection.CODEC, Stamp.WRITTEN,
             {"retention.ms": str(365 * DAY_MS), "cleanup.policy": "delete"},
         ),
         TopicSpec(
-            campaigns(s), 1, "campaign_id", "campaign.v1.schema.json",
+            campaigns(s), 1, "campaign_id", campaign.CODEC, Stamp.WRITTEN,
             {"cleanup.policy": "compact"},
         ),
         # Refused inputs are mostly scans (who was where): no longer than the data itself.
         TopicSpec(
-            deadletter(s), 3, "original key", "deadletter.v1.schema.json",
+            deadletter(s), 3, "original key", deadletter_codec.CODEC, Stamp.WRITTEN,
             {**personal, "cleanup.policy": "delete"},
         ),
         TopicSpec(
-            venues(s), 3, "venue_id", "venue.v1.schema.json",
+            venues(s), 3, "venue_id", venue.CODEC, Stamp.WRITTEN,
             {"cleanup.policy": "compact", "min.compaction.lag.ms": "0"},
         ),
     ]

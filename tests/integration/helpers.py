@@ -126,6 +126,26 @@ def worker_process(s: Settings, log: Path) -> Any:
     return truyvet_process(s, "worker", log)
 
 
+def wait_worker_ready(s: Settings, worker: subprocess.Popen[bytes], timeout: float = 120.0,
+                      port: int | None = None) -> None:
+    """Until the worker's ``/ready`` says every job has its partitions and their state (a fault
+    injected before that tests the start-up, not the fault)."""
+    url = f"http://127.0.0.1:{port or s.worker_web_port}/ready"
+    deadline = time.monotonic() + timeout
+    while True:
+        if worker.poll() is not None:
+            raise RuntimeError(f"the worker exited with {worker.returncode} before it was ready")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as resp:
+                if resp.status == 200:
+                    return
+        except (OSError, urllib.error.HTTPError):
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the worker was not ready after {timeout}s")
+        time.sleep(0.2)
+
+
 @contextmanager
 def api_process(s: Settings, log: Path, timeout: float = 60.0) -> Iterator[subprocess.Popen[bytes]]:
     """``truyvet api`` as a child process, yielded once /healthz says it is ready."""

@@ -3,16 +3,13 @@ buckets in Kafka and the scans the visits job holds, compared for every card, no
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from tests.integration.helpers import read_all
-from tests.reference import RefScan
+from tests.reference import RefScan, reference_buckets
 from truyvet import topics
 from truyvet.codec import visits as visits_codec
 from truyvet.codec.checkin import CheckIn
 from truyvet.settings import Settings
 
-DAY_S = 86_400
 Bucket = tuple[str, int, str]  # (venue, start day, card)
 
 
@@ -27,20 +24,10 @@ def buckets_in_kafka(s: Settings, timeout: float = 300.0) -> dict[Bucket, list[t
         latest[r.key] = r.value  # type: ignore[index]
     out = {}
     for key, value in latest.items():
-        venue, day, card, visits = visits_codec.decode(key, value)
+        venue, day, card, visits = visits_codec.decode_record(key, value)
         if visits:
             out[(venue, day, card)] = visits
     return out
-
-
-def reference_buckets(visits: dict[str, list[tuple[str, int, int]]]
-                      ) -> dict[Bucket, list[tuple[int, int]]]:
-    """The reference's visits grouped as the visits topic groups them."""
-    out: dict[Bucket, list[tuple[int, int]]] = defaultdict(list)
-    for card, vs in visits.items():
-        for venue, start, end in vs:
-            out[(venue, start // DAY_S, card)].append((start, end))
-    return {k: sorted(v) for k, v in out.items()}
 
 
 def differing_buckets(s: Settings, visits: dict[str, list[tuple[str, int, int]]]

@@ -26,10 +26,15 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from confluent_kafka import KafkaError, Message
 
 from tests.conftest import Services, own_settings
-from tests.integration.helpers import metrics_text, read_all, wait_caught_up, worker_process
+from tests.integration.helpers import (
+    metrics_text,
+    read_all,
+    wait_caught_up,
+    wait_worker_ready,
+    worker_process,
+)
 from tests.integration.pipeline_checks import differing_buckets, ref_scan, scans_held
 from tests.reference import reference_visits
 from truyvet import topics
@@ -48,18 +53,27 @@ SECONDS = 24  # how long they send; the fault comes at a third of it
 
 class RecordingProducer(DurableProducer):
     """The project's producer, also noting which scans were acknowledged and how long each
-    waited for it."""
+    waited for it (from its send to its delivery report; the sender polls every 10 ms)."""
 
     def __init__(self, s: Settings) -> None:
         super().__init__(s, "fault-test-scanner")
         self.acked: list[str] = []
         self.longest_wait_s = 0.0
+        self._sent_at: dict[bytes, float] = {}
 
-    def _delivered(self, err: KafkaError | None, msg: Message) -> None:
-        super()._delivered(err, msg)
+    def send(self, topic: str, key: bytes | str | None, value: bytes | None,
+             *args: object, **kwargs: object) -> None:
+        self._sent_at[value or b""] = time.monotonic()
+        super().send(topic, key, value, *args, **kwargs)  # type: ignore[arg-type]
+
+    def _delivered(self, err: str | None, topic: str, key: bytes | None,
+                   value: bytes | None) -> None:
+        super()._delivered(err, topic, key, value)
+        sent = self._sent_at.pop(value or b"", None)
         if err is None:
-            self.acked.append(checkin.decode(msg.value()).event_id)
-            self.longest_wait_s = max(self.longest_wait_s, msg.latency() or 0.0)
+            self.acked.append(checkin.decode(value or b"").event_id)
+            if sent is not None:
+                self.longest_wait_s = max(self.longest_wait_s, time.monotonic() - sent)
 
 
 def test_partition_leader_killed_on_a_three_node_cluster(services: Services, tmp_path: Path) -> None:
@@ -68,6 +82,7 @@ def test_partition_leader_killed_on_a_three_node_cluster(services: Services, tmp
         ensure_topics(s)
         _assert_replicated(s)
         with worker_process(s, tmp_path / "worker.log") as worker:
+            wait_worker_ready(s, worker)  # the fault hits a running worker, not its start-up
             scans, producer, fault_at = _send_with_fault(s, lambda: _kill_leader(s, kafka))
             killed = fault_at
             wait_caught_up(s, 300, [worker])
@@ -101,6 +116,7 @@ def test_single_broker_restarted_under_load(services: Services, tmp_path: Path) 
             kafka.start()
 
         with worker_process(s, tmp_path / "worker.log") as worker:
+            wait_worker_ready(s, worker)
             scans, producer, fault_at = _send_with_fault(s, restart)
             wait_caught_up(s, 300, [worker])
             caught_up = time.monotonic() - fault_at
@@ -116,8 +132,9 @@ def test_single_broker_restarted_under_load(services: Services, tmp_path: Path) 
 
 
 # --- the scenario ------------------------------------------------------------------------------
-def _send_with_fault(s: Settings, fault) -> tuple[list[CheckIn], RecordingProducer, float]:
-    """Send RATE scans/s for SECONDS, calling ``fault()`` (in another thread) a third of the
+def _send_with_fault(s: Settings, fault, seconds: int = SECONDS,
+                     ) -> tuple[list[CheckIn], RecordingProducer, float]:
+    """Send RATE scans/s for ``seconds``, calling ``fault()`` (in another thread) a third of the
     way; returns the scans, the producer, and when the fault began (monotonic)."""
     rng = random.Random(3)
     now_ms = int(time.time() * 1000)
@@ -129,10 +146,10 @@ def _send_with_fault(s: Settings, fault) -> tuple[list[CheckIn], RecordingProduc
     started = time.monotonic()
     fault_at = 0.0
     faulting: threading.Thread | None = None
-    total = RATE * SECONDS
+    total = RATE * seconds
     while len(scans) < total:
         elapsed = time.monotonic() - started
-        if faulting is None and elapsed >= SECONDS / 3:
+        if faulting is None and elapsed >= seconds / 3:
             fault_at = time.monotonic()
             faulting = threading.Thread(target=fault)
             faulting.start()
@@ -157,6 +174,28 @@ def _assert_nothing_lost(s: Settings, scans: list[CheckIn], producer: RecordingP
     assert set(stored) == set(producer.acked), "acknowledged scans missing from Kafka"
     twice = [e for e, n in stored.items() if n > 1]
     assert not twice, f"{len(twice)} scans written twice (the producer is idempotent): {twice[:3]}"
+
+
+def test_a_worker_started_while_the_broker_is_away_waits_for_it(services: Services,
+                                                               tmp_path: Path) -> None:
+    """The worker's start-up (making sure of the topics, the registry, joining the groups)
+    waits for a broker that is restarting instead of exiting; /ready says when it runs."""
+    with _cluster(tmp_path, nodes=1) as kafka:
+        s = _settings(services, kafka, tmp_path)
+        ensure_topics(s)
+        kafka.kill_node(0)
+        with worker_process(s, tmp_path / "worker.log") as worker:
+            away_until = time.monotonic() + 8
+            while time.monotonic() < away_until:  # the worker tries while the broker is away
+                assert worker.poll() is None, "the worker died while the broker was away"
+                time.sleep(0.2)
+            kafka.start()
+            wait_worker_ready(s, worker, timeout=180)
+            scans, producer, _ = _send_with_fault(s, lambda: None, seconds=3)
+            wait_caught_up(s, 120, [worker])
+            _assert_nothing_lost(s, scans, producer)
+    log = (tmp_path / "worker.log").read_text()
+    assert "waiting for the cluster" in log and "worker ready" in log
 
 
 # --- clusters ----------------------------------------------------------------------------------

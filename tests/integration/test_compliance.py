@@ -16,7 +16,8 @@ from tests.integration.helpers import (
     worker_process,
 )
 from truyvet import topics
-from truyvet.codec import signals
+from truyvet.codec import headcount as headcount_codec
+from truyvet.codec import heartbeat as heartbeat_codec
 from truyvet.codec import venue as venue_codec
 from truyvet.codec.checkin import CheckIn
 from truyvet.codec.timefmt import format_ms
@@ -38,9 +39,9 @@ def test_compliance_records_and_alerts(settings: Settings, tmp_path: Path) -> No
             pub.publish(CheckIn(f"o{i}", f"card{i}", "VQ", "VQ-s1", "out", (t0 + 1800) * 1000, "card"))
     pub.publish(CheckIn("c0", "card0", "VQ", "VQ-s1", "in", t0 * 1000, "card"))  # re-sent
     send = pub.producer.send
-    send(topics.heartbeats(s), b"VQ", signals.encode_heartbeat(
-        signals.Heartbeat("VQ-s1", "VQ", (t0 + 600) * 1000)))
-    send(topics.headcounts(s), b"VQ", signals.encode_headcount(signals.Headcount(
+    send(topics.heartbeats(s), b"VQ", heartbeat_codec.encode(
+        heartbeat_codec.Heartbeat("VQ-s1", "VQ", (t0 + 600) * 1000)))
+    send(topics.headcounts(s), b"VQ", headcount_codec.encode(headcount_codec.Headcount(
         "hc1", "VQ", t0 * 1000, (t0 + 3600) * 1000, 20, "inspector", "inspector:1")))
     for k in range(2):
         send(topics.gaps(s), b"VQ", orjson.dumps({
@@ -91,8 +92,8 @@ def test_silence_is_judged_on_what_was_read(settings: Settings, tmp_path: Path) 
             "scanning_points": 1, "staff_count": 5})))
     for vid, until in (("VGOOD", now), ("VOFF", now - 2 * 3600)):
         for t in range(now - 6 * 3600, until, 600):
-            send(topics.heartbeats(s), vid.encode(), signals.encode_heartbeat(
-                signals.Heartbeat(f"{vid}-s1", vid, t * 1000)), timestamp_ms=t * 1000)
+            send(topics.heartbeats(s), vid.encode(), heartbeat_codec.encode(
+                heartbeat_codec.Heartbeat(f"{vid}-s1", vid, t * 1000)), timestamp_ms=t * 1000)
     assert pub.flush() == 0
 
     def silent() -> set[str]:

@@ -14,7 +14,8 @@ from tests.integration.helpers import (api_process, http_json, poll_until, truyv
                                        wait_caught_up, worker_process)
 from tests.report_readers import csv_rows, html_rows, in_order, parse_number, pdf_text
 from truyvet import topics
-from truyvet.codec import signals
+from truyvet.codec import headcount as headcount_codec
+from truyvet.codec import heartbeat as heartbeat_codec
 from truyvet.codec import venue as venue_codec
 from truyvet.codec.checkin import CheckIn
 from truyvet.codec.timefmt import format_ms
@@ -54,10 +55,10 @@ def test_alert_rank_inspect_report(services: Services, tmp_path: Path) -> None:
     # GOOD's scanner beats now: the compliance job tells how far the province has come from
     # the scanners' records (a province where nothing at all was sent for two hours would be
     # an outage, and nobody would be judged)
-    send(topics.heartbeats(s), b"GOOD", signals.encode_heartbeat(
-        signals.Heartbeat("GOOD-s1", "GOOD", now * 1000)), timestamp_ms=now * 1000)
+    send(topics.heartbeats(s), b"GOOD", heartbeat_codec.encode(
+        heartbeat_codec.Heartbeat("GOOD-s1", "GOOD", now * 1000)), timestamp_ms=now * 1000)
     for vid, counted in (("GOOD", 10), ("BAD", 10)):
-        send(topics.headcounts(s), vid.encode(), signals.encode_headcount(signals.Headcount(
+        send(topics.headcounts(s), vid.encode(), headcount_codec.encode(headcount_codec.Headcount(
             f"hc-{vid}", vid, t0 * 1000, (t0 + 3600) * 1000, counted, "door_counter")))
     assert pub.flush() == 0
 

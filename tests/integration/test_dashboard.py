@@ -17,7 +17,7 @@ from tests.conftest import Services, _free_port
 from tests.integration.helpers import api_process, http_json, wait_caught_up, worker_process
 from tests.integration.test_compliance_api import _venue
 from truyvet import topics
-from truyvet.codec import signals
+from truyvet.codec import headcount as headcount_codec
 from truyvet.codec.checkin import CheckIn
 from truyvet.codec.timefmt import format_ms
 from truyvet.kafka.admin import ensure_topics
@@ -57,7 +57,7 @@ def test_dashboard_live_in_chromium(services: Services, tmp_path: Path) -> None:
     for i in range(3):  # BAD scans 3 of 20 people, two of them with a poster
         method = "card" if i == 0 else "venue_qr"
         pub.publish(CheckIn(f"b{i}", f"q{i}", "BAD", "BAD-s1", "in", (t0 + 60 * i) * 1000, method))
-    send(topics.headcounts(s), b"BAD", signals.encode_headcount(signals.Headcount(
+    send(topics.headcounts(s), b"BAD", headcount_codec.encode(headcount_codec.Headcount(
         "hc-BAD", "BAD", t0 * 1000, (t0 + 3600) * 1000, 20, "door_counter")))
     assert pub.flush() == 0
 

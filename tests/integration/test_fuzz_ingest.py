@@ -12,7 +12,8 @@ from pathlib import Path
 import orjson
 
 from truyvet.producers.scans import ScanPublisher
-from truyvet.domain.checkins import Source, route
+from truyvet.jobs.ingest import route
+from truyvet.kafka.record import Record
 from tests.integration.helpers import read_all, wait_caught_up, worker_process
 from truyvet import topics
 from truyvet.codec import card_scan
@@ -71,13 +72,13 @@ def test_ten_thousand_malformed_check_ins(settings: Settings, tmp_path: Path) ->
     ensure_topics(settings)
     rng = random.Random(2021_12_06)
     now_s = int(time.time())
-    source = Source(topics.checkins(settings), 0, 0)
     expected_reasons: Counter[str] = Counter()
     pub = ScanPublisher(settings)
     good = 0
     for n in range(BAD):
         payload = malformed(rng, n, now_s)
-        verdict = route(payload, b"k", source, now_s * 1000, settings.max_future_skew_s * 1000)
+        verdict = route(Record(topics.checkins(settings), 0, 0, b"k", payload), now_s * 1000,
+                        settings.max_future_skew_s * 1000)
         assert isinstance(verdict, DeadLetter), f"generator made a valid payload: {payload!r:.200}"
         expected_reasons[verdict.reason] += 1
         pub.publish_raw(f"venue-{n % 30}", payload)

@@ -150,7 +150,7 @@ def test_not_root_it_names_every_missing_package_with_the_command(tmp_path: Path
             (bin_dir / tool).symlink_to(shutil.which(tool))  # type: ignore[arg-type]
         # Debian's python3 without python3-venv: everything but ensurepip
         fake = bin_dir / "python3"
-        fake.write_text(f'#!/bin/sh\n[ "$1 $2" = "-m ensurepip" ] && exit 1\nexec /usr/bin/python3 "$@"\n')
+        fake.write_text('#!/bin/sh\n[ "$1 $2" = "-m ensurepip" ] && exit 1\nexec /usr/bin/python3 "$@"\n')
         fake.chmod(0o755)
         env = {"PATH": str(bin_dir), "HOME": str(scratch), "TRUYVET_CACHE_DIR": str(scratch),
                "TRUYVET_SETUP_LOGS": str(scratch / "logs")}

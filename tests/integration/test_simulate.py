@@ -9,7 +9,8 @@ from truyvet.producers.simulator.timeline import Timeline
 from truyvet.producers.simulator.world import build_world
 from tests.integration.helpers import read_all
 from truyvet import topics
-from truyvet.codec import checkin, signals
+from truyvet.codec import checkin
+from truyvet.codec import heartbeat as heartbeat_codec
 from truyvet.kafka.admin import ensure_topics
 from truyvet.settings import Settings
 
@@ -37,6 +38,6 @@ def test_simulation_publishes_the_timeline(settings: Settings, tmp_path: Path) -
     assert sorted(got) == sorted(expected)
     # a backfill's records carry the time each was sent, not the time it was published: the
     # compliance job tells how far it has read from them
-    beats = {signals.decode_heartbeat(r.value): r.timestamp_ms
+    beats = {heartbeat_codec.decode(r.value): r.timestamp_ms
              for r in read_all(settings, topics.heartbeats(settings))}
     assert beats == sent_at and len(beats) > 100

@@ -1,8 +1,12 @@
 from __future__ import annotations
 
-from truyvet.domain.compliance.figures import VenueRecords, combine, risk, venue_figures
 from truyvet.codec import venue as venue_codec
-from truyvet.codec.timefmt import format_ms, parse_ms
+from truyvet.codec.alert import Alert
+from truyvet.codec.compliance import Coverage, DayFigures, GapStatus, HourFigures
+from truyvet.codec.inspection import Inspection
+from truyvet.codec.timefmt import parse_ms
+from truyvet.domain.compliance.figures import VenueRecords, combine, risk, venue_figures
+from truyvet.domain.localtime import local_day
 
 MON = parse_ms("2026-11-16T00:00:00+07:00") // 1000  # a Monday, local midnight
 CAFE = venue_codec.from_mapping({
@@ -11,10 +15,9 @@ CAFE = venue_codec.from_mapping({
     "staff_count": 1})
 
 
-def hour(h: int, scans_in: int, out: int, card: int, qr: int = 0, heard: int = 1) -> dict:
-    return {"kind": "hour", "scans_in": scans_in, "scans_out": out, "cards": scans_in,
-            "by_method": {"card": card, "app": scans_in + out - card - qr, "venue_qr": qr},
-            "scanners_heard": heard, "heartbeats": 0}
+def hour(h: int, scans_in: int, out: int, card: int, qr: int = 0, heard: int = 1) -> HourFigures:
+    return HourFigures("V", h, scans_in, out, card, scans_in + out - card - qr, qr, scans_in,
+                       heard, 0)
 
 
 def records() -> VenueRecords:
@@ -22,20 +25,31 @@ def records() -> VenueRecords:
     first = (MON + 8 * 3600) // 3600
     r.hours = {first: hour(first, 10, 8, 18), first + 1: hour(first + 1, 6, 0, 4, qr=2),
                first + 2: hour(first + 2, 0, 0, 0, heard=0)}
-    r.days = {"2026-11-16": {"cards_in": 16, "cards_in_out": 8}}
-    r.coverage = {"hc": {"from": format_ms((MON + 8 * 3600) * 1000), "people_counted": 40,
-                         "people_scanned": 16}}
-    r.gaps = {"g1": {"flagged_at": format_ms((MON + 9 * 3600) * 1000), "resolved_at": None},
-              "g2": {"flagged_at": format_ms((MON + 9 * 3600) * 1000),
-                     "resolved_at": format_ms((MON + 10 * 3600) * 1000)}}
+    r.days = {local_day(MON): DayFigures("V", local_day(MON), 16, 8)}
+    r.coverage = {"hc": Coverage("V", "hc", (MON + 8 * 3600) * 1000, (MON + 9 * 3600) * 1000,
+                                 "door_counter", 40, 16)}
+    r.gaps = {"g1": gap("g1", MON + 9 * 3600, None),
+              "g2": gap("g2", MON + 9 * 3600, MON + 10 * 3600)}
     return r
 
 
+def gap(gap_id: str, flagged_s: int, resolved_s: int | None) -> GapStatus:
+    return GapStatus("V", gap_id, "open" if resolved_s is None else "resolved", "case",
+                     MON * 1000, MON * 1000, flagged_s * 1000,
+                     None if resolved_s is None else resolved_s * 1000)
+
+
+def alert(at_s: int) -> Alert:
+    return Alert("a", "V", "silent", at_s * 1000, "")
+
+
+def inspection(at_s: int, outcome: str) -> Inspection:
+    return Inspection("V", "insp", at_s * 1000, (at_s + 600) * 1000, 1, 1, 1, outcome)
+
+
 def test_a_venue_over_a_day() -> None:
-    f = venue_figures(CAFE, records(), MON, MON + 86_400,
-                      alerts=[{"raised_at": format_ms((MON + 3600) * 1000)}],
-                      inspections=[{"inspected_at": format_ms((MON + 9 * 3600) * 1000),
-                                    "outcome": "reminded"}])
+    f = venue_figures(CAFE, records(), MON, MON + 86_400, alerts=[alert(MON + 3600)],
+                      inspections=[inspection(MON + 9 * 3600, "reminded")])
     assert (f.scans_in, f.scans_out, f.venue_qr, f.card) == (16, 8, 2, 22)
     assert f.open_hours == 4 and f.silent_open_hours == 2  # 10:00 heard nothing, 11:00 no record
     assert f.coverage == 0.4 and f.exit_share == 0.5

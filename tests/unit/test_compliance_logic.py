@@ -1,15 +1,16 @@
 from __future__ import annotations
 
-from truyvet.domain.compliance.state import (
-    SILENT_AFTER_S,
-    Compliance,
-    Thresholds,
-    local_day,
-)
+import dataclasses
+
+from truyvet.codec.gap import Gap
+from truyvet.domain.compliance.alerts import SILENT_AFTER_S, Compliance
+from truyvet.domain.compliance.state import Thresholds
+from truyvet.domain.localtime import local_day
 from truyvet.codec.checkin import CheckIn
-from truyvet.codec.signals import Headcount, Heartbeat
-from truyvet.codec.timefmt import format_ms, parse_ms
-from truyvet.codec.venue import OpenVenue
+from truyvet.codec.headcount import Headcount
+from truyvet.codec.heartbeat import Heartbeat
+from truyvet.codec.timefmt import parse_ms
+from truyvet.domain.venues import OpenVenue
 
 T0 = parse_ms("2026-11-20T12:00:00Z") // 1000  # 19:00 in Huế
 NOW = T0 + 6 * 3600
@@ -28,11 +29,11 @@ def test_hour_and_day_figures_count_each_scan_once() -> None:
     for s in scans:
         touched |= c.add_scan(s, NOW)
     hour = str(T0 // 3600)
-    h = c.record("V", "hour", hour).value
-    assert (h["scans_in"], h["scans_out"], h["cards"]) == (3, 1, 3)  # e3 re-sent counts once
-    assert h["by_method"] == {"card": 2, "app": 1, "venue_qr": 1}
-    d = c.record("V", "day", str(local_day(T0))).value
-    assert (d["cards_in"], d["cards_in_out"]) == (3, 1)
+    h = c.record("V", "hour", hour)
+    assert (h.scans_in, h.scans_out, h.cards) == (3, 1, 3)  # e3 re-sent counts once
+    assert (h.card, h.app, h.venue_qr) == (2, 1, 1)
+    d = c.record("V", "day", str(local_day(T0)))
+    assert (d.cards_in, d.cards_in_out) == (3, 1)
     assert ("hour", hour) in touched
     alerts = c.alerts_for("V", touched, NOW)
     assert [a.kind for a in alerts] == ["venue_qr"]
@@ -45,13 +46,13 @@ def test_coverage_follows_late_scans_and_alerts_when_low() -> None:
     touched = c.add_headcount(hc)
     for i in range(7):
         touched |= c.add_scan(scan(i, f"card{i}", "in", 60 * i), NOW)
-    rec = c.record("V", "coverage", "hc1").value
-    assert (rec["people_counted"], rec["people_scanned"], rec["coverage"]) == (10, 7, 0.7)
+    rec = c.record("V", "coverage", "hc1")
+    assert (rec.people_counted, rec.people_scanned, rec.coverage) == (10, 7, 0.7)
     assert [a.kind for a in c.alerts_for("V", touched, NOW)] == ["low_coverage"]
     # a scan outside the span does not count, one inside (late) does and touches the coverage
     assert ("coverage", "hc1") not in c.add_scan(scan(50, "x", "in", 7200), NOW)
     assert ("coverage", "hc1") in c.add_scan(scan(51, "y", "in", 1000), NOW)
-    assert c.record("V", "coverage", "hc1").value["people_scanned"] == 8
+    assert c.record("V", "coverage", "hc1").people_scanned == 8
 
 
 def test_a_headcount_is_judged_once_the_scans_of_its_span_are_read() -> None:
@@ -81,15 +82,14 @@ def test_silence_and_gaps() -> None:
     assert c.silent_venues(open_all_day, T0 + 600) == []  # heard 10 minutes ago
     assert c.silent_venues({}, T0 + 7200) == []  # closed
     assert c.silent_venues({"V": OpenVenue(0, T0)}, T0 + 7200) == []  # no scanning point
-    gap = {"venue_id": "V", "gap_id": "g1", "status": "open", "case_id": "k", "from": "x",
-           "to": "y", "flagged_at": format_ms((NOW - 60) * 1000)}
+    gap = Gap("g1", "open", "V", "k", "F0", "card", T0 * 1000, T0 * 1000, (NOW - 60) * 1000)
     assert c.alerts_for("V", c.add_gap(gap), NOW) == []
-    alerts = c.alerts_for("V", c.add_gap({**gap, "gap_id": "g2"}), NOW)
+    alerts = c.alerts_for("V", c.add_gap(dataclasses.replace(gap, gap_id="g2")), NOW)
     assert [a.kind for a in alerts] == ["gaps"]
-    resolved = {**gap, "status": "resolved", "resolved_at": format_ms(NOW * 1000)}
+    resolved = dataclasses.replace(gap, status="resolved", resolved_at_ms=NOW * 1000)
     c.add_gap(resolved)
     assert c.add_gap(gap) == set()  # the older open event, late, does not reopen it
-    assert c.record("V", "gap", "g1").value["status"] == "resolved"
+    assert c.record("V", "gap", "g1").status == "resolved"
 
 
 def test_a_venue_that_just_opened_is_not_silent_yet() -> None:

@@ -8,13 +8,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import orjson
-from confluent_kafka import TIMESTAMP_CREATE_TIME, Message
 
 from truyvet.jobs.compliance import ComplianceStep
 from truyvet.jobs.progress import IDLE_MS, InputProgress
 from truyvet import topics
-from truyvet.codec import signals
-from truyvet.codec.venue import OpenVenue
+from truyvet.codec import heartbeat as heartbeat_codec
+from truyvet.domain.venues import OpenVenue
+from truyvet.kafka.record import Record
 from truyvet.settings import Settings
 
 NOW_S = 1_780_000_000 - 1_780_000_000 % 3600
@@ -22,10 +22,10 @@ PARTITION = 3
 
 
 def _heartbeats(venue: str, from_s: int, to_s: int, s: Settings,
-                partition: int = PARTITION) -> list[Message]:
-    return [Message(topic=topics.heartbeats(s), partition=partition, offset=i, key=venue.encode(),
-                    value=signals.encode_heartbeat(signals.Heartbeat(f"{venue}-s1", venue, t * 1000)),
-                    timestamp=(TIMESTAMP_CREATE_TIME, t * 1000))
+                partition: int = PARTITION) -> list[Record]:
+    return [Record(topics.heartbeats(s), partition, i, venue.encode(),
+                   heartbeat_codec.encode(heartbeat_codec.Heartbeat(f"{venue}-s1", venue, t * 1000)),
+                   t * 1000)
             for i, t in enumerate(range(from_s, to_s, 600))]
 
 
@@ -47,9 +47,9 @@ def _step(tmp_path: Path, venues: tuple[str, ...]) -> tuple[ComplianceStep, Inpu
     return step, progress
 
 
-def _read(step: ComplianceStep, progress: InputProgress, batch: list[Message]) -> None:
+def _read(step: ComplianceStep, progress: InputProgress, batch: list[Record]) -> None:
     for m in batch:
-        progress.read(m.topic(), m.partition(), m.timestamp()[1])
+        progress.read(m.topic, m.partition, m.timestamp_ms)
     step.process(batch, NOW_S * 1000)
 
 
@@ -60,9 +60,9 @@ def test_a_backlog_is_not_silence_but_a_switched_off_scanner_is(tmp_path: Path) 
     # six hours of heartbeats: GOOD throughout, OFF switched off two hours ago
     good = _heartbeats("GOOD", NOW_S - 6 * 3600, NOW_S, s)
     off = _heartbeats("OFF", NOW_S - 6 * 3600, NOW_S - 2 * 3600, s)
-    backlog = sorted(good + off, key=lambda m: m.timestamp()[1])
+    backlog = sorted(good + off, key=lambda m: m.timestamp_ms)
     first, rest = backlog[: len(backlog) // 3], backlog[len(backlog) // 3:]
-    read_to = first[-1].timestamp()[1]  # ~4h40 ago
+    read_to = first[-1].timestamp_ms  # ~4h40 ago
 
     _read(step, progress, first)
     assert _silent(step, wall) == set()  # nothing said of the other three inputs: no judgement

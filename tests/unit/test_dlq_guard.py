@@ -46,3 +46,33 @@ def test_trips_exactly_when_the_window_share_is_above_the_limit(batches, limit) 
         total, bad = sum(x for x, _ in seen), sum(r for _, r in seen)
         expect = total >= 200 and bad / total > limit
         assert (g.observe(n, refused) is not None) == expect
+
+
+def _records(partition: int, offsets: range) -> list[tuple[tuple[str, int], int]]:
+    return [(("t", partition), o) for o in offsets]
+
+
+def test_a_run_of_refusals_in_one_partition_trips_it_though_the_share_is_low() -> None:
+    """One partition's producer gone wrong: 11 refusals in a row in partition 2, among plenty
+    of good input in the others (a share of 10 %)."""
+    g = DeadLetterGuard(0.5, max_consecutive=10, window=1000, min_inputs=10)
+    good = _records(0, range(100))
+    bad = _records(2, range(11))
+    assert g.observe_records(good + bad[:10], set(bad[:10])) is None  # 10 in a row: the limit
+    reason = g.observe_records(bad[10:], set(bad[10:]))
+    assert reason is not None and "11 inputs in a row of t[2]" in reason
+    assert "TRUYVET_DLQ_MAX_CONSECUTIVE" in reason
+
+
+def test_an_accepted_input_ends_the_run_and_a_revoked_partition_forgets_it() -> None:
+    g = DeadLetterGuard(1.0, max_consecutive=3, window=1000, min_inputs=1)
+    run = _records(1, range(3))
+    assert g.observe_records(run, set(run)) is None
+    assert g.observe_records(_records(1, range(3, 4)), set()) is None  # accepted: run over
+    more = _records(1, range(4, 7))
+    assert g.observe_records(more, set(more)) is None  # three again, not six
+    g.forget([("t", 1)])
+    last = _records(1, range(7, 10))
+    assert g.observe_records(last, set(last)) is None  # a new owner starts from nothing
+    assert g.observe_records(_records(1, range(10, 11)), {(("t", 1), 10)}) is not None
+    assert DeadLetterGuard(1.0).observe_records(last * 500, set(last)) is None  # 0: no limit

@@ -2,26 +2,32 @@ from __future__ import annotations
 
 import orjson
 
-from truyvet.domain.checkins import Source, route
+from truyvet.jobs.ingest import route
+from truyvet.kafka.record import Record
 from truyvet.codec.checkin import CheckIn
 from truyvet.codec.deadletter import DeadLetter
 from truyvet.codec.errors import InvalidEvent
 from truyvet.codec.timefmt import parse_ms
 
 NOW = parse_ms("2026-11-26T12:00:00Z")
-SRC = Source("t.checkins.v1", 3, 42)
+
+
+def record(value: bytes | None, key: bytes | None) -> Record:
+    return Record("t.checkins.v1", 3, 42, key, value)
+
+
 DOC = {"event_id": "e", "card_id": "c", "venue_id": "v", "scanner_id": "s", "direction": "in",
        "scanned_at": "2026-11-26T12:30:00Z", "method": "card"}
 
 
 def test_valid_scan_passes() -> None:
-    out = route(orjson.dumps(DOC), b"v", SRC, NOW, 3_600_000)
+    out = route(record(orjson.dumps(DOC), b"v"), NOW, 3_600_000)
     assert isinstance(out, CheckIn) and out.card_id == "c"
 
 
 def test_refusals_carry_reason_source_and_original_bytes() -> None:
     raw = orjson.dumps({**DOC, "scanned_at": "2026-11-26T13:00:01Z"})
-    out = route(raw, b"v", SRC, NOW, 3_600_000)
+    out = route(record(raw, b"v"), NOW, 3_600_000)
     assert isinstance(out, DeadLetter)
     assert out.reason == "timestamp_in_future" and out.payload == raw and out.key == b"v"
     assert (out.source_topic, out.source_partition, out.source_offset) == ("t.checkins.v1", 3, 42)
@@ -33,13 +39,13 @@ def test_refusals_carry_reason_source_and_original_bytes() -> None:
 
 
 def test_null_value_is_refused_not_skipped() -> None:
-    out = route(None, b"v", SRC, NOW, 0)
+    out = route(record(None, b"v"), NOW, 0)
     assert isinstance(out, DeadLetter) and out.reason == "not_json" and out.payload == b""
 
 
 def test_routing_is_deterministic() -> None:
     raw = orjson.dumps({**DOC, "direction": "x"})
-    assert route(raw, None, SRC, NOW, 0) == route(raw, None, SRC, NOW, 0)
+    assert route(record(raw, None), NOW, 0) == route(record(raw, None), NOW, 0)
 
 
 def test_card_scan_round_trip_and_legacy_records() -> None:

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from truyvet.producers.files import VENUES, rows_from_bytes
 from truyvet.codec import venue
 from truyvet.codec.errors import InvalidEvent
+from truyvet.domain import venues
 
 HEADER = b"venue_id,name,district,ward,category,address,opening_hours,scanning_points,staff_count,capacity\n"
 
@@ -25,9 +26,9 @@ def test_open_hours_past_midnight_and_round_trip() -> None:
         "venue_id": "b", "name": "Quán", "district": "Thành phố Huế", "ward": "Phú Hội",
         "category": "bar", "opening_hours": {"fri": ["18:00-02:00"]}, "scanning_points": 1,
         "staff_count": 1})
-    assert venue.is_open(bar, 4, 20 * 60)  # Friday 20:00
-    assert venue.is_open(bar, 5, 60)  # Saturday 01:00, still Friday's evening
-    assert not venue.is_open(bar, 5, 3 * 60) and not venue.is_open(bar, 4, 12 * 60)
+    assert venues.is_open(bar, 4, 20 * 60)  # Friday 20:00
+    assert venues.is_open(bar, 5, 60)  # Saturday 01:00, still Friday's evening
+    assert not venues.is_open(bar, 5, 3 * 60) and not venues.is_open(bar, 4, 12 * 60)
     assert venue.decode(venue.encode(bar)) == bar
 
 
@@ -39,13 +40,13 @@ def _venue_open(hours: dict[str, list[str]]) -> venue.Venue:
 
 def test_open_for_counts_from_the_start_of_the_stretch() -> None:
     restaurant = _venue_open({d: ["10:00-14:00", "16:30-22:00"] for d in venue.WEEKDAYS})
-    assert venue.open_for(restaurant, 0, 10 * 60) == 0
-    assert venue.open_for(restaurant, 0, 17 * 60) == 30  # reopened at 16:30
-    assert venue.open_for(restaurant, 0, 15 * 60) is None
+    assert venues.open_for(restaurant, 0, 10 * 60) == 0
+    assert venues.open_for(restaurant, 0, 17 * 60) == 30  # reopened at 16:30
+    assert venues.open_for(restaurant, 0, 15 * 60) is None
     bar = _venue_open({"fri": ["18:00-02:00"], "sat": ["02:00-04:00"]})
-    assert venue.open_for(bar, 5, 3 * 60) == 9 * 60  # Saturday 03:00: open since Friday 18:00
+    assert venues.open_for(bar, 5, 3 * 60) == 9 * 60  # Saturday 03:00: open since Friday 18:00
     hospital = _venue_open({d: ["00:00-24:00"] for d in venue.WEEKDAYS})
-    assert venue.open_for(hospital, 2, 60) == 2 * 1440 + 60  # as far back as it looks
+    assert venues.open_for(hospital, 2, 60) == 2 * 1440 + 60  # as far back as it looks
 
 
 SPANS = st.sampled_from(["00:00-24:00", "06:30-22:30", "10:00-14:00", "16:30-22:00",
@@ -70,8 +71,8 @@ def test_open_for_agrees_with_the_spans(hours: dict[str, list[str]], weekday: in
     expected, t = None, minute
     while open_at(t // 1440, t % 1440) and t > -2 * 1440 - 1:
         expected, t = minute - t, t - 1
-    got = venue.open_for(v, weekday, minute)
-    assert venue.is_open(v, weekday, minute) == (got is not None) == (expected is not None)
+    got = venues.open_for(v, weekday, minute)
+    assert venues.is_open(v, weekday, minute) == (got is not None) == (expected is not None)
     if got is not None and expected is not None and expected < 2 * 1440:
         assert got == expected
 

@@ -1,2 +1,4 @@
-"""The tracer API: an HTTP service answering itineraries from an in-memory visit index that
-follows the visits topic, re-matching standing itineraries as late scans arrive."""
+"""The HTTP API (aiohttp): ``tracing`` (itineraries, answers, revisions), ``compliance``
+(figures, alerts, inspections, campaigns, the report), ``dashboard`` (the operations room's
+page and figures); ``access`` (roles), ``audit``, ``web`` (what routes share), ``app`` (the
+application and its middlewares) and ``server`` (the process)."""

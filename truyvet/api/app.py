@@ -26,7 +26,7 @@ from truyvet.api.audit import AuditLog
 from truyvet.api.compliance.service import ComplianceService
 from truyvet.api.dashboard.ops import OpsMonitor
 from truyvet.api.tracing.service import TracerService
-from truyvet.api.web import COMPLIANCE, MAX_BODY, PRINCIPAL, SERVICE, error, json_response
+from truyvet.api.web import MAX_BODY, PRINCIPAL, error, json_response
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -74,11 +74,11 @@ async def refusals(request: web.Request, handler: Handler) -> web.StreamResponse
 
 
 async def healthz(request: web.Request) -> web.Response:
-    service = request.app[SERVICE]
+    service = request.app[tracing_routes.SERVICE]
     body = {"ready": service.ready, "index_visits": service.index.visits(),
             "standing_itineraries": len(service.cases),
             # next offset of the visits topic applied to the index, per partition
-            "index_offsets": {str(p): o for p, o in sorted(service.index_positions().items())}}
+            "index_offsets": {str(p): o for p, o in sorted(service.view.positions().items())}}
     return json_response(body, 200 if service.ready else 503)
 
 
@@ -90,8 +90,8 @@ def build_app(service: TracerService, compliance: ComplianceService, ops: OpsMon
               tokens: Tokens) -> web.Application:
     app = web.Application(middlewares=[refusals, access_middleware(tokens)],
                           client_max_size=MAX_BODY + 1024)
-    app[SERVICE] = service
-    app[COMPLIANCE] = compliance
+    app[tracing_routes.SERVICE] = service
+    app[compliance_routes.COMPLIANCE] = compliance
     app[dashboard_routes.OPS] = ops
     app[tracing_routes.AUDIT] = AuditLog(service.s, service.producer)
     tracing_routes.add(app)

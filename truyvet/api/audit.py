@@ -1,41 +1,31 @@
 """The audit trail of personal data read through the API (schemas/audit.v1).
 
-Every itinerary submitted and every result read or pushed is recorded — who (the token's
-principal), when, which case, which revision, how many contacts — in ``audit.v1``, and the
+Every itinerary submitted and every result read or pushed is recorded -- who (the token's
+principal), when, which case, which revision, how many contacts -- in ``audit.v1``, and the
 record is acknowledged by Kafka *before* the data is returned: a disclosure that cannot be
 accounted for does not happen (the route answers 503 instead)."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
-import orjson
-
-from truyvet.api.access import Principal
-from truyvet.api.tracing.service import Case
 from truyvet import topics
-from truyvet.codec.timefmt import format_ms
+from truyvet.api.access import Principal
+from truyvet.codec import audit as audit_codec
+from truyvet.codec.audit import ACTIONS, AuditRecord
+from truyvet.domain.matching.revisions import Case
 from truyvet.kafka.async_producer import AsyncProducer
 from truyvet.settings import Settings
 
-ACTIONS = ("submit", "read", "watch")
-
 
 def audit_record(principal: Principal, action: str, case: Case, at_ms: int,
-                 client: str | None = None) -> dict[str, Any]:
+                 client: str | None = None) -> AuditRecord:
     """The record (pure)."""
     if action not in ACTIONS:
         raise ValueError(f"audit action {action!r}")
-    out: dict[str, Any] = {
-        "v": 1, "audit_id": uuid.uuid4().hex, "at": format_ms(at_ms), "principal": principal.name,
-        "roles": sorted(principal.roles), "action": action, "case_id": case.itinerary.case_id,
-        "revision": case.result.revision, "stops": len(case.result.stops),
-        "contacts": sum(len(stop.cards) for stop in case.result.stops),
-    }
-    if client:
-        out["client"] = client[:128]
-    return out
+    return AuditRecord(uuid.uuid4().hex, at_ms, principal.name, tuple(sorted(principal.roles)),
+                       action, case.itinerary.case_id, case.result.revision,
+                       len(case.result.stops), case.contacts, client[:128] if client else None)
 
 
 class AuditLog:
@@ -47,4 +37,4 @@ class AuditLog:
                      client: str | None = None) -> None:
         """Returns once Kafka has acknowledged the record; raises if it could not."""
         rec = audit_record(principal, action, case, at_ms, client)
-        await self.producer.send(self.topic, rec["case_id"], orjson.dumps(rec))
+        await self.producer.send(self.topic, audit_codec.key(rec), audit_codec.encode(rec))

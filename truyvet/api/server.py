@@ -18,7 +18,7 @@ from truyvet.api.dashboard.ops import OpsMonitor
 from truyvet.api.tracing.service import TracerService
 from truyvet import gc_tuning
 from truyvet.kafka import lag, producer
-from truyvet.kafka.admin import ensure_topics
+from truyvet.kafka.admin import ensure_topics_waiting
 from truyvet.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ async def serve(s: Settings, tokens: Tokens, host: str, port: int,
             loop.add_signal_handler(sig, on_signal)
         except (NotImplementedError, RuntimeError):  # not the main thread (tests)
             pass
-    await asyncio.to_thread(ensure_topics, s)
+    await asyncio.to_thread(ensure_topics_waiting, s)  # a cluster electing: wait
     lags = lag.register(s)
     producer.export_metrics()
     service = TracerService(s)

@@ -1,26 +1,24 @@
-"""What every route module shares: the app keys, JSON responses and refusals, bodies,
-and the period of a query."""
+"""What every route module shares: who is calling, JSON responses and refusals, bodies, and
+the period of a query. (Each route module keeps the app keys of the services it calls.)"""
 
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import orjson
 from aiohttp import web
 
 from truyvet.api.access import Principal
-from truyvet.api.compliance.service import ComplianceService
-from truyvet.api.tracing.service import TracerService
 from truyvet.codec import itinerary as itinerary_codec
 from truyvet.codec.errors import InvalidEvent
 from truyvet.codec.timefmt import parse_ms
 
 MAX_BODY = itinerary_codec.MAX_BYTES
-SERVICE = web.AppKey("service", TracerService)
 PRINCIPAL = web.RequestKey("principal", Principal)  # who is calling, set by the access check
-COMPLIANCE = web.AppKey("compliance", ComplianceService)
 DEFAULT_PERIOD_S = 7 * 86_400
+T = TypeVar("T")
 
 
 def error(status: int, reason: str, detail: str) -> web.Response:
@@ -46,6 +44,18 @@ async def read_json_body(request: web.Request) -> bytes | web.Response:
         return error(413, "too_large", f"at most {MAX_BODY} bytes")
     return raw
 
+
+
+async def read_body(request: web.Request, decode: Callable[[bytes], T]) -> T | web.Response:
+    """The body decoded by its codec, or the refusal to return (415, 413, 400 with the
+    schema's reason)."""
+    raw = await read_json_body(request)
+    if isinstance(raw, web.Response):
+        return raw
+    try:
+        return decode(raw)
+    except InvalidEvent as exc:
+        return error(400, str(exc.reason), exc.detail)
 
 
 def period(request: web.Request) -> tuple[int, int] | web.Response:

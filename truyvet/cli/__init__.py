@@ -11,6 +11,7 @@ from truyvet.cli import (api, audit, dlq, match, publish, report, run, simulate,
                          worker)
 from truyvet.cli.options import env_option
 from truyvet.kafka.admin import BrokerUnreachable
+from truyvet.kafka.config import route_librdkafka_logs
 
 
 class _Main(click.Group):
@@ -32,6 +33,7 @@ def main(log_level: str) -> None:
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    route_librdkafka_logs(logging.getLevelName(log_level.upper()))
 
 
 for module in (stack, publish, venues, simulate, worker, api, match, report, run, status, dlq,

@@ -2,49 +2,30 @@
 
 from __future__ import annotations
 
-import base64
 import sys
 from pathlib import Path
 
 import click
 import orjson
-from confluent_kafka import Consumer, KafkaError, TopicPartition
 
 from truyvet import settings as settings_mod
 from truyvet import topics
 from truyvet.cli.options import env_option
+from truyvet.codec import deadletter as deadletter_codec
 from truyvet.codec.deadletter import DeadLetter
+from truyvet.codec.errors import InvalidEvent
+from truyvet.kafka.follower import read_topic
 from truyvet.settings import Settings
 
 
-def read_dead_letters(s: Settings, limit: int, timeout: float = 10.0) -> list[DeadLetter]:
+def read_dead_letters(s: Settings, limit: int) -> list[DeadLetter]:
     """The first ``limit`` dead letters, from the beginning of the topic (no group, no commit)."""
-    consumer = Consumer({"bootstrap.servers": s.bootstrap_servers, "group.id": "unused",
-                         "enable.auto.commit": False, "enable.partition.eof": True})
-    topic = topics.deadletter(s)
-    try:
-        meta = consumer.list_topics(topic, timeout=timeout).topics[topic]
-        parts = []
-        for p in meta.partitions:
-            low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=timeout)
-            if high > low:
-                parts.append(TopicPartition(topic, p, low))
-        consumer.assign(parts)
-        remaining = len(parts)
-        out: list[DeadLetter] = []
-        while remaining and len(out) < limit:
-            msg = consumer.poll(timeout)
-            if msg is None:
-                break
-            if msg.error():
-                if msg.error().code() == KafkaError._PARTITION_EOF:
-                    remaining -= 1
-                    continue
-                raise click.ClickException(str(msg.error()))
-            out.append(DeadLetter.from_record(msg.value(), msg.key(), msg.headers()))
-        return out
-    finally:
-        consumer.close()
+    out: list[DeadLetter] = []
+    for r in read_topic(s, topics.deadletter(s)):
+        out.append(DeadLetter.from_record(r.value, r.key, r.headers))
+        if len(out) >= limit:
+            break
+    return out
 
 
 @click.group("dlq")
@@ -102,19 +83,16 @@ def replay(file: Path, dry_run: bool, **kwargs: object) -> None:
         if not line.strip():
             continue
         try:
-            letter = orjson.loads(line)
-            source = letter.get("source") or {}
-            topic = source.get("topic") or (topics.checkins(s) if source.get("file") else None)
-            if topic not in allowed:
-                raise ValueError(f"source topic {topic!r} does not take replays "
-                                 f"({', '.join(REPLAYABLE)})")
-            text = letter.get("payload_text")
-            payload = text.encode() if text is not None else base64.b64decode(
-                letter["payload_base64"], validate=True)
-            key = letter.get("key")
-            plan.append((n, topic, None if key is None else key.encode(), payload))
-        except (orjson.JSONDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            letter = deadletter_codec.decode(line)
+        except InvalidEvent as exc:
             problems.append(f"line {n}: {exc}")
+            continue
+        topic = letter.source_topic or (topics.checkins(s) if letter.source_file else None)
+        if topic not in allowed:
+            problems.append(f"line {n}: source topic {topic!r} does not take replays "
+                            f"({', '.join(REPLAYABLE)})")
+            continue
+        plan.append((n, topic, letter.key, letter.payload))
     for p in problems:
         click.echo(p, err=True)
     if dry_run:

@@ -14,7 +14,8 @@ from rich.table import Table
 from truyvet import api_client
 from truyvet import settings as settings_mod
 from truyvet.cli.options import env_option
-from truyvet.codec.timefmt import format_ms_local, parse_ms
+from truyvet.codec.timefmt import parse_ms
+from truyvet.domain import localtime
 
 
 @click.command("match")
@@ -41,7 +42,7 @@ def print_result(console: Console, res: dict[str, Any]) -> None:
     console.print(f"[bold]{res['case_id']}[/] ({res.get('classification')}, {card}), "
                   f"revision {res.get('revision')}")
     table = Table("#", "venue", "from", "to", "scan", "contacts (close)", "top contacts")
-    local = lambda t: format_ms_local(parse_ms(t), 420)[:16].replace("T", " ")  # noqa: E731
+    local = lambda t: localtime.format_local(parse_ms(t))[:16].replace("T", " ")  # noqa: E731
     for i, stop in enumerate(res["stops"], 1):
         contacts = stop["contacts"]
         close = sum(c["close_contact"] for c in contacts)

@@ -16,6 +16,7 @@ from truyvet import settings as settings_mod
 from truyvet.cli.options import env_option
 from truyvet.codec.errors import InvalidEvent
 from truyvet.codec.timefmt import format_ms, parse_ms
+from truyvet.domain import localtime
 from truyvet.report import csv_format, html_format, pdf_format
 from truyvet.report.labels import LANGS
 from truyvet.report.table import from_api
@@ -29,7 +30,7 @@ def instant(text: str, end: bool) -> str:
     """A local date (UTC+07:00; ``--to`` includes its day) or an RFC 3339 instant."""
     try:
         if _DATE.fullmatch(text):
-            ms = parse_ms(f"{text}T00:00:00+07:00", "date")
+            ms = localtime.date_start_ms(text)
             return format_ms(ms + DAY_MS if end else ms)
         return format_ms(parse_ms(text, "to" if end else "from"))
     except InvalidEvent as exc:

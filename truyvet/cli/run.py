@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import click
@@ -26,9 +26,9 @@ from truyvet.cli import stack
 from truyvet.cli.options import env_option
 from truyvet.cli.status import lag_report
 from truyvet.codec.venue import HOSPITALITY
+from truyvet.domain import localtime
 from truyvet.settings import Settings
 
-VN = timezone(timedelta(hours=7))
 
 
 @dataclass
@@ -134,7 +134,7 @@ def command(workers: int, simulate: bool, residents: int, backfill: str, **kwarg
 def default_campaign(now_s: float) -> dict[str, object]:
     """The inspection week of the directive for the current week (Monday to Sunday, Vietnam
     time): cafes, restaurants and places serving alcohol."""
-    local = datetime.fromtimestamp(now_s, VN)
+    local = datetime.fromtimestamp(now_s, localtime.TZ)
     monday = (local - timedelta(days=local.weekday())).replace(hour=0, minute=0, second=0,
                                                                microsecond=0)
     sunday = monday + timedelta(days=6)
@@ -167,8 +167,8 @@ def _print_urls(s: Settings, children: list[Child], workers: int, configured: bo
     click.echo(f"                   .venv/bin/truyvet match {s.data_dir / 'itineraries'}/CASE_ID.json")
     click.echo(f"  Kafka            {s.bootstrap_servers}")
     click.echo(f"  Redis            {s.redis_url}")
-    click.echo(f"  report           .venv/bin/truyvet report --from MONDAY --to SUNDAY "
-               f"--format pdf  (or csv, html; --lang en)")
+    click.echo("  report           .venv/bin/truyvet report --from MONDAY --to SUNDAY "
+               "--format pdf  (or csv, html; --lang en)")
     click.echo(f"  API metrics      {s.api_url}/metrics")
     for i in range(workers):
         click.echo(f"  worker {i + 1} metrics http://127.0.0.1:{s.worker_web_port + i}/metrics")

@@ -13,7 +13,8 @@ from truyvet.cli.options import env_option
 @click.command("worker")
 @settings_mod.options("bootstrap_servers", "redis_url", "kafka_port", "redis_port",
                       "topic_prefix", "checkin_partitions", "retention_days",
-                      "max_future_skew_s", "dlq_max_share", "data_dir", "worker_web_port")
+                      "max_future_skew_s", "dlq_max_share", "dlq_max_consecutive", "data_dir",
+                      "worker_web_port")
 @env_option("--jobs", "TRUYVET_WORKER_JOBS", default=",".join(JOBS),
             help="Comma-separated jobs this worker runs (a consumer group each).")
 @click.pass_context

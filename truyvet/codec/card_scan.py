@@ -14,6 +14,7 @@ import orjson
 
 from truyvet.codec import checkin
 from truyvet.codec.checkin import CheckIn
+from truyvet.codec import Codec
 from truyvet.codec.errors import InvalidEvent, Reason
 from truyvet.codec.fields import load_json
 
@@ -36,3 +37,10 @@ def decode(raw: bytes) -> CheckIn:
             or not all(type(x) is str for x in obj[1:6])):
         raise InvalidEvent(Reason.BAD_VALUE, f"not a scan-by-card v{VERSION} record")
     return CheckIn(obj[1], obj[2], obj[3], obj[4], obj[5], obj[6], obj[7])
+
+
+def key(c: CheckIn) -> bytes:
+    return c.card_id.encode()
+
+
+CODEC = Codec("scan-by-card.v1", encode, decode, key)

@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from truyvet.codec import Codec
 from truyvet.codec.errors import InvalidEvent, Reason
 from truyvet.codec.fields import (
     check_keys,
@@ -81,3 +82,10 @@ def to_mapping(scan: CheckIn) -> dict[str, Any]:
 
 def encode(scan: CheckIn) -> bytes:
     return orjson.dumps(to_mapping(scan))
+
+
+def key(scan: CheckIn) -> bytes:
+    return scan.venue_id.encode()
+
+
+CODEC = Codec("checkin.v1", encode, decode, key)

@@ -2,16 +2,24 @@
 
 On the dead-letter topic the record *value* is the original bytes, unchanged, and the record
 *key* is the original key; everything else travels in headers (``truyvet.dlq.*``), so a
-record can be replayed byte for byte. :meth:`DeadLetter.to_mapping` gives the JSON view
-described by ``schemas/deadletter.v1.schema.json`` (used by ``truyvet dlq`` and the API).
+record can be replayed byte for byte (:meth:`DeadLetter.headers`,
+:meth:`DeadLetter.from_record`). ``schemas/deadletter.v1.schema.json`` describes the JSON view
+(:meth:`DeadLetter.to_mapping`, :func:`from_mapping`, ``CODEC``): what ``truyvet dlq show
+--json`` writes and ``truyvet dlq replay`` reads back, corrected.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
+from truyvet.codec import Codec
+from truyvet.codec.errors import InvalidEvent, Reason
+from truyvet.codec.fields import check_keys, check_version, load_json, require_object, timestamp_ms
 from truyvet.codec.timefmt import format_ms
 
 VERSION = 1
@@ -97,3 +105,56 @@ class DeadLetter:
             "payload_base64": base64.b64encode(self.payload).decode("ascii"),
             "payload_text": text,
         }
+
+
+_REQUIRED = frozenset({"reason", "detail", "stage", "failed_at", "source", "payload_base64"})
+_ALLOWED = _REQUIRED | {"v", "key", "payload_text"}
+_SOURCE = {"topic": str, "partition": int, "offset": int, "file": str, "row": int}
+
+
+def from_mapping(obj: Any) -> DeadLetter:
+    """The JSON view back to a dead letter. ``payload_text``, when present, is the payload (it
+    is what a person corrects before a replay); otherwise ``payload_base64``."""
+    obj = require_object(obj, "dead letter")
+    check_keys(obj, _REQUIRED, _ALLOWED, "dead letter")
+    check_version(obj, VERSION, "dead letter")
+    for name in ("reason", "detail", "stage", "payload_base64"):
+        if type(obj[name]) is not str:
+            raise InvalidEvent(Reason.WRONG_TYPE, f"dead letter: {name} must be a string")
+    if obj["reason"] not in set(Reason):
+        raise InvalidEvent(Reason.BAD_ENUM, f"dead letter: unknown reason {obj['reason'][:32]!r}")
+    source = require_object(obj["source"], "source")
+    for name, value in source.items():
+        if name not in _SOURCE or type(value) is not _SOURCE[name]:
+            raise InvalidEvent(Reason.BAD_VALUE, f"dead letter: source.{str(name)[:20]} is not valid")
+    text, key = obj.get("payload_text"), obj.get("key")
+    if text is not None and type(text) is not str or key is not None and type(key) is not str:
+        raise InvalidEvent(Reason.WRONG_TYPE, "dead letter: payload_text and key must be strings")
+    try:
+        payload = text.encode() if text is not None else base64.b64decode(
+            obj["payload_base64"], validate=True)
+    except (binascii.Error, UnicodeEncodeError):
+        raise InvalidEvent(Reason.BAD_VALUE, "dead letter: payload_base64 is not base64") from None
+    return DeadLetter(
+        reason=obj["reason"], detail=obj["detail"], stage=obj["stage"],
+        failed_at_ms=timestamp_ms(obj, "failed_at"), payload=payload,
+        key=None if key is None else key.encode(),
+        source_topic=source.get("topic"), source_partition=source.get("partition"),
+        source_offset=source.get("offset"), source_file=source.get("file"),
+        source_row=source.get("row"))
+
+
+def encode(letter: DeadLetter) -> bytes:
+    return orjson.dumps(letter.to_mapping())
+
+
+def decode(raw: bytes) -> DeadLetter:
+    return from_mapping(load_json(raw))
+
+
+def key(letter: DeadLetter) -> bytes:
+    return letter.key or b""
+
+
+# the JSON view; on the topic: value = letter.payload, key = letter.key, headers = the rest
+CODEC = Codec("deadletter.v1", encode, decode, key)

@@ -100,6 +100,53 @@ def timestamp_ms(obj: Mapping[str, Any], key: str) -> int:
     return parse_ms(value, key)
 
 
+def optional_timestamp_ms(obj: Mapping[str, Any], key: str) -> int | None:
+    return None if obj.get(key) is None else timestamp_ms(obj, key)
+
+
+def count(obj: Mapping[str, Any], key: str, maximum: int) -> int:
+    """A whole number in ``0..maximum``."""
+    value = obj[key]
+    if type(value) is not int:
+        raise InvalidEvent(Reason.WRONG_TYPE, f"{key} must be an integer, got {type_name(value)}")
+    if not 0 <= value <= maximum:
+        raise InvalidEvent(Reason.BAD_VALUE, f"{key}={value} outside 0..{maximum}")
+    return value
+
+
+def optional_count(obj: Mapping[str, Any], key: str, maximum: int) -> int | None:
+    return None if obj.get(key) is None else count(obj, key, maximum)
+
+
+def text(obj: Mapping[str, Any], key: str, maximum: int, minimum: int = 0) -> str:
+    """A string of ``minimum..maximum`` characters (free text: control characters allowed)."""
+    value = obj[key]
+    if type(value) is not str:
+        raise InvalidEvent(Reason.WRONG_TYPE, f"{key} must be a string, got {type_name(value)}")
+    if not minimum <= len(value) <= maximum:
+        reason = Reason.EMPTY_FIELD if not value else Reason.FIELD_TOO_LONG
+        raise InvalidEvent(reason, f"{key} must have {minimum}..{maximum} characters")
+    return value
+
+
+def strings(obj: Mapping[str, Any], key: str, minimum: int = 0, maximum_length: int = 100) -> list[str]:
+    """A list of distinct non-empty strings (absent: empty)."""
+    value = obj.get(key, [])
+    if type(value) is not list or not all(
+            type(x) is str and 0 < len(x) <= maximum_length for x in value):
+        raise InvalidEvent(Reason.WRONG_TYPE, f"{key} must be a list of non-empty strings")
+    if len(value) < minimum or len(set(value)) != len(value):
+        raise InvalidEvent(Reason.BAD_VALUE, f"{key}: at least {minimum}, no repeats")
+    return value
+
+
+def boolean(obj: Mapping[str, Any], key: str, nullable: bool = False) -> bool | None:
+    value = obj[key]
+    if type(value) is bool or (nullable and value is None):
+        return value
+    raise InvalidEvent(Reason.WRONG_TYPE, f"{key} must be a boolean, got {type_name(value)}")
+
+
 def type_name(value: Any) -> str:
     if value is None:
         return "null"

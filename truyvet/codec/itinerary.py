@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 
+from truyvet.codec import Codec
 from truyvet.codec.errors import InvalidEvent, Reason
 from truyvet.codec.fields import (
     check_keys,
@@ -110,3 +111,10 @@ def to_mapping(it: Itinerary) -> dict[str, Any]:
 
 def encode(it: Itinerary) -> bytes:
     return orjson.dumps(to_mapping(it))
+
+
+def key(it: Itinerary) -> bytes:
+    return it.case_id.encode()
+
+
+CODEC = Codec("itinerary.v1", encode, decode, key)

@@ -1,4 +1,4 @@
-"""Venue registry record v1 (schemas/venue.v1.schema.json), and opening hours.
+"""Venue registry record v1 (schemas/venue.v1.schema.json), and the opening-hours format.
 
 Opening hours are, per weekday (``mon`` .. ``sun``), up to four ``HH:MM-HH:MM`` spans in local
 time (UTC+07:00); a span whose end is at or before its start runs past midnight. In CSV files
@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
-import orjson
 
+from truyvet.codec import json_codec
 from truyvet.codec.errors import InvalidEvent, Reason
 from truyvet.codec.fields import (
     check_keys,
     check_version,
     choice,
+    count,
     identifier,
-    load_json,
     require_object,
+    text,
     type_name,
 )
 
@@ -59,20 +60,16 @@ def from_mapping(obj: Any) -> Venue:
     check_version(obj, VERSION, "venue")
     return Venue(
         venue_id=identifier(obj, "venue_id"),
-        name=_text(obj, "name", 200),
-        district=_text(obj, "district", 100),
-        ward=_text(obj, "ward", 100),
+        name=text(obj, "name", 200, minimum=1),
+        district=text(obj, "district", 100, minimum=1),
+        ward=text(obj, "ward", 100, minimum=1),
         category=choice(obj, "category", CATEGORIES),
         opening_hours=_hours(obj["opening_hours"]),
-        scanning_points=_count(obj, "scanning_points", 1000),
-        staff_count=_count(obj, "staff_count", 100_000),
-        address=_text(obj, "address", 300, minimum=0) if "address" in obj else "",
-        capacity=_count(obj, "capacity", 1_000_000) if obj.get("capacity") is not None else None,
+        scanning_points=count(obj, "scanning_points", 1000),
+        staff_count=count(obj, "staff_count", 100_000),
+        address=text(obj, "address", 300) if "address" in obj else "",
+        capacity=count(obj, "capacity", 1_000_000) if obj.get("capacity") is not None else None,
     )
-
-
-def decode(raw: bytes) -> Venue:
-    return from_mapping(load_json(raw))
 
 
 def to_mapping(v: Venue) -> dict[str, Any]:
@@ -89,51 +86,10 @@ def to_mapping(v: Venue) -> dict[str, Any]:
     return out
 
 
-def encode(v: Venue) -> bytes:
-    return orjson.dumps(to_mapping(v))
-
-
-class OpenVenue(NamedTuple):
-    """A venue open at some moment: its scanning points, and since when it has been open."""
-
-    points: int
-    since_s: int
-
-
-def is_open(v: Venue, weekday: int, minute: int) -> bool:
-    """Open at ``minute`` after local midnight on ``weekday`` (0 = Monday)? Spans past
-    midnight count on the next day too. (The same answer as ``open_for(...) is not None``, a
-    property test says so, at a fifth of the cost: the figures ask it for every venue hour.)"""
-    for s, e in v.opening_hours.get(WEEKDAYS[weekday], ()):
-        if (s < e and s <= minute < e) or (e <= s and minute >= s):
-            return True
-    for s, e in v.opening_hours.get(WEEKDAYS[(weekday - 1) % 7], ()):
-        if e <= s and minute < e:
-            return True
-    return False
-
-
-def open_for(v: Venue, weekday: int, minute: int) -> int | None:
-    """For how many minutes the venue has been open without a break at ``minute`` after local
-    midnight on ``weekday``; None when closed. Spans that meet or overlap are one stretch
-    (``mon 00:00-24:00`` after ``sun 00:00-24:00`` has been open since Sunday); it looks back
-    two days at most."""
-    spans = sorted((s - back * 1440, (e if e > s else e + 1440) - back * 1440)
-                   for back in (2, 1, 0)
-                   for s, e in v.opening_hours.get(WEEKDAYS[(weekday - back) % 7], ()))
-    stretches: list[list[int]] = []  # spans merged where they meet or overlap
-    for s, e in spans:
-        if stretches and s <= stretches[-1][1]:
-            stretches[-1][1] = max(stretches[-1][1], e)
-        else:
-            stretches.append([s, e])
-    return next((minute - s for s, e in stretches if s <= minute < e), None)
-
-
-def parse_hours_text(text: str) -> dict[str, list[str]]:
+def parse_hours_text(spec: str) -> dict[str, list[str]]:
     """``"mon-fri 07:00-17:30; sat,sun 08:00-12:00,14:00-18:00"`` -> the JSON form."""
     out: dict[str, list[str]] = {}
-    for part in filter(None, (p.strip() for p in text.split(";"))):
+    for part in filter(None, (p.strip() for p in spec.split(";"))):
         try:
             days_text, spans_text = part.split(None, 1)
         except ValueError:
@@ -143,9 +99,9 @@ def parse_hours_text(text: str) -> dict[str, list[str]]:
     return out
 
 
-def _days(text: str) -> list[str]:
+def _days(spec: str) -> list[str]:
     days: list[str] = []
-    for item in text.lower().split(","):
+    for item in spec.lower().split(","):
         if "-" in item:
             a, b = item.split("-", 1)
             if a not in WEEKDAYS or b not in WEEKDAYS:
@@ -184,21 +140,9 @@ def _fmt(span: Span) -> str:
     s, e = span
     return f"{s // 60:02d}:{s % 60:02d}-{e // 60:02d}:{e % 60:02d}"
 
-
-def _text(obj: dict[str, Any], key: str, maximum: int, minimum: int = 1) -> str:
-    value = obj[key]
-    if type(value) is not str:
-        raise InvalidEvent(Reason.WRONG_TYPE, f"{key} must be a string, got {type_name(value)}")
-    if not minimum <= len(value) <= maximum:
-        reason = Reason.EMPTY_FIELD if not value else Reason.FIELD_TOO_LONG
-        raise InvalidEvent(reason, f"{key} must have {minimum}..{maximum} characters")
-    return value
+def key(v: Venue) -> bytes:
+    return v.venue_id.encode()
 
 
-def _count(obj: dict[str, Any], key: str, maximum: int) -> int:
-    value = obj[key]
-    if type(value) is not int:
-        raise InvalidEvent(Reason.WRONG_TYPE, f"{key} must be an integer, got {type_name(value)}")
-    if not 0 <= value <= maximum:
-        raise InvalidEvent(Reason.BAD_VALUE, f"{key}={value} outside 0..{maximum}")
-    return value
+CODEC = json_codec("venue.v1", to_mapping, from_mapping, key)
+encode, decode = CODEC.encode, CODEC.decode

@@ -17,9 +17,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from confluent_kafka.admin import AdminClient
-
 from truyvet.devstack.process import StartError, port_open, read_pid, spawn, stop, wait_until
+from truyvet.kafka.admin import brokers_answering
 from truyvet.settings import ROOT, Settings
 
 log = logging.getLogger(__name__)
@@ -107,9 +106,7 @@ class LocalKafka:
                     raise StartError(f"kafka node {i + 1} exited; see {self.logfile(i)}")
             if not port_open(HOST, self.port):
                 return False
-            admin = AdminClient({"bootstrap.servers": self.bootstrap_servers,
-                                 "socket.connection.setup.timeout.ms": 1000, "log_level": 2})
-            return len(admin.list_topics(timeout=2).brokers) == self.nodes
+            return brokers_answering(Settings(bootstrap_servers=self.bootstrap_servers)) == self.nodes
 
         wait_until(all_registered, self.start_timeout, f"kafka ({self.bootstrap_servers})",
                    logfile=self.logfile(0))

@@ -1,31 +1,36 @@
 """The faust app that hosts the stream jobs of one worker process, from :class:`Settings`.
 
-The check-in path (ingest, visits) runs as batch jobs (:mod:`truyvet.jobs.runtime`) inside
-the app; the app gives them a lifecycle, the web server with ``/metrics``, and runs the
-low-volume agents (the dead-letter monitor).
+The check-in path (ingest, visits, compliance) runs as batch jobs (:mod:`truyvet.jobs.runtime`)
+inside the app, each as a :class:`JobService`; the app gives them a lifecycle, the web server
+with ``/metrics``, and runs the low-volume agents (the dead-letter monitor).
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import faust
+import mode
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from truyvet.jobs.compliance import compliance_job
 from truyvet.jobs import deadletter_monitor
+from truyvet.jobs.compliance import compliance_job
 from truyvet.jobs.ingest import ingest_job
-from truyvet.jobs.runtime import JobService
+from truyvet.jobs.runtime import BatchJob
 from truyvet.jobs.visits import visits_job
+from truyvet.kafka.config import faust_brokers
 from truyvet.kafka.registry import VenueRegistry
 from truyvet.settings import Settings
+
+JOBS = ("ingest", "visits", "compliance")
 
 
 def create_app(s: Settings, web_port: int | None = None) -> faust.App:
     (s.data_dir / "faust").mkdir(parents=True, exist_ok=True)
     app = faust.App(
         f"{s.topic_prefix}-stream-jobs",  # also the consumer group id of faust agents
-        broker=[f"kafka://{hp}" for hp in s.bootstrap_servers.split(",")],
+        broker=faust_brokers(s),
         store="memory://",
         datadir=str(s.data_dir / "faust"),
         topic_partitions=s.checkin_partitions,
@@ -53,11 +58,31 @@ def create_app(s: Settings, web_port: int | None = None) -> faust.App:
     return app
 
 
-JOBS = ("ingest", "visits", "compliance")
+class JobService(mode.Service):
+    """Runs a :class:`BatchJob` inside the faust worker; if the job dies, the worker does
+    (so that its supervisor restarts it, and the group moves its partitions meanwhile)."""
+
+    def __init__(self, job: BatchJob, **kwargs: object) -> None:
+        self.job = job
+        super().__init__(**kwargs)
+
+    async def on_start(self) -> None:
+        self.job.start()
+
+    async def on_stop(self) -> None:
+        await asyncio.to_thread(self.job.stop)
+
+    @mode.Service.task
+    async def _watch(self) -> None:
+        while not self.should_stop:
+            await self.sleep(1.0)
+            if not self.job.alive and not self.should_stop:
+                await self.crash(self.job.error or RuntimeError(f"{self.job.name} stopped"))
 
 
-def job_services(s: Settings, registry: VenueRegistry, jobs: tuple[str, ...] = JOBS) -> list[JobService]:
-    """The batch jobs this worker runs (all by default; a worker may run some of them)."""
+def batch_jobs(s: Settings, registry: VenueRegistry,
+               jobs: tuple[str, ...] = JOBS) -> list[BatchJob]:
+    """The batch jobs a worker runs (all by default; a worker may run some of them)."""
     rules = s.rules()
     dwell = rules.dwell_function(registry.category_of)
     made = {
@@ -65,4 +90,4 @@ def job_services(s: Settings, registry: VenueRegistry, jobs: tuple[str, ...] = J
         "visits": lambda: visits_job(s, rules, dwell),
         "compliance": lambda: compliance_job(s, registry.open_at),
     }
-    return [JobService(made[name]()) for name in jobs]
+    return [made[name]() for name in jobs]

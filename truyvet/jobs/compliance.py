@@ -10,6 +10,10 @@ per partition, at the time its four inputs are read up to (``InputProgress``, fr
 times), for the venues open then (the venue registry's opening hours): a job catching up on a
 backlog, or reading a backfill as it is published, must not call every venue silent whose
 later heartbeats it has not read yet.
+
+Check-ins are validated as the ingest job validates them (``truyvet.domain.checkins``); the
+ones refused are skipped here, and dead-lettered by ingest only, so each is reported once.
+Refused heartbeats, headcounts and gaps are dead-lettered here.
 """
 
 from __future__ import annotations
@@ -19,70 +23,76 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 
-import orjson
-from confluent_kafka import Message
-
-from truyvet.domain.compliance.state import Alert, Compliance, Record
-from truyvet.jobs.progress import InputProgress
-from truyvet.jobs.runtime import BatchJob, Output, StepResult
-from truyvet.jobs.visits import partition_of
 from truyvet import metrics, topics
-from truyvet.codec import checkin, signals
-from truyvet.codec.deadletter import DeadLetter
-from truyvet.codec.errors import InvalidEvent, Reason
-from truyvet.codec.fields import load_json
-from truyvet.codec.venue import OpenVenue
+from truyvet.codec import alert as alert_codec
+from truyvet.codec import compliance as compliance_codec
+from truyvet.codec import gap as gap_codec
+from truyvet.codec import headcount as headcount_codec
+from truyvet.codec import heartbeat as heartbeat_codec
+from truyvet.codec.alert import Alert
+from truyvet.codec.errors import InvalidEvent
+from truyvet.domain.checkins import accept
+from truyvet.domain.compliance.alerts import Compliance
+from truyvet.domain.compliance.state import Keys
+from truyvet.domain.venues import OpenVenue
+from truyvet.jobs.progress import InputProgress
+from truyvet.jobs.runtime import BatchJob
+from truyvet.jobs.step import Output, StepResult, dead_letter
+from truyvet.kafka.backend import Backend
 from truyvet.kafka.follower import read_partition
+from truyvet.kafka.partitioner import partition_of
+from truyvet.kafka.record import Record, TopicPartition
 from truyvet.settings import Settings
 
 log = logging.getLogger(__name__)
 STAGE = "compliance"
-SEP = "\x1f"
 SILENCE_CHECK_S = 60.0
 OpenAt = Callable[[int], dict[str, OpenVenue]]  # t_s -> the venues open then
-_GAP_FIELDS = frozenset({"venue_id", "gap_id", "status", "case_id", "from", "to", "flagged_at"})
+Apply = Callable[[Compliance, bytes | None, int], tuple[str, Keys]]
 
 
 class ComplianceStep:
     stage = STAGE
 
-    def __init__(self, s: Settings, open_at: OpenAt, progress: InputProgress) -> None:
+    def __init__(self, s: Settings, open_at: OpenAt, progress: InputProgress,
+                 backend: Backend | None = None) -> None:
         self.s = s
         self.open_at = open_at
         self.progress = progress
+        self.backend = backend
         self.sink = topics.compliance(s)
         self.alerts_topic = topics.alerts(s)
         self.partitions = s.checkin_partitions
         self.retention_s = int(s.retention_days * 86_400)
+        self.max_future_ms = s.max_future_skew_s * 1000
+        self.checkins = topics.checkins(s)
         self.states: dict[int, Compliance] = {}
-        self.inputs = {topics.checkins(s): self._scan, topics.heartbeats(s): self._heartbeat,
-                       topics.headcounts(s): self._headcount, topics.gaps(s): self._gap}
+        self.inputs: dict[str, Apply] = {
+            self.checkins: self._scan, topics.heartbeats(s): self._heartbeat,
+            topics.headcounts(s): self._headcount, topics.gaps(s): self._gap}
         self.silence_every_s = SILENCE_CHECK_S
         self._last_silence_check = 0.0
         self._caught_up: set[int] = set()  # partitions read to their end since assigned
 
-    # --- decoding one input record into state changes ------------------------------------------
-    def _scan(self, c: Compliance, raw: bytes, now_s: int) -> tuple[str, set[tuple[str, str]]]:
-        scan = checkin.decode(raw)
+    # --- one input record into state changes (InvalidEvent: refused) ----------------------------
+    def _scan(self, c: Compliance, raw: bytes | None, now_s: int) -> tuple[str, Keys]:
+        scan = accept(raw, now_s * 1000, self.max_future_ms)
         return scan.venue_id, c.add_scan(scan, now_s)
 
-    def _heartbeat(self, c: Compliance, raw: bytes, now_s: int) -> tuple[str, set[tuple[str, str]]]:
-        hb = signals.decode_heartbeat(raw)
+    def _heartbeat(self, c: Compliance, raw: bytes | None, now_s: int) -> tuple[str, Keys]:
+        hb = heartbeat_codec.decode(raw or b"")
         return hb.venue_id, c.add_heartbeat(hb, now_s)
 
-    def _headcount(self, c: Compliance, raw: bytes, now_s: int) -> tuple[str, set[tuple[str, str]]]:
-        hc = signals.decode_headcount(raw)
+    def _headcount(self, c: Compliance, raw: bytes | None, now_s: int) -> tuple[str, Keys]:
+        hc = headcount_codec.decode(raw or b"")
         return hc.venue_id, c.add_headcount(hc)
 
-    def _gap(self, c: Compliance, raw: bytes, now_s: int) -> tuple[str, set[tuple[str, str]]]:
-        gap = load_json(raw)
-        if not isinstance(gap, dict) or not _GAP_FIELDS <= gap.keys() \
-                or gap["status"] not in ("open", "resolved"):
-            raise InvalidEvent(Reason.BAD_VALUE, "not a gap event (schemas/gap.v1)")
-        return gap["venue_id"], c.add_gap(gap)
+    def _gap(self, c: Compliance, raw: bytes | None, now_s: int) -> tuple[str, Keys]:
+        gap = gap_codec.decode(raw or b"")
+        return gap.venue_id, c.add_gap(gap)
 
     # --- state per partition ------------------------------------------------------------------------
-    def assigned(self, partitions: dict[tuple[str, int], int]) -> None:
+    def assigned(self, partitions: dict[TopicPartition, int]) -> None:
         by_partition: dict[int, dict[str, int]] = defaultdict(dict)
         for (topic, p), committed in partitions.items():
             by_partition[p][topic] = committed
@@ -92,47 +102,38 @@ class ComplianceStep:
             state = self.states[p] = Compliance(self.retention_s)
             n = 0
             for topic, until in offsets.items():
-                for batch in read_partition(self.s, topic, p, until):
-                    for m in batch:
+                for batch in read_partition(self.s, topic, p, until, backend=self.backend):
+                    for r in batch:
                         try:
-                            venue, _ = self.inputs[topic](state, m.value(), now_s)
-                        except (InvalidEvent, KeyError, TypeError):
-                            continue  # was dead-lettered when first processed
+                            self.inputs[topic](state, r.value, now_s)
+                        except InvalidEvent:
+                            continue  # refused when first read (dead-lettered then)
                         n += 1
-            state.raised.update(self._alerts_already_raised(state, now_s))
+            state.raised.update(state.already_raised(now_s))
             log.info("compliance: partition %d rebuilt from %d records in %.1fs", p, n,
                      time.monotonic() - started)
 
-    def _alerts_already_raised(self, state: Compliance, now_s: int) -> set[str]:
-        """After a rebuild, the alerts its history implies were raised before: do not repeat."""
-        ids = set()
-        for venue, v in state.venues.items():
-            keys = {("hour", str(h)) for h in v.hours} | {("coverage", k) for k in v.headcounts}
-            keys |= {("gap", k) for k in v.gaps}
-            ids |= {a.alert_id for a in state.alerts_for(venue, keys, now_s)}
-        return ids
-
-    def revoked(self, partitions: list[tuple[str, int]]) -> None:
+    def revoked(self, partitions: list[TopicPartition]) -> None:
         for _, p in partitions:
             self.states.pop(p, None)
             self._caught_up.discard(p)
 
     # --- processing ----------------------------------------------------------------------------
-    def process(self, batch: Sequence[Message], now_ms: int) -> StepResult:
+    def process(self, batch: Sequence[Record], now_ms: int) -> StepResult:
         now_s = now_ms // 1000
         result = StepResult()
-        touched: dict[tuple[int, str], set[tuple[str, str]]] = defaultdict(set)
-        for m in batch:
-            state = self.states.get(m.partition())
+        touched: dict[tuple[int, str], Keys] = defaultdict(set)
+        for r in batch:
+            state = self.states.get(r.partition)
             if state is None:
-                state = self.states[m.partition()] = Compliance(self.retention_s)
+                state = self.states[r.partition] = Compliance(self.retention_s)
             try:
-                venue, keys = self.inputs[m.topic()](state, m.value(), now_s)
-            except (InvalidEvent, KeyError, TypeError) as exc:
-                if m.topic() != topics.checkins(self.s):  # bad check-ins: ingest reports them
-                    result.dead.append(_dead(m, exc, now_ms))
+                venue, keys = self.inputs[r.topic](state, r.value, now_s)
+            except InvalidEvent as exc:
+                if r.topic != self.checkins:  # refused check-ins: the ingest job reports them
+                    result.dead.append(dead_letter(r, exc, STAGE, now_ms))
                 continue
-            touched[(m.partition(), venue)] |= keys
+            touched[(r.partition, venue)] |= keys
         alerts: list[Alert] = []
         read_to: dict[int, int] = {}
         for (p, venue), keys in touched.items():
@@ -140,7 +141,9 @@ class ComplianceStep:
             for kind, key in keys:
                 record = state.record(venue, kind, key)
                 if record is not None:
-                    result.outputs.append(self._output(record))
+                    result.outputs.append(Output(
+                        self.sink, compliance_codec.key(record), compliance_codec.encode(record),
+                        partition=partition_of(venue.encode(), self.partitions)))
             if p not in read_to:
                 upto_ms = self.progress.complete_to_ms(self.inputs, p, now_ms)
                 read_to[p] = -1 if upto_ms is None else upto_ms // 1000
@@ -182,26 +185,14 @@ class ComplianceStep:
     def _alert_outputs(self, alerts: list[Alert]) -> list[Output]:
         out = []
         for a in alerts:
-            out.append(Output(self.alerts_topic, a.alert_id.encode(), orjson.dumps(a.to_mapping()),
-                              partition=partition_of(a.venue.encode(), self.partitions)))
+            out.append(Output(self.alerts_topic, alert_codec.key(a), alert_codec.encode(a),
+                              partition=partition_of(a.venue_id.encode(), self.partitions)))
             metrics.ALERTS.labels(a.kind).inc()
         return out
 
-    def _output(self, r: Record) -> Output:
-        key = f"{r.venue}{SEP}{r.kind}{SEP}{r.id}".encode()
-        return Output(self.sink, key, orjson.dumps({"v": 1, **r.value}),
-                      partition=partition_of(r.venue.encode(), self.partitions))
 
-
-def _dead(m: Message, exc: Exception, now_ms: int) -> DeadLetter:
-    reason = getattr(exc, "reason", "bad_value")
-    return DeadLetter(reason=str(reason), detail=str(exc)[:500], stage=STAGE, failed_at_ms=now_ms,
-                      payload=m.value() or b"", key=m.key(), source_topic=m.topic(),
-                      source_partition=m.partition(), source_offset=m.offset())
-
-
-def compliance_job(s: Settings, open_at: OpenAt) -> BatchJob:
+def compliance_job(s: Settings, open_at: OpenAt, backend: Backend | None = None) -> BatchJob:
     progress = InputProgress(clock_topics=[topics.checkins(s), topics.heartbeats(s)])
-    step = ComplianceStep(s, open_at, progress)
+    step = ComplianceStep(s, open_at, progress, backend)
     return BatchJob(s, "compliance", list(step.inputs), step, topics.deadletter(s),
-                    progress=progress)
+                    progress=progress, backend=backend)

@@ -1,27 +1,30 @@
-"""Batch jobs: a consumer group, a pure step per batch, durable outputs, then the commit.
+"""Batch jobs: a consumer group, a step per batch, durable outputs, then the commit.
 
 Why not faust agents for these jobs: measured on the 2-core machine (docs/architecture.md),
 a faust agent that does nothing with its events tops out at ~14,000 events/s, while
 confluent-kafka's ``consume()`` delivers ~1.5 million messages/s. The check-in path needs
-tens of thousands of scans/s per worker, so its jobs consume and produce with
-confluent-kafka in batches; the faust app still hosts them (lifecycle, web server,
-``/metrics``, timers) and runs the low-volume agents.
+tens of thousands of scans/s per worker, so its jobs consume and produce in batches through
+the Kafka backend (``truyvet.kafka.backend``); the faust app hosts them (``truyvet.jobs.app``:
+lifecycle, web server, ``/metrics``) and runs the low-volume agents.
 
 Contract of :class:`BatchJob` (what blocks, what is ordered, when offsets are committed):
-- one thread per job; ``consume()`` batches of up to ``batch_size`` messages, in offset order
-  per partition;
-- ``step.process(batch)`` is the job's logic; it returns output records and dead letters and
-  must not raise for a bad input (the runtime turns an unexpected exception into dead letters
-  for the whole batch rather than lose it, and goes on);
+- one thread per job; batches of up to ``batch_size`` records, in offset order per partition;
+- ``step.process(batch)`` (``truyvet.jobs.step``) returns output records and dead letters; a
+  bad input is a dead letter, never an exception. An exception is a bug: the job stops at
+  once, in one ``STOPPED`` log line with the traceback, and that batch is not committed (its
+  outputs were not sent), so a fixed worker processes it again;
 - outputs and dead letters are produced; at most every ``commit_every_s`` (and on revocation
   and stop) the producer is *flushed*, and only then are the offsets of everything processed
   so far committed: at-least-once; a crash replays from the last commit. The offsets committed
-  are the job's own record of what it processed, taken after the flush — never librdkafka's
+  are the job's own record of what it processed, taken after the flush -- never librdkafka's
   stored offsets: an asynchronous commit reads those when its request is built, by which time
   ``consume()`` has already stored the next batch's (a worker killed at that moment lost the
   next batch's outputs: found by ``tests/integration/test_crash_at_scale.py``);
-- ``step.assigned({(topic, partition): committed offset})`` runs before the first batch of newly assigned partitions (to
-  rebuild state), ``step.revoked(partitions)`` after the last one of revoked partitions;
+- the dead-letter guard (``truyvet.jobs.guard``) stops the job, committing nothing more, when
+  too many inputs are refused (a share of the last 10,000, or a run in one partition);
+- ``step.assigned({(topic, partition): committed offset})`` runs before the first batch of
+  newly assigned partitions (to rebuild state), ``step.revoked(partitions)`` after the last one
+  of revoked partitions;
 - ``step.tick(now_ms)``, if the step has one, runs on the job's thread after every poll,
   input or not (time-driven work such as forgetting state past the retention, or judging
   silence); what it returns (a :class:`StepResult`, or None) is sent like a batch's;
@@ -32,61 +35,34 @@ Contract of :class:`BatchJob` (what blocks, what is ordered, when offsets are co
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Protocol
 
-import mode
-from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
-
+from truyvet import metrics
 from truyvet.jobs.guard import DeadLetterGuard
 from truyvet.jobs.progress import InputProgress
-from truyvet import metrics
-from truyvet.codec.deadletter import DeadLetter
-from truyvet.codec.errors import Reason
-from truyvet.kafka.producer import DurableProducer
-from truyvet.kafka.retry import BROKER_AWAY_S, retrying
+from truyvet.jobs.step import Step, StepResult
+from truyvet.kafka.backend import Backend
+from truyvet.kafka.producer import DurableProducer, default_backend
+from truyvet.kafka.record import EndOfPartition, Record, TopicPartition
+from truyvet.kafka.retry import BROKER_AWAY_S, BrokerError, retrying
 from truyvet.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class Output:
-    topic: str
-    key: bytes | None
-    value: bytes | None
-    partition: int | None = None
-    timestamp_ms: int | None = None
-
-
-@dataclass
-class StepResult:
-    outputs: list[Output] = field(default_factory=list)
-    dead: list[DeadLetter] = field(default_factory=list)
-
-
-class Step(Protocol):
-    stage: str
-
-    def process(self, batch: Sequence[Message], now_ms: int) -> StepResult: ...
-
-    def assigned(self, partitions: dict[tuple[str, int], int]) -> None:
-        """Newly assigned (topic, partition) -> the offset processing resumes at (committed)."""
-
-    def revoked(self, partitions: list[tuple[str, int]]) -> None: ...
+class JobStopped(RuntimeError):
+    """The job stopped itself and said why in one line (the guard, a bug): no traceback."""
 
 
 class BatchJob:
     def __init__(
         self, s: Settings, name: str, topic: str | list[str], step: Step, deadletter_topic: str,
         batch_size: int = 5000, poll_s: float = 0.05, commit_every_s: float = 0.2,
-        progress: InputProgress | None = None,
+        progress: InputProgress | None = None, backend: Backend | None = None,
     ) -> None:
+        backend = backend or default_backend(s)
         self.name = name
         self.group = f"{s.topic_prefix}-{name}"
         self.topics = [topic] if isinstance(topic, str) else list(topic)
@@ -96,32 +72,20 @@ class BatchJob:
         self.poll_s = poll_s
         self.commit_every_s = commit_every_s
         self._last_commit = time.monotonic()
-        self._consumer = Consumer({
-            "bootstrap.servers": s.bootstrap_servers,
-            "group.id": self.group,
-            "client.id": f"truyvet-{name}",
-            "enable.auto.commit": False,
-            "enable.auto.offset.store": False,  # we commit explicit offsets (see above)
-            "auto.offset.reset": "earliest",
-            "enable.partition.eof": True,  # for self.progress: "nothing newer here"
-            "session.timeout.ms": 10_000,  # a dead worker's partitions move on within 10 s
-            "heartbeat.interval.ms": 3_000,
-            "max.poll.interval.ms": 600_000,  # rebuilding a partition's state may take a while
-            "fetch.wait.max.ms": 20,
-            "queued.max.messages.kbytes": 128 * 1024,
-            "on_commit": self._on_commit,
-        })
-        self._producer = DurableProducer(s, f"truyvet-{name}")
+        self._consumer = backend.group_consumer(self.group, f"truyvet-{name}",
+                                                on_commit_failed=self._commit_failed)
+        self._producer = DurableProducer(s, f"truyvet-{name}", backend=backend)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"job-{name}", daemon=True)
         self.processed = 0
         self.error: BaseException | None = None
-        self.guard = DeadLetterGuard(s.dlq_max_share)
+        self.guard = DeadLetterGuard(s.dlq_max_share, s.dlq_max_consecutive)
         self._halted = False
+        self.ready = threading.Event()  # set once it has its first assignment, state rebuilt
         # (topic, partition) -> the next offset to read: everything before it was processed;
         # and what was last sent in a commit (a failed commit is forgotten, hence sent again)
-        self._processed_to: dict[tuple[str, int], int] = {}
-        self._committing: dict[tuple[str, int], int] = {}
+        self._processed_to: dict[TopicPartition, int] = {}
+        self._committing: dict[TopicPartition, int] = {}
         self._tick = getattr(step, "tick", None)
         self.progress = progress or InputProgress()
 
@@ -140,60 +104,56 @@ class BatchJob:
         return self._thread.is_alive()
 
     # --- rebalancing (called inside consume(), on this job's thread) ------------------------------
-    def _on_assign(self, consumer: Consumer, tps: list[TopicPartition]) -> None:
-        parts = sorted({tp.partition for tp in tps})
-        log.info("%s: assigned partitions %s", self.name, parts)
+    def _on_assign(self, parts: list[TopicPartition]) -> None:
+        numbers = sorted({p for _, p in parts})
+        log.info("%s: assigned partitions %s", self.name, numbers)
         started = time.monotonic()
-        committed = retrying(lambda: consumer.committed(tps, timeout=30),
-                             f"{self.name}: committed offsets", BROKER_AWAY_S) if tps else []
-        self.step.assigned({(tp.topic, tp.partition): max(tp.offset, 0) for tp in committed})
-        log.info("%s: state ready for %s in %.1fs", self.name, parts, time.monotonic() - started)
+        committed = retrying(lambda: self._consumer.committed(parts, 30),
+                             f"{self.name}: committed offsets", BROKER_AWAY_S) if parts else {}
+        self.step.assigned(committed)
+        log.info("%s: state ready for %s in %.1fs", self.name, numbers, time.monotonic() - started)
+        self.ready.set()
 
-    def _on_revoke(self, consumer: Consumer, tps: list[TopicPartition]) -> None:
-        parts = sorted((tp.topic, tp.partition) for tp in tps)
+    def _on_revoke(self, parts: list[TopicPartition]) -> None:
         log.info("%s: partitions %s revoked", self.name, sorted({p for _, p in parts}))
         try:
             self._flush_and_commit(wait=True)  # what was processed is handed over committed
-        except KafkaException as exc:  # e.g. the coordinator is away: the next owner replays
+        except BrokerError as exc:  # e.g. the coordinator is away: the next owner replays
             log.warning("%s: commit on revocation failed (%s); the next owner processes those "
                         "records again (at-least-once)", self.name, exc)
         self._forget(parts)
-        self.step.revoked(parts)
+        self.step.revoked(sorted(parts))
 
-    def _on_lost(self, consumer: Consumer, tps: list[TopicPartition]) -> None:
-        parts = sorted((tp.topic, tp.partition) for tp in tps)
+    def _on_lost(self, parts: list[TopicPartition]) -> None:
         self._forget(parts)  # another member owns them now: nothing of ours to commit
-        self.step.revoked(parts)
+        self.step.revoked(sorted(parts))
 
-    def _forget(self, parts: list[tuple[str, int]]) -> None:
+    def _forget(self, parts: list[TopicPartition]) -> None:
         self.progress.forget(parts)
+        self.guard.forget(parts)
         for tp in parts:
             self._processed_to.pop(tp, None)
             self._committing.pop(tp, None)
 
-    def _on_commit(self, err: KafkaError | None, tps: list[TopicPartition]) -> None:
-        if err is None:
-            return
-        log.warning("%s: commit failed (%s); it is sent again with the next one", self.name, err)
-        for tp in tps:
-            self._committing.pop((tp.topic, tp.partition), None)
+    def _commit_failed(self, parts: list[TopicPartition], error: str) -> None:
+        log.warning("%s: commit failed (%s); it is sent again with the next one", self.name, error)
+        for tp in parts:
+            self._committing.pop(tp, None)
 
     # --- the loop -------------------------------------------------------------------------------
     def _run(self) -> None:
         try:
             while not self._stop.is_set():
-                msgs = self._consumer.consume(self.batch_size, self.poll_s)
+                events = self._consumer.consume(self.batch_size, self.poll_s)
                 polled_ms = int(time.time() * 1000)
-                batch = []
-                for m in msgs:
-                    err = m.error()
-                    if err is None:
-                        batch.append(m)
-                        self.progress.read(m.topic(), m.partition(), m.timestamp()[1])
-                    elif err.code() == KafkaError._PARTITION_EOF:
-                        self.progress.reached_end(m.topic(), m.partition(), polled_ms)
+                batch: list[Record] = []
+                progress = self.progress
+                for e in events:
+                    if type(e) is EndOfPartition:
+                        progress.reached_end(e.topic, e.partition, polled_ms)
                     else:
-                        log.warning("%s: %s", self.name, err)
+                        batch.append(e)  # type: ignore[arg-type]
+                        progress.read(e.topic, e.partition, e.timestamp_ms)  # type: ignore[union-attr]
                 if batch:
                     self._handle(batch)
                 if self._tick is not None:
@@ -203,32 +163,38 @@ class BatchJob:
                 if time.monotonic() - self._last_commit >= self.commit_every_s:
                     self._flush_and_commit()
             self._flush_and_commit(wait=True)
-        except GuardTripped as exc:
-            self.error = exc  # said in one line already; no traceback to bury it
+        except JobStopped as exc:
+            self.error = exc  # said in one line already
         except Exception as exc:  # noqa: BLE001 - reported through alive/error and the log
             self.error = exc
             log.exception("%s stopped on an error", self.name)
         finally:
             self._consumer.close()
 
-    def _handle(self, batch: list[Message]) -> None:
+    def _handle(self, batch: list[Record]) -> None:
         now_ms = int(time.time() * 1000)
         try:
             result = self.step.process(batch, now_ms)
-        except Exception as exc:  # a bug: keep the inputs, say why, go on
-            log.exception("%s failed on a batch of %d; dead-lettering it", self.name, len(batch))
-            result = StepResult(dead=[_dead(m, self.step.stage, exc, now_ms) for m in batch])
+        except Exception as exc:
+            first = batch[0]
+            log.critical("%s: STOPPED by a programming error on a batch of %d records (first "
+                         "%s[%d]@%d): %r; the batch is not committed and is processed again "
+                         "once the worker is fixed", self.name, len(batch), first.topic,
+                         first.partition, first.offset, exc, exc_info=True)
+            raise JobStopped(f"{self.name}: {exc!r}") from exc
         self._send(result)
-        tripped = self.guard.observe(len(batch), len(result.dead))
+        refused = {((d.source_topic, d.source_partition), d.source_offset) for d in result.dead}
+        tripped = self.guard.observe_records(
+            (((r.topic, r.partition), r.offset) for r in batch), refused)  # type: ignore[arg-type]
         if tripped is not None:
             log.critical("%s: STOPPED by the dead-letter guard: %s; the batch is not committed. "
                          "Find the cause in `truyvet dlq show`, fix it, then restart the worker.",
                          self.name, tripped)
             self._halted = True  # nothing more is committed, not even on the way out
-            raise GuardTripped(tripped)
+            raise JobStopped(tripped)
         processed_to = self._processed_to
-        for m in batch:  # offset order per partition: the last one wins
-            processed_to[(m.topic(), m.partition())] = m.offset() + 1
+        for r in batch:  # offset order per partition: the last one wins
+            processed_to[(r.topic, r.partition)] = r.offset + 1
         self.processed += len(batch)
         metrics.JOB_RECORDS.labels(self.name).inc(len(batch))
 
@@ -256,39 +222,4 @@ class BatchJob:
         if not due:
             return
         self._committing.update(due)
-        self._consumer.commit(offsets=[TopicPartition(t, p, o) for (t, p), o in due.items()],
-                              asynchronous=not wait)
-
-
-class GuardTripped(RuntimeError):
-    """Most recent inputs were dead-lettered: the job stops without committing the batch."""
-
-
-class JobService(mode.Service):
-    """Runs a :class:`BatchJob` inside the faust worker; if the job dies, the worker does
-    (so that its supervisor restarts it, and the group moves its partitions meanwhile)."""
-
-    def __init__(self, job: BatchJob, **kwargs: object) -> None:
-        self.job = job
-        super().__init__(**kwargs)
-
-    async def on_start(self) -> None:
-        self.job.start()
-
-    async def on_stop(self) -> None:
-        await asyncio.to_thread(self.job.stop)
-
-    @mode.Service.task
-    async def _watch(self) -> None:
-        while not self.should_stop:
-            await self.sleep(1.0)
-            if not self.job.alive and not self.should_stop:
-                await self.crash(self.job.error or RuntimeError(f"{self.job.name} stopped"))
-
-
-def _dead(m: Message, stage: str, exc: BaseException, now_ms: int) -> DeadLetter:
-    return DeadLetter(
-        reason=str(Reason.PROCESSING_ERROR), detail=repr(exc)[:500], stage=stage,
-        failed_at_ms=now_ms, payload=m.value() or b"", key=m.key(), source_topic=m.topic(),
-        source_partition=m.partition(), source_offset=m.offset(),
-    )
+        self._consumer.commit(due, wait=wait)

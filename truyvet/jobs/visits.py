@@ -1,13 +1,14 @@
 """The visits job: ``scans-by-card.v1`` (key card) -> ``visits.v1`` (compacted buckets).
 
-State is per source partition, in memory: the :class:`VisitBuilder` of the cards hashed to
-it. It is rebuilt from Kafka alone: when a partition is assigned, its history up to the
-group's committed offset is replayed into a fresh builder (no output) before any new scan
-of it is processed. So a restarted or replacing worker holds exactly the state of the one
-before it, and every answer stays the same. Revoked partitions drop their state.
+State is per source partition, in memory: the
+:class:`~truyvet.domain.matching.visit_builder.VisitBuilder` of the cards hashed to it. It is
+rebuilt from Kafka alone: when a partition is assigned, its history up to the group's committed
+offset is replayed into a fresh builder (no output) before any new scan of it is processed. So
+a restarted or replacing worker holds exactly the state of the one before it, and every answer
+stays the same. Revoked partitions drop their state.
 
-Outputs are bucket replacements (idempotent); a replay after a crash re-emits the same
-buckets. Batches, commits and delivery guarantees: :mod:`truyvet.jobs.runtime`.
+Outputs are bucket replacements (idempotent), partitioned by venue; a replay after a crash
+re-emits the same buckets. Batches, commits and delivery guarantees: :mod:`truyvet.jobs.runtime`.
 """
 
 from __future__ import annotations
@@ -17,41 +18,48 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 
-from aiokafka.partitioner import murmur2
-from confluent_kafka import Message
-
-from truyvet.jobs.runtime import BatchJob, Output, StepResult
-from truyvet.domain.matching.visit_builder import VisitBuilder
 from truyvet import metrics, topics
-from truyvet.codec import card_scan, checkin
+from truyvet.codec import card_scan
 from truyvet.codec import visits as visits_codec
-from truyvet.codec.deadletter import DeadLetter
+from truyvet.codec.checkin import CheckIn
 from truyvet.codec.errors import InvalidEvent
-from truyvet.kafka.follower import read_partition
 from truyvet.domain.matching.rules import MatchRules
+from truyvet.domain.matching.visit_builder import VisitBuilder
 from truyvet.domain.matching.visits import Dwell, Scan
+from truyvet.jobs.runtime import BatchJob
+from truyvet.jobs.step import Output, StepResult, dead_letter
+from truyvet.kafka.backend import Backend
+from truyvet.kafka.follower import read_partition
+from truyvet.kafka.partitioner import partition_of
+from truyvet.kafka.record import Record, TopicPartition
 from truyvet.settings import Settings
 
 log = logging.getLogger(__name__)
 STAGE = "visits"
 
 
-def partition_of(key: bytes, partitions: int) -> int:
-    """murmur2, as Java clients and aiokafka partition keys."""
-    return (murmur2(key) & 0x7FFFFFFF) % partitions
-
-
-def to_scan(c: checkin.CheckIn) -> Scan:
+def to_scan(c: CheckIn) -> Scan:
     return Scan(c.scanned_at_ms // 1000, c.event_id, c.venue_id, c.direction)
+
+
+def bucket_time_ms(visits: Sequence[tuple[int, int]], now_ms: int) -> int:
+    """A bucket record's timestamp: when its last visit ended (never in the future), so that
+    the topic's retention removes it once every visit in it is older than the retention; a
+    tombstone is stamped now (it must outlive the value it deletes)."""
+    if not visits:
+        return now_ms
+    return topics.record_time_ms(max(end for _, end in visits) * 1000, now_ms)
 
 
 class VisitsStep:
     stage = STAGE
 
-    def __init__(self, s: Settings, rules: MatchRules, dwell: Dwell) -> None:
+    def __init__(self, s: Settings, rules: MatchRules, dwell: Dwell,
+                 backend: Backend | None = None) -> None:
         self.s = s
         self.rules = rules
         self.dwell = dwell
+        self.backend = backend
         self.source = topics.scans_by_card(s)
         self.sink = topics.visits(s)
         self.partitions = s.checkin_partitions
@@ -59,11 +67,11 @@ class VisitsStep:
         self._last_purge = time.monotonic()
 
     # --- state ------------------------------------------------------------------------------------
-    def assigned(self, partitions: dict[tuple[str, int], int]) -> None:
+    def assigned(self, partitions: dict[TopicPartition, int]) -> None:
         for (_, p), committed in partitions.items():
             self.builders[p] = self._rebuild(p, committed)
 
-    def revoked(self, partitions: list[tuple[str, int]]) -> None:
+    def revoked(self, partitions: list[TopicPartition]) -> None:
         for _, p in partitions:
             if self.builders.pop(p, None) is not None:
                 metrics.SCANS_HELD.remove(str(p))  # another worker reports it now
@@ -73,10 +81,10 @@ class VisitsStep:
         b = VisitBuilder(self.dwell, self.rules.retention_s)
         now_s = int(time.time())
         n = 0
-        for batch in read_partition(self.s, self.source, partition, until):
-            for m in batch:
+        for batch in read_partition(self.s, self.source, partition, until, backend=self.backend):
+            for r in batch:
                 try:
-                    c = card_scan.decode(m.value())
+                    c = card_scan.decode(r.value or b"")
                 except InvalidEvent:
                     continue  # was dead-lettered when first processed
                 b.add(c.card_id, to_scan(c), now_s)
@@ -87,28 +95,27 @@ class VisitsStep:
         return b
 
     # --- processing ---------------------------------------------------------------------------------
-    def process(self, batch: Sequence[Message], now_ms: int) -> StepResult:
+    def process(self, batch: Sequence[Record], now_ms: int) -> StepResult:
         now_s = now_ms // 1000
         result = StepResult()
         per_card: dict[tuple[int, str], list[Scan]] = defaultdict(list)
-        for m in batch:
+        first_offset: dict[int, int] = {}
+        for r in batch:
+            first_offset.setdefault(r.partition, r.offset)
             try:
-                c = card_scan.decode(m.value())
+                c = card_scan.decode(r.value or b"")
             except InvalidEvent as exc:  # only if something bypassed the ingest job
-                result.dead.append(DeadLetter(
-                    reason=str(exc.reason), detail=exc.detail, stage=STAGE, failed_at_ms=now_ms,
-                    payload=m.value() or b"", key=m.key(), source_topic=m.topic(),
-                    source_partition=m.partition(), source_offset=m.offset()))
+                result.dead.append(dead_letter(r, exc, STAGE, now_ms))
                 continue
-            per_card[(m.partition(), c.card_id)].append(to_scan(c))
+            per_card[(r.partition, c.card_id)].append(to_scan(c))
+        for partition, offset in first_offset.items():
+            if partition not in self.builders:  # assigned without a callback: rebuild now, up
+                # to this partition's own first record of the batch
+                self.builders[partition] = self._rebuild(partition, offset)
         for (partition, card), scans in per_card.items():
-            builder = self.builders.get(partition)
-            if builder is None:  # assigned without on_assign (should not happen): rebuild now
-                builder = self.builders[partition] = self._rebuild(partition, batch[0].offset())
-            for u in builder.apply(card, scans, now_s):
+            for u in self.builders[partition].apply(card, scans, now_s):
                 result.outputs.append(Output(
-                    self.sink, visits_codec.encode_key(u.venue, u.day, u.card),
-                    visits_codec.encode_value(u.venue, u.day, u.card, u.visits),
+                    self.sink, visits_codec.key(u), visits_codec.encode(u),
                     partition=partition_of(u.venue.encode(), self.partitions),
                     timestamp_ms=bucket_time_ms(u.visits, now_ms),
                 ))
@@ -127,15 +134,7 @@ class VisitsStep:
             metrics.SCANS_HELD.labels(str(p)).set(b.scans)
 
 
-def bucket_time_ms(visits: Sequence[tuple[int, int]], now_ms: int) -> int:
-    """A bucket record's timestamp: when its last visit ended (never in the future), so that
-    the topic's retention removes it once every visit in it is older than the retention; a
-    tombstone is stamped now (it must outlive the value it deletes)."""
-    if not visits:
-        return now_ms
-    return min(max(end for _, end in visits) * 1000, now_ms)
-
-
-def visits_job(s: Settings, rules: MatchRules, dwell: Dwell) -> BatchJob:
-    return BatchJob(s, "visits", topics.scans_by_card(s), VisitsStep(s, rules, dwell),
-                    topics.deadletter(s))
+def visits_job(s: Settings, rules: MatchRules, dwell: Dwell,
+               backend: Backend | None = None) -> BatchJob:
+    return BatchJob(s, "visits", topics.scans_by_card(s), VisitsStep(s, rules, dwell, backend),
+                    topics.deadletter(s), backend=backend)

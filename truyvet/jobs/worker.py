@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from typing import Any
 
 import faust
 
-from truyvet.jobs.app import JOBS, create_app, job_services
+from truyvet.jobs.app import JOBS, JobService, batch_jobs, create_app
 from truyvet import gc_tuning
 from truyvet.kafka import lag, producer
-from truyvet.kafka.admin import ensure_topics
+from truyvet.kafka.admin import ensure_topics_waiting
 from truyvet.kafka.registry import VenueRegistry
 from truyvet.settings import Settings
 
@@ -54,12 +55,30 @@ class Worker(faust.Worker):
 
 def run_worker(s: Settings, web_port: int | None = None, loglevel: str = "info",
                jobs: tuple[str, ...] = JOBS) -> None:
-    """Blocks until the worker is stopped (SIGINT/SIGTERM: graceful, offsets committed)."""
+    """Blocks until the worker is stopped (SIGINT/SIGTERM: graceful, offsets committed).
+
+    Ready -- ``GET /ready`` on its web port answers 200, and it logs ``worker ready`` -- once
+    every job has joined its group and rebuilt the state of the partitions it was given."""
     gc_tuning.tune()
-    ensure_topics(s)
+    ensure_topics_waiting(s)  # a cluster restarting or electing: wait for it, do not die
     lag.register(s)
     producer.export_metrics()
     registry = VenueRegistry(s).start()  # categories (dwell) and opening hours (silence)
     app = create_app(s, web_port)
-    Worker(app, *job_services(s, registry, jobs), loglevel=loglevel, quiet=True,
+    batch = batch_jobs(s, registry, jobs)
+
+    @app.page("/ready")
+    async def ready(self: Any, request: Any) -> Any:
+        waiting = [j.name for j in batch if not j.ready.is_set()]
+        return self.json({"ready": not waiting, "waiting_for": waiting},
+                         status=503 if waiting else 200)
+
+    @app.timer(0.5)
+    async def say_ready() -> None:
+        if all(j.ready.is_set() for j in batch) and not said.is_set():
+            said.set()
+            log.info("worker ready: %s running, state rebuilt", ", ".join(j.name for j in batch))
+
+    said = threading.Event()
+    Worker(app, *(JobService(j) for j in batch), loglevel=loglevel, quiet=True,
            redirect_stdouts=False).execute_from_commandline()

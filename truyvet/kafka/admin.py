@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Sized
 from dataclasses import dataclass
 
-from confluent_kafka import ConsumerGroupTopicPartitions, KafkaException, TopicPartition
+from confluent_kafka import ConsumerGroupTopicPartitions, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import (
     AdminClient,
     AlterConfigOpType,
@@ -18,6 +18,8 @@ from confluent_kafka.admin import (
     ResourceType,
 )
 
+from truyvet.kafka.config import librdkafka
+from truyvet.kafka.retry import BROKER_AWAY_S, is_transient
 from truyvet.settings import Settings
 from truyvet.topics import TopicSpec, catalogue
 
@@ -29,7 +31,29 @@ class BrokerUnreachable(RuntimeError):
 
 
 def admin_client(s: Settings) -> AdminClient:
-    return AdminClient({"bootstrap.servers": s.bootstrap_servers, "socket.timeout.ms": 10_000})
+    return AdminClient(librdkafka(s, **{"socket.timeout.ms": 10_000}))
+
+
+def brokers_answering(s: Settings, timeout: float = 2.0) -> int:
+    """How many brokers the cluster's metadata lists now (a local stack's readiness probe:
+    quiet about the connections refused while the brokers start)."""
+    admin = AdminClient(librdkafka(s, **{"socket.connection.setup.timeout.ms": 1000,
+                                         "log_level": 2}))
+    return len(admin.list_topics(timeout=timeout).brokers)
+
+
+def end_offsets(s: Settings, names: list[str], timeout: float = 10.0) -> dict[str, int]:
+    """Per topic, the sum of its partitions' end offsets: records ever written (topics that
+    do not exist count 0)."""
+    admin = admin_client(s)
+    meta = admin.list_topics(timeout=timeout)
+    request = {TopicPartition(name, p): OffsetSpec.latest()
+               for name in names if name in meta.topics for p in meta.topics[name].partitions}
+    out = dict.fromkeys(names, 0)
+    if request:
+        for tp, f in admin.list_offsets(request, request_timeout=timeout).items():
+            out[tp.topic] += f.result().offset
+    return out
 
 
 def replication_for(brokers: int, requested: int = 0) -> tuple[int, int]:
@@ -93,6 +117,28 @@ def ensure_topics(
                 raise
     _wait_for_leaders(admin, [t.topic for t in missing], timeout)
     return created
+
+
+def ensure_topics_waiting(s: Settings, wait_s: float = BROKER_AWAY_S) -> list[str]:
+    """:func:`ensure_topics` for a process starting up: while the cluster is away or electing
+    (unreachable, a request timed out waiting for the controller, topics without leaders yet)
+    it waits and tries again, for up to ``wait_s``, instead of failing: a worker or an API
+    started during a broker's restart must wait for it, not die."""
+    deadline = time.monotonic() + wait_s
+    warned = False
+    while True:
+        try:
+            return ensure_topics(s)
+        except (BrokerUnreachable, TimeoutError, KafkaException) as exc:
+            transient = not isinstance(exc, KafkaException) or (
+                isinstance(exc.args[0], KafkaError) and is_transient(exc.args[0]))
+            if not transient or time.monotonic() > deadline:
+                raise
+            if not warned:
+                log.warning("the topics cannot be made sure of yet (%s); waiting for the cluster "
+                            "for up to %.0fs", exc, wait_s)
+                warned = True
+            time.sleep(1.0)
 
 
 def _align_configs(admin: AdminClient, specs: list[TopicSpec], timeout: float) -> None:

@@ -9,12 +9,17 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from confluent_kafka import KafkaError, KafkaException, Message, Producer
-
-from truyvet.kafka.producer import Headers, producer_config, track
+from truyvet.kafka.backend import Backend
+from truyvet.kafka.producer import default_backend, track
+from truyvet.kafka.record import Headers
+from truyvet.kafka.retry import BrokerError
 from truyvet.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+class DeliveryFailed(RuntimeError):
+    """The broker did not acknowledge a record (after every retry)."""
 
 
 @dataclass
@@ -41,8 +46,10 @@ class Counts:
 
 
 class AsyncProducer:
-    def __init__(self, s: Settings, client_id: str, **config: Any) -> None:
-        self._producer = Producer(producer_config(s, client_id, **{"linger.ms": 1, **config}))
+    def __init__(self, s: Settings, client_id: str, backend: Backend | None = None,
+                 **config: Any) -> None:
+        self._producer = (backend or default_backend(s)).producer(
+            client_id, **{"linger.ms": 1, **config})
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._serve, name=f"{client_id}-deliveries",
                                         daemon=True)
@@ -56,12 +63,13 @@ class AsyncProducer:
             self._producer.poll(0.05)
 
     async def send(self, topic: str, key: bytes | str | None, value: bytes | None,
-                   headers: Headers | None = None) -> None:
-        """Resolves when the broker has acknowledged the record (acks=all); raises if not."""
+                   headers: Headers | None = None, timestamp_ms: int = 0) -> None:
+        """Resolves when the broker has acknowledged the record (acks=all); raises
+        :class:`DeliveryFailed` if it did not."""
         loop = asyncio.get_running_loop()
         done: asyncio.Future[None] = loop.create_future()
 
-        def delivered(err: KafkaError | None, _msg: Message) -> None:
+        def delivered(err: str | None, *_: object) -> None:
             self.stats.settled(err is None)
 
             def settle() -> None:
@@ -70,10 +78,10 @@ class AsyncProducer:
                 if err is None:
                     done.set_result(None)
                 else:
-                    done.set_exception(KafkaException(err))
+                    done.set_exception(DeliveryFailed(f"{topic}: {err}"))
             loop.call_soon_threadsafe(settle)
 
-        self._produce(topic, key, value, headers, delivered)
+        self._produce(topic, key, value, headers, delivered, timestamp_ms)
         await done
 
     def send_nowait(self, topic: str, key: bytes | str | None, value: bytes | None,
@@ -82,21 +90,21 @@ class AsyncProducer:
         large), is logged and counted in ``stats.failed``, never raised to the caller."""
         try:
             self._produce(topic, key, value, headers, self._report, timestamp_ms)
-        except KafkaException as exc:
+        except BrokerError as exc:  # refused by the client (e.g. too large)
             self.stats.refused()
             log.error("record for %s refused (%d bytes): %s", topic, len(value or b""), exc)
 
-    def _report(self, err: KafkaError | None, msg: Message) -> None:
+    def _report(self, err: str | None, topic: str, *_: object) -> None:
         self.stats.settled(err is None)
         if err is not None:
-            log.error("delivery to %s failed: %s", msg.topic(), err)
+            log.error("delivery to %s failed: %s", topic, err)
 
     def _produce(self, topic: str, key: Any, value: Any, headers: Any, cb: Any,
                  timestamp_ms: int = 0) -> None:
         while True:
             try:
-                self._producer.produce(topic, value, key, headers=headers, on_delivery=cb,
-                                       timestamp=timestamp_ms)  # 0: now
+                self._producer.produce(topic, key, value, headers=headers, on_delivery=cb,
+                                       timestamp_ms=timestamp_ms)  # 0: now
                 self.stats.sent += 1
                 return
             except BufferError:

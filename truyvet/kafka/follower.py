@@ -1,9 +1,13 @@
-"""Following a whole topic from its beginning, in a background thread (no consumer group).
+"""Reading whole topics without a consumer group.
 
-Used where every process needs *all* of a topic: the tracer API's visit index, the venue
-registry, standing itineraries. ``on_batch`` runs in the follower's thread, in offset order
-per partition. :meth:`TopicFollower.wait_caught_up` blocks until everything that was in the
-topic when the follower started has been handed to ``on_batch``.
+:class:`TopicFollower` follows a topic from its beginning in a background thread, for what
+every process needs *all* of (the tracer API's visit index, the venue registry, the compliance
+views): ``on_batch`` runs in the follower's thread, in offset order per partition, and
+:meth:`TopicFollower.wait_caught_up` blocks until everything that was in the topic when the
+follower started has been handed to it. :func:`read_partition` streams one partition's records
+up to an offset, for a stream job rebuilding a partition's state.
+
+Both wait out a broker that is briefly away (``truyvet.kafka.retry``).
 """
 
 from __future__ import annotations
@@ -11,18 +15,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
-from confluent_kafka import (
-    OFFSET_BEGINNING,
-    Consumer,
-    KafkaError,
-    KafkaException,
-    Message,
-    TopicPartition,
-)
-
-from truyvet.kafka.retry import BROKER_AWAY_S, retrying
+from truyvet.kafka.backend import Backend
+from truyvet.kafka.producer import default_backend
+from truyvet.kafka.record import Record
+from truyvet.kafka.retry import BROKER_AWAY_S, BrokerError, retrying
 from truyvet.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -33,28 +31,19 @@ class TopicFollower:
         self,
         s: Settings,
         topic: str,
-        on_batch: Callable[[list[Message]], None],
+        on_batch: Callable[[list[Record]], None],
         name: str,
         batch_size: int = 10_000,
         poll_timeout: float = 0.05,
+        backend: Backend | None = None,
     ) -> None:
         self.topic = topic
         self.name = name
         self._on_batch = on_batch
         self._batch_size = batch_size
         self._poll_timeout = poll_timeout
-        self._consumer = Consumer({
-            "bootstrap.servers": s.bootstrap_servers,
-            "group.id": f"{s.topic_prefix}-{name}-unused",  # never joins: partitions are assigned
-            **FRESH_METADATA,
-            "enable.auto.commit": False,
-            "enable.partition.eof": False,
-            # if retention deletes what we were about to read, go on from what is left
-            "auto.offset.reset": "earliest",
-            "fetch.wait.max.ms": 20,
-            "queued.max.messages.kbytes": 256 * 1024,
-            "client.id": f"truyvet-{name}",
-        })
+        self._reader = (backend or default_backend(s)).reader(
+            f"truyvet-{name}", **{"queued.max.messages.kbytes": 256 * 1024})
         self._stop = threading.Event()
         self._caught_up = threading.Event()
         self._targets: dict[int, int] = {}
@@ -67,21 +56,22 @@ class TopicFollower:
     def start(self, timeout: float = 30.0) -> TopicFollower:
         deadline = time.monotonic() + timeout
         while True:  # a topic created a moment ago may not be in every broker's metadata yet
-            meta = self._consumer.list_topics(self.topic, timeout=timeout).topics[self.topic]
-            if meta.error is None and meta.partitions:
+            try:
+                parts = self._reader.partitions(self.topic, timeout)
                 break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"topic {self.topic}: {meta.error}")
-            time.sleep(0.2)
-        parts = sorted(meta.partitions)
+            except LookupError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
         for p in parts:
-            low, high = _watermarks(self._consumer, TopicPartition(self.topic, p), deadline)
+            low, high = retrying(lambda p=p: self._reader.watermarks(self.topic, p, 10),
+                                 f"watermarks of {self.topic}[{p}]", deadline - time.monotonic())
             self.positions[p] = low
             if high > low:
                 self._targets[p] = high
         if not self._targets:
             self._caught_up.set()
-        self._consumer.assign([TopicPartition(self.topic, p, OFFSET_BEGINNING) for p in parts])
+        self._reader.assign({(self.topic, p): self.positions[p] for p in parts})
         self._thread.start()
         return self
 
@@ -102,9 +92,8 @@ class TopicFollower:
         total = 0
         for p, position in self.positions.items():
             try:
-                _, high = self._consumer.get_watermark_offsets(TopicPartition(self.topic, p),
-                                                               cached=True)
-            except KafkaException:
+                _, high = self._reader.watermarks(self.topic, p, 0, cached=True)
+            except BrokerError:  # not known yet: say so
                 return None
             if high < 0:  # not fetched yet
                 return None
@@ -115,34 +104,26 @@ class TopicFollower:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(10)
-        self._consumer.close()
+        self._reader.close()
 
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                msgs = self._consumer.consume(self._batch_size, self._poll_timeout)
+                batch = self._reader.consume(self._batch_size, self._poll_timeout)
             except Exception as exc:  # noqa: BLE001 - keep following; say why
                 log.exception("following %s failed; retrying", self.topic)
                 self.error = exc
                 time.sleep(1)
                 continue
-            good = []
-            for m in msgs:
-                err = m.error()
-                if err is not None:
-                    if err.code() != KafkaError._PARTITION_EOF:
-                        log.warning("following %s: %s", self.topic, err)
-                    continue
-                good.append(m)
-            if good:
+            if batch:
                 try:
-                    self._on_batch(good)
+                    self._on_batch(batch)
                 except Exception as exc:  # noqa: BLE001 - a bad batch must not stop the follower
-                    log.exception("handling %d records of %s failed", len(good), self.topic)
+                    log.exception("handling %d records of %s failed", len(batch), self.topic)
                     self.error = exc
-                for m in good:
-                    self.positions[m.partition()] = m.offset() + 1
-                self.records += len(good)
+                for r in batch:
+                    self.positions[r.partition] = r.offset + 1
+                self.records += len(batch)
             self._behind = self._count_behind()
             if not self._caught_up.is_set() and all(
                 self.positions.get(p, 0) >= end for p, end in self._targets.items()
@@ -150,59 +131,60 @@ class TopicFollower:
                 self._caught_up.set()
 
 
-def _watermarks(consumer: Consumer, tp: TopicPartition, deadline: float) -> tuple[int, int]:
-    """Low and high offsets; retried while the partition has no leader (new topic, broker away)."""
-    return retrying(lambda: consumer.get_watermark_offsets(tp, timeout=10),
-                    f"watermarks of {tp.topic}[{tp.partition}]", deadline - time.monotonic())
-
-
-# A client's metadata can name a leader that has just died; librdkafka then sends offset
-# requests to it until its next periodic refresh (5 minutes by default): seen on a 3-node
-# cluster when a job rebuilt its state right after a broker was killed. Short refreshes, and a
-# new client for each attempt at the watermarks, follow the cluster's new leaders.
-FRESH_METADATA = {"topic.metadata.refresh.interval.ms": 2000}
-
-
-def _low_watermark(s: Settings, topic: str, partition: int) -> int:
-    def attempt() -> int:
-        c = Consumer({"bootstrap.servers": s.bootstrap_servers, "group.id": "unused",
-                      **FRESH_METADATA})
+def _low_watermark(backend: Backend, topic: str, partition: int) -> int:
+    def attempt() -> int:  # a fresh client each time: its metadata may name a dead leader
+        reader = backend.reader("truyvet-watermarks")
         try:
-            return int(c.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)[0])
+            return reader.watermarks(topic, partition, 10)[0]
         finally:
-            c.close()
+            reader.close()
     return retrying(attempt, f"watermarks of {topic}[{partition}]", BROKER_AWAY_S)
 
 
-def read_partition(
-    s: Settings, topic: str, partition: int, until: int, batch_size: int = 10_000,
-) -> list[list[Message]]:
+def read_partition(s: Settings, topic: str, partition: int, until: int,
+                   batch_size: int = 10_000, backend: Backend | None = None,
+                   ) -> Iterator[list[Record]]:
     """The records of one partition from its beginning up to offset ``until`` (exclusive),
-    in batches. Blocking; used to rebuild a partition's state before processing it."""
+    streamed in batches as they are fetched (a partition's history is never held whole).
+    Blocking; used to rebuild a partition's state before processing it."""
     if until <= 0:
-        return []  # nothing committed yet: nothing to rebuild
-    low = _low_watermark(s, topic, partition)
+        return  # nothing committed yet: nothing to rebuild
+    backend = backend or default_backend(s)
+    low = _low_watermark(backend, topic, partition)
     if until <= low:
-        return []
-    consumer = Consumer({"bootstrap.servers": s.bootstrap_servers, "group.id": "unused",
-                         **FRESH_METADATA, "enable.auto.commit": False, "fetch.wait.max.ms": 20,
-                         "auto.offset.reset": "earliest"})
+        return
+    reader = backend.reader("truyvet-rebuild")
     try:
-        consumer.assign([TopicPartition(topic, partition, low)])
-        out: list[list[Message]] = []
+        reader.assign({(topic, partition): low})
         next_offset = low
         idle_since = time.monotonic()
         while next_offset < until:
-            msgs = [m for m in consumer.consume(batch_size, 0.5) if m.error() is None]
-            if not msgs:
+            batch = reader.consume(batch_size, 0.5)
+            if not batch:
                 if time.monotonic() - idle_since > BROKER_AWAY_S:
                     raise TimeoutError(f"{topic}[{partition}]: stuck at {next_offset} < {until}")
                 continue
             idle_since = time.monotonic()
-            keep = [m for m in msgs if m.offset() < until]
+            keep = [r for r in batch if r.offset < until]
             if keep:
-                out.append(keep)
-            next_offset = msgs[-1].offset() + 1
-        return out
+                yield keep
+            next_offset = batch[-1].offset + 1
     finally:
-        consumer.close()
+        reader.close()
+
+
+def read_topic(s: Settings, topic: str, backend: Backend | None = None,
+               timeout: float = 10.0) -> Iterator[Record]:
+    """Every record now in ``topic`` (up to each partition's end when called), partition by
+    partition in offset order, streamed."""
+    backend = backend or default_backend(s)
+    probe = backend.reader("truyvet-read")
+    try:
+        ends = {p: retrying(lambda p=p: probe.watermarks(topic, p, timeout)[1],
+                            f"watermarks of {topic}[{p}]", timeout)
+                for p in probe.partitions(topic, timeout)}
+    finally:
+        probe.close()
+    for p, end in ends.items():
+        for batch in read_partition(s, topic, p, end, backend=backend):
+            yield from batch

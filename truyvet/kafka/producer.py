@@ -3,7 +3,8 @@
 Contract:
 - idempotent, ``acks=all``: a record the broker acknowledged is on every in-sync replica, and
   retries never duplicate it;
-- partitioned with murmur2 like Java and aiokafka, so keys land where the stream jobs expect;
+- partitioned with murmur2 like Java and aiokafka, so keys land where the stream jobs expect
+  (the backend's defaults: ``truyvet.kafka.confluent``);
 - :meth:`send` never drops: when the local buffer is full it serves delivery reports until
   there is room (backpressure), and it raises only for errors that retrying cannot fix;
 - every record ends in exactly one of ``delivered`` or ``failures`` (after ``message.timeout.ms``
@@ -19,34 +20,22 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from confluent_kafka import KafkaError, Message, Producer
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import REGISTRY, Collector
 
 from truyvet import metrics
+from truyvet.kafka.backend import Backend
+from truyvet.kafka.record import Headers
 from truyvet.settings import Settings
 
 log = logging.getLogger(__name__)
 
-Headers = list[tuple[str, bytes]]
 
+def default_backend(s: Settings) -> Backend:
+    """The confluent-kafka backend: what a process uses unless a test gives it another."""
+    from truyvet.kafka.confluent import ConfluentBackend
 
-def producer_config(s: Settings, client_id: str, **overrides: Any) -> dict[str, Any]:
-    return {
-        "bootstrap.servers": s.bootstrap_servers,
-        "client.id": client_id,
-        "enable.idempotence": True,
-        "acks": "all",
-        "compression.type": "lz4",  # cheapest CPU per byte saved on a 2-core box
-        "linger.ms": 10,
-        "batch.size": 512 * 1024,
-        "batch.num.messages": 20_000,
-        "queue.buffering.max.messages": 200_000,  # the bound on records held in memory
-        "queue.buffering.max.kbytes": 128 * 1024,
-        "message.timeout.ms": 300_000,  # give up (and report) after 5 minutes of retries
-        "partitioner": "murmur2_random",
-        **overrides,
-    }
+    return ConfluentBackend(s)
 
 
 @dataclass
@@ -78,9 +67,10 @@ class DurableProducer:
         s: Settings,
         client_id: str,
         on_failure: Callable[[Failure], None] | None = None,
+        backend: Backend | None = None,
         **config: Any,
     ) -> None:
-        self._producer = Producer(producer_config(s, client_id, **config))
+        self._producer = (backend or default_backend(s)).producer(client_id, **config)
         self.client_id = client_id
         self.stats = DeliveryStats()
         self._on_failure = on_failure
@@ -92,12 +82,11 @@ class DurableProducer:
         timestamp_ms: int | None = None,
     ) -> None:
         produce = self._producer.produce
-        p = -1 if partition is None else partition  # -1: the partitioner decides
         ts = timestamp_ms or 0  # 0: now
         while True:
             try:
-                produce(topic, value, key, partition=p, on_delivery=self._delivered,
-                        timestamp=ts, headers=headers)
+                produce(topic, key, value, partition=partition, timestamp_ms=ts, headers=headers,
+                        on_delivery=self._delivered)
                 break
             except BufferError:  # local queue full: wait for the broker to catch up
                 self._producer.poll(0.05)
@@ -105,11 +94,12 @@ class DurableProducer:
         if self.stats.sent % 1000 == 0:
             self._producer.poll(0)
 
-    def _delivered(self, err: KafkaError | None, msg: Message) -> None:
+    def _delivered(self, err: str | None, topic: str, key: bytes | None,
+                   value: bytes | None) -> None:
         if err is None:
             self.stats.delivered += 1
             return
-        failure = Failure(msg.topic(), msg.key(), msg.value(), err.str())
+        failure = Failure(topic, key, value, err)
         self.stats.failures.append(failure)
         log.error("delivery to %s failed: %s", failure.topic, failure.error)
         if self._on_failure is not None:

@@ -13,6 +13,10 @@ from confluent_kafka import KafkaError, KafkaException
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+# What a backend call raises when the cluster refuses it or is away (code outside this package
+# catches this name; it never imports the client library).
+BrokerError = KafkaException
+
 # How long a stream job waits for the brokers before it gives up and stops (its supervisor
 # then restarts it): longer than a broker restart, shorter than an operator's patience.
 BROKER_AWAY_S = 300.0

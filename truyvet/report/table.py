@@ -8,13 +8,13 @@ coverage fraction.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from truyvet.codec.timefmt import parse_ms
+from truyvet.domain import localtime
 from truyvet.report.labels import OUTCOME_ORDER
 
-VN = timedelta(hours=7)
 
 # In the order shown. Outcomes come from figures["outcomes"], coverage is a percentage.
 FIGURES = ("venues", "venues_scanning", "venues_inspected", "inspections", *OUTCOME_ORDER,
@@ -91,7 +91,7 @@ def from_api(body: dict[str, Any]) -> Report:
 
 
 def _local(rfc3339: str) -> datetime:
-    return datetime.fromtimestamp(parse_ms(rfc3339) / 1000, UTC) + VN
+    return datetime.fromtimestamp(parse_ms(rfc3339) / 1000, localtime.TZ).replace(tzinfo=None)
 
 
 def number(x: int | float | None, lang: str) -> str:

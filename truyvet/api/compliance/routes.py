@@ -6,13 +6,13 @@ from __future__ import annotations
 from aiohttp import web
 
 from truyvet.api.access import INSPECTOR
-from truyvet.api.web import COMPLIANCE, PRINCIPAL, error, json_response, period, read_json_body
+from truyvet.api.compliance.service import ComplianceService, UnknownVenue
+from truyvet.api.web import PRINCIPAL, error, json_response, period, read_body
+from truyvet.codec import campaign as campaign_codec
 from truyvet.codec import inspection as inspection_codec
-from truyvet.codec.errors import InvalidEvent
-from truyvet.codec.fields import load_json
-from truyvet.codec.timefmt import parse_ms
 
 GROUPS = ("district", "category", "venue")
+COMPLIANCE = web.AppKey("compliance", ComplianceService)
 
 
 def add(app: web.Application) -> None:
@@ -65,18 +65,14 @@ async def alerts(request: web.Request) -> web.Response:
 
 
 async def post_inspection(request: web.Request) -> web.Response:
-    raw = await read_json_body(request)
-    if isinstance(raw, web.Response):
-        return raw
-    try:
-        insp = inspection_codec.decode_inspection(raw)
-    except InvalidEvent as exc:
-        return error(400, str(exc.reason), exc.detail)
+    insp = await read_body(request, inspection_codec.decode)
+    if isinstance(insp, web.Response):
+        return insp
     if insp.recorded_at_ms is not None:
         return error(400, "unknown_field", "recorded_at is set by the API")
     try:
         record = await request.app[COMPLIANCE].record_inspection(insp)
-    except KeyError:
+    except UnknownVenue:
         return error(404, "not_found", f"no venue {insp.venue_id!r} in the registry")
     return json_response(record, 201)
 
@@ -85,32 +81,19 @@ async def inspections(request: web.Request) -> web.Response:
     p = period(request)
     if isinstance(p, web.Response):
         return p
-    service = request.app[COMPLIANCE]
-    venue_id = request.query.get("venue_id")
-    frm_s, to_s = p
-    with service.lock:
-        rows = [i for i in service.inspections.values()
-                if (venue_id is None or i["venue_id"] == venue_id)
-                and frm_s <= parse_ms(i["inspected_at"]) // 1000 < to_s]
-    return json_response({"inspections": sorted(rows, key=lambda i: i["inspected_at"])})
+    rows = request.app[COMPLIANCE].inspections(*p, venue_id=request.query.get("venue_id"))
+    return json_response({"inspections": rows})
 
 
 async def post_campaign(request: web.Request) -> web.Response:
-    raw = await read_json_body(request)
-    if isinstance(raw, web.Response):
-        return raw
-    try:
-        campaign = inspection_codec.campaign_from_mapping(load_json(raw))
-    except InvalidEvent as exc:
-        return error(400, str(exc.reason), exc.detail)
+    campaign = await read_body(request, campaign_codec.decode)
+    if isinstance(campaign, web.Response):
+        return campaign
     return json_response(await request.app[COMPLIANCE].create_campaign(campaign), 201)
 
 
 async def campaigns(request: web.Request) -> web.Response:
-    service = request.app[COMPLIANCE]
-    with service.lock:
-        rows = [inspection_codec.campaign_to_mapping(c) for c in service.campaigns.values()]
-    return json_response({"campaigns": rows})
+    return json_response({"campaigns": request.app[COMPLIANCE].campaigns()})
 
 
 async def queue(request: web.Request) -> web.Response:

@@ -20,11 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from confluent_kafka import TopicPartition
-from confluent_kafka.admin import OffsetSpec
-
 from truyvet import metrics, topics
-from truyvet.kafka.admin import PartitionLag, admin_client
+from truyvet.kafka.admin import PartitionLag, end_offsets
 from truyvet.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -108,17 +105,8 @@ class OpsMonitor:
             self._stop.wait(max(0.1, self.period_s - (time.monotonic() - started)))
 
     def sample(self) -> Sample:
-        admin = admin_client(self.s)
-        meta = admin.list_topics(timeout=10)
-        request = {}
-        for name in self._topics.values():
-            for p in meta.topics[name].partitions if name in meta.topics else ():
-                request[TopicPartition(name, p)] = OffsetSpec.latest()
-        ends = admin.list_offsets(request, request_timeout=10) if request else {}
+        by_topic = end_offsets(self.s, list(self._topics.values()))
         at = time.time()
-        by_topic: dict[str, int] = dict.fromkeys(self._topics.values(), 0)
-        for tp, f in ends.items():
-            by_topic[tp.topic] += f.result().offset
         views = self.views()
         for name, behind in views.items():
             if behind is not None:

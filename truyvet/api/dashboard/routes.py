@@ -14,7 +14,8 @@ from pathlib import Path
 from aiohttp import web
 
 from truyvet.api.dashboard.ops import OpsMonitor
-from truyvet.api.web import COMPLIANCE, PRINCIPAL, error, json_response
+from truyvet.api.compliance.routes import COMPLIANCE
+from truyvet.api.web import PRINCIPAL, error, json_response
 from truyvet.report import labels
 
 STATIC = Path(__file__).parent / "static"

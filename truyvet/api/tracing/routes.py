@@ -9,13 +9,14 @@ import time
 from aiohttp import web
 
 from truyvet.api.audit import AuditLog
-from truyvet.api.tracing.service import Case
-from truyvet.api.web import PRINCIPAL, SERVICE, error, read_json_body
+from truyvet.api.tracing.service import TracerService
+from truyvet.api.web import PRINCIPAL, error, read_body
 from truyvet.codec import itinerary as itinerary_codec
-from truyvet.codec.errors import InvalidEvent
 from truyvet.codec.itinerary import Itinerary
+from truyvet.domain.matching.revisions import Case
 
 log = logging.getLogger(__name__)
+SERVICE = web.AppKey("service", TracerService)
 AUDIT = web.AppKey("audit", AuditLog)
 
 
@@ -27,24 +28,21 @@ def add(app: web.Application) -> None:
 
 async def post_itinerary(request: web.Request) -> web.Response:
     service = request.app[SERVICE]
-    raw = await read_json_body(request)
-    if isinstance(raw, web.Response):
-        return raw
-    try:
-        it = itinerary_codec.decode(raw)
-    except InvalidEvent as exc:
-        return error(400, str(exc.reason), exc.detail)
+    it = await read_body(request, itinerary_codec.decode)
+    if isinstance(it, web.Response):
+        return it
     if it.submitted_at_ms is not None or it.submitted_by is not None:
         return error(400, "unknown_field", "submitted_at and submitted_by are set by the API")
     if not service.ready:
         return error(503, "not_ready", "the visit index is being rebuilt from Kafka; retry shortly")
     principal = request[PRINCIPAL]
     it = Itinerary(it.case_id, it.classification, it.card_id, it.stops, None, principal.name)
-    body, created = await service.submit(it)
-    refused = await _audit(request, "submit", service.cases[it.case_id])
+    case, created = await service.submit(it)
+    refused = await _audit(request, "submit", case)
     if refused is not None:
         return refused
-    return web.Response(status=201 if created else 200, body=body, content_type="application/json")
+    return web.Response(status=201 if created else 200, body=case.json,
+                        content_type="application/json")
 
 
 async def _audit(request: web.Request, action: str, case: Case) -> web.Response | None:

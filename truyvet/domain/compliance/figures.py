@@ -13,24 +13,44 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from truyvet.codec.timefmt import format_ms, parse_ms
-from truyvet.codec.venue import Venue, is_open
+from truyvet.codec.alert import Alert
+from truyvet.codec.compliance import (
+    ComplianceRecord,
+    Coverage,
+    DayFigures,
+    GapStatus,
+    HourFigures,
+)
+from truyvet.codec.inspection import Inspection
+from truyvet.codec.venue import Venue
+from truyvet.domain.localtime import DAY_S, local_day
+from truyvet.domain.venues import is_open_at
 
 HOUR_S = 3600
 # Fewer cards than this in a period say nothing about exit scanning: early in a day most
 # visitors are still inside.
 MIN_EXIT_SAMPLE = 30
-VN_OFFSET_S = 7 * 3600
 
 
 @dataclass
 class VenueRecords:
     """The compliance job's latest records of one venue, by kind and id."""
 
-    hours: dict[int, dict[str, Any]] = field(default_factory=dict)  # epoch hour -> record
-    days: dict[str, dict[str, Any]] = field(default_factory=dict)  # local date -> record
-    coverage: dict[str, dict[str, Any]] = field(default_factory=dict)  # headcount_id -> record
-    gaps: dict[str, dict[str, Any]] = field(default_factory=dict)  # gap_id -> record
+    hours: dict[int, HourFigures] = field(default_factory=dict)  # epoch hour -> record
+    days: dict[int, DayFigures] = field(default_factory=dict)  # local day -> record
+    coverage: dict[str, Coverage] = field(default_factory=dict)  # headcount_id -> record
+    gaps: dict[str, GapStatus] = field(default_factory=dict)  # gap_id -> record
+
+    def apply(self, r: ComplianceRecord) -> None:
+        """The latest record of its (kind, id) replaces the one before."""
+        if isinstance(r, HourFigures):
+            self.hours[r.hour] = r
+        elif isinstance(r, DayFigures):
+            self.days[r.day] = r
+        elif isinstance(r, Coverage):
+            self.coverage[r.headcount_id] = r
+        else:
+            self.gaps[r.gap_id] = r
 
 
 @dataclass
@@ -107,7 +127,7 @@ def _round(x: float | None, digits: int = 4) -> float | None:
 
 def venue_figures(
     venue: Venue | None, records: VenueRecords, frm_s: int, to_s: int,
-    alerts: Iterable[dict[str, Any]] = (), inspections: Iterable[dict[str, Any]] = (),
+    alerts: Iterable[Alert] = (), inspections: Iterable[Inspection] = (),
     observed_from_s: int | None = 0, observed_to_s: int | None = None,
 ) -> Figures:
     """A venue's figures for the period [frm_s, to_s).
@@ -121,48 +141,47 @@ def venue_figures(
     """
     f = Figures(venues=1)
     heard: set[int] = set()
-    for hour, r in records.hours.items():
+    for hour, h in records.hours.items():
         if frm_s <= hour * HOUR_S < to_s:
-            f.scans_in += r["scans_in"]
-            f.scans_out += r["scans_out"]
-            f.card += r["by_method"]["card"]
-            f.app += r["by_method"]["app"]
-            f.venue_qr += r["by_method"]["venue_qr"]
-            if r["scanners_heard"]:
+            f.scans_in += h.scans_in
+            f.scans_out += h.scans_out
+            f.card += h.card
+            f.app += h.app
+            f.venue_qr += h.venue_qr
+            if h.scanners_heard:
                 heard.add(hour)
     f.venues_scanning = int(f.card + f.app > 0)
     # exit scans are judged on whole days only: during a day, many visitors are still inside
-    lo_day, hi_day = _local_date(frm_s), _local_date(to_s - 86_400)  # last day ended by to_s
-    for day, r in records.days.items():
+    lo_day, hi_day = local_day(frm_s), local_day(to_s - DAY_S)  # the last day ended by to_s
+    for day, d in records.days.items():
         if lo_day <= day <= hi_day:
-            f.cards_in += r["cards_in"]
-            f.cards_in_out += r["cards_in_out"]
+            f.cards_in += d.cards_in
+            f.cards_in_out += d.cards_in_out
     if venue is not None and observed_from_s is not None:
         until_s = to_s if observed_to_s is None else min(to_s, observed_to_s)
         for hour in range(-(-max(frm_s, observed_from_s) // HOUR_S), until_s // HOUR_S):
-            local = hour * HOUR_S + VN_OFFSET_S
-            if is_open(venue, (local // 86_400 + 3) % 7, local % 86_400 // 60):
+            if is_open_at(venue, hour * HOUR_S):
                 f.open_hours += 1
                 f.silent_open_hours += hour not in heard
-    for r in records.coverage.values():
-        if frm_s <= parse_ms(r["from"]) // 1000 < to_s:
+    for c in records.coverage.values():
+        if frm_s <= c.from_ms // 1000 < to_s:
             f.headcounts += 1
-            f.people_counted += r["people_counted"]
-            f.people_scanned += min(r["people_scanned"], r["people_counted"])
+            f.people_counted += c.people_counted
+            f.people_scanned += min(c.people_scanned, c.people_counted)
     for g in records.gaps.values():
-        flagged = parse_ms(g["flagged_at"]) // 1000
-        resolved = parse_ms(g["resolved_at"]) // 1000 if g.get("resolved_at") else None
+        flagged = g.flagged_at_ms // 1000
+        resolved = g.resolved_at_ms // 1000 if g.resolved_at_ms is not None else None
         if frm_s <= flagged < to_s:
             f.gaps_flagged += 1
             if resolved is None or resolved >= to_s:
                 f.gaps_open += 1
         if resolved is not None and frm_s <= resolved < to_s:
             f.gaps_resolved += 1
-    f.alerts = sum(1 for a in alerts if frm_s <= parse_ms(a["raised_at"]) // 1000 < to_s)
+    f.alerts = sum(1 for a in alerts if frm_s <= a.raised_at_ms // 1000 < to_s)
     for i in inspections:
-        if frm_s <= parse_ms(i["inspected_at"]) // 1000 < to_s:
+        if frm_s <= i.observed_from_ms // 1000 < to_s:
             f.inspections += 1
-            f.outcomes[i["outcome"]] = f.outcomes.get(i["outcome"], 0) + 1
+            f.outcomes[i.outcome] = f.outcomes.get(i.outcome, 0) + 1
     f.venues_inspected = int(f.inspections > 0)
     return f
 
@@ -201,6 +220,3 @@ def risk(f: Figures) -> tuple[float, list[str]]:
         reasons.append("not_scanning")
     return round(score, 3), reasons
 
-
-def _local_date(t_s: int) -> str:
-    return format_ms((t_s + VN_OFFSET_S) * 1000)[:10]

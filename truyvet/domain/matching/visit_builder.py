@@ -1,4 +1,4 @@
-"""Incremental visit building for the cards of one partition (pure).
+"""Incremental visit building for the cards of one partition (pure): the visits job's state.
 
 State: each card's scans within the retention, sorted by (time, event_id), deduplicated by
 event_id. Output: for every (venue, day, card) bucket whose visits may have changed, the
@@ -12,17 +12,12 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import NamedTuple
-
+from truyvet.codec.visits import Bucket
 from truyvet.domain.matching.rules import DAY_S
 from truyvet.domain.matching.visits import Dwell, Scan, Visit, last_visit, pair_visits, walk
 
 
-class BucketUpdate(NamedTuple):
-    venue: str
-    day: int  # start_s // DAY_S (UTC days)
-    card: str
-    visits: tuple[tuple[int, int], ...]  # (start, end) sorted; empty = no visits any more
+BucketUpdate = Bucket  # the new content of a (venue, day, card) bucket; no visits: deleted
 
 
 @dataclass(slots=True)

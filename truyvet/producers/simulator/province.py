@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-VN_OFFSET_MIN = 7 * 60  # Asia/Ho_Chi_Minh, UTC+07:00, no daylight saving
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,10 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from truyvet.producers.simulator.province import VN_OFFSET_MIN
+from truyvet.domain import localtime
 from truyvet.producers.simulator.world import Resident, Venue, World
 
+EPOCH_ORDINAL = 719_163  # date(1970, 1, 1).toordinal(): days are proleptic ordinals here
 HOUR = 3600
 MIN = 60
 
@@ -38,17 +39,13 @@ class ScanDraft:
 
 def local_midnight_s(day_ordinal: int) -> int:
     """Epoch seconds of 00:00 (UTC+07:00) on the day with this proleptic ordinal."""
-    from datetime import date
-
-    d = date.fromordinal(day_ordinal)
-    utc_midnight = (d.toordinal() - date(1970, 1, 1).toordinal()) * 86_400
-    return utc_midnight - VN_OFFSET_MIN * 60
+    return localtime.day_start_s(day_ordinal - EPOCH_ORDINAL)
 
 
 def plan_day(world: World, resident: Resident, day_ordinal: int, rng: random.Random) -> list[Visit]:
     """The visits of one resident on one local day, in time order, never overlapping."""
     midnight = local_midnight_s(day_ordinal)
-    weekday = (day_ordinal + 6) % 7  # 0 = Monday
+    weekday = localtime.weekday(local_midnight_s(day_ordinal))  # 0 = Monday
     workday = weekday < 5
     at = lambda h, m=0, jitter_min=0: (  # noqa: E731 - tiny local helper
         midnight + h * HOUR + m * MIN + (rng.randint(-jitter_min, jitter_min) * MIN if jitter_min else 0)

@@ -19,8 +19,7 @@ import orjson
 from truyvet.producers.scans import ScanPublisher
 from truyvet.producers.simulator.timeline import Behaviour, Timeline
 from truyvet.producers.simulator.world import build_world
-from truyvet import api_client, topics
-from truyvet.codec import signals
+from truyvet import api_client
 from truyvet.codec import venue as venue_codec
 from truyvet.kafka.admin import pipeline_lag
 from truyvet.settings import Settings
@@ -68,12 +67,10 @@ def run(
              stats.residents, stats.venues, cfg.seed)
     publisher = ScanPublisher(s, client_id="truyvet-simulator")
     for v in world.venues:  # the registry first: compliance needs each venue's hours
-        record = venue_codec.from_mapping(v.record())
-        publisher.producer.send(topics.venues(s), v.venue_id.encode(), venue_codec.encode(record))
+        publisher.venue(venue_codec.from_mapping(v.record()))
     if cfg.itineraries_dir is not None:
         cfg.itineraries_dir.mkdir(parents=True, exist_ok=True)
     bucket = _RateLimit(cfg.rate)
-    heartbeats_topic, headcounts_topic = topics.heartbeats(s), topics.headcounts(s)
     next_report = time.monotonic() + report_every_s
     following = False
     try:
@@ -86,27 +83,23 @@ def run(
                     log.info("simulator: caught up with the clock (%d scans, %d heartbeats "
                              "published); following real time", stats.scans, stats.heartbeats)
                 while (wait := event.send_ms / 1000 - clock()) > 0 and not stop.is_set():
-                    publisher.producer.poll(min(wait, 0.2))
+                    publisher.poll(min(wait, 0.2))
                 if stop.is_set():
                     break
             stats.simulated_until_ms = event.send_ms
             # the record's time is when the simulated device sent it (never later than now),
             # as a real scanner's would be: the compliance job reads how far its inputs are
             # complete from record times, and a backfill stamped "now" would say "complete"
-            sent_ms = min(event.send_ms, int(clock() * 1000))
+            now_ms = int(clock() * 1000)
             if event.kind == "scan":
                 bucket.take()
-                publisher.publish(event.payload)
+                publisher.publish(event.payload, now_ms)
                 stats.scans += 1
             elif event.kind == "heartbeat":
-                hb = event.payload
-                publisher.producer.send(heartbeats_topic, hb.venue_id.encode(),
-                                        signals.encode_heartbeat(hb), timestamp_ms=sent_ms)
+                publisher.heartbeat(event.payload, event.send_ms, now_ms)
                 stats.heartbeats += 1
             elif event.kind == "headcount":
-                hc = event.payload
-                publisher.producer.send(headcounts_topic, hc.venue_id.encode(),
-                                        signals.encode_headcount(hc), timestamp_ms=sent_ms)
+                publisher.headcount(event.payload, event.send_ms, now_ms)
                 stats.headcounts += 1
             else:
                 stats.itineraries += 1

@@ -20,11 +20,18 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from truyvet.producers.simulator.routine import Visit, local_midnight_s, plan_day, scans_of_visit
+from truyvet.producers.simulator.routine import (
+    EPOCH_ORDINAL,
+    Visit,
+    local_midnight_s,
+    plan_day,
+    scans_of_visit,
+)
 from truyvet.producers.simulator.world import Venue, World
 from truyvet.codec.checkin import CheckIn
-from truyvet.codec.signals import Headcount, Heartbeat
-from truyvet.codec.timefmt import format_ms_local
+from truyvet.codec.headcount import Headcount
+from truyvet.codec.heartbeat import Heartbeat
+from truyvet.domain import localtime
 
 DAY_S = 86_400
 QUARTER_S = 900
@@ -180,8 +187,8 @@ class Timeline:
                 to = to + (-to) % QUARTER_S
                 stops.append({
                     "venue_id": world.venues[v.venue].venue_id,
-                    "from": format_ms_local(frm * 1000, 420),
-                    "to": format_ms_local(to * 1000, 420),
+                    "from": localtime.format_local(frm * 1000),
+                    "to": localtime.format_local(to * 1000),
                 })
             if not stops:
                 continue
@@ -201,7 +208,7 @@ class Timeline:
 def open_spans(v: Venue, ordinal: int) -> list[tuple[int, int]]:
     """The venue's opening hours on a local day, as epoch-second spans (ends past midnight
     run into the next day)."""
-    weekday = (ordinal + 6) % 7
+    weekday = localtime.weekday(local_midnight_s(ordinal))
     if v.category.weekdays_only and weekday >= 5:
         return []
     midnight = local_midnight_s(ordinal)
@@ -223,4 +230,4 @@ def has_door_counter(v: Venue) -> bool:
 
 def _local_day(ms: int) -> int:
     """Proleptic ordinal of the UTC+07:00 calendar day containing ``ms``."""
-    return date(1970, 1, 1).toordinal() + (ms // 1000 + 7 * 3600) // DAY_S
+    return EPOCH_ORDINAL + localtime.local_day(ms // 1000)

@@ -1,0 +1,158 @@
+"""The stream jobs, run as they run in a worker (``BatchJob`` threads: consume, step, produce,
+commit), on whichever backend the subclass gives: the ingest job forwards and refuses, the
+visits job's buckets equal the brute-force reference -- also after a new instance rebuilt its
+state from the committed history -- the compliance job counts, the dead-letter guard stops a
+job, and a bug stops it without committing the batch."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+import orjson
+import pytest
+
+from tests.reference import reference_buckets, reference_visits
+from tests.suites.env import Env
+from truyvet import topics
+from truyvet.codec import card_scan, checkin
+from truyvet.codec import compliance as compliance_codec
+from truyvet.codec import visits as visits_codec
+from truyvet.codec.checkin import CheckIn
+from truyvet.codec.compliance import HourFigures
+from truyvet.codec.deadletter import DeadLetter
+from truyvet.jobs.compliance import compliance_job
+from truyvet.jobs.ingest import IngestStep, ingest_job
+from truyvet.jobs.runtime import BatchJob, JobStopped
+from truyvet.jobs.step import StepResult
+from truyvet.jobs.visits import visits_job
+from truyvet.kafka.record import Record
+from truyvet.producers.scans import ScanPublisher
+
+
+def wait_stopped(job: BatchJob, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while job.alive and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+@contextmanager
+def running(job: BatchJob) -> Iterator[BatchJob]:
+    job.start()
+    try:
+        yield job
+    finally:
+        job.stop()
+
+
+def _scans(n: int, now_s: int, seed: int, prefix: str = "e") -> list[CheckIn]:
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        t = now_s - rng.randint(600, 5 * 86_400)
+        out.append(CheckIn(f"{prefix}{i}", f"card-{rng.randrange(40)}", f"V{rng.randrange(6)}",
+                           "s1", rng.choice(["in", "in", "out"]), t * 1000, "card"))
+    return out
+
+
+class JobSuite:
+    """Subclasses provide the ``env`` fixture: topics of the catalogue, 4 partitions."""
+
+    def _publish(self, env: Env, scans: Sequence[CheckIn], raw: Sequence[bytes] = ()) -> None:
+        pub = ScanPublisher(env.s, backend=env.backend)
+        for c in scans:
+            pub.publish(c)
+        for i, payload in enumerate(raw):
+            pub.publish_raw(f"V{i % 6}", payload)
+        assert pub.flush() == 0 and not pub.producer.stats.failures
+
+    def test_ingest_forwards_valid_scans_by_card_and_refuses_the_rest(self, env: Env) -> None:
+        s, now_s = env.s, int(time.time())
+        scans = _scans(300, now_s, 1)
+        bad = [b"{", orjson.dumps({**checkin.to_mapping(scans[0]), "direction": "sideways"}),
+               orjson.dumps({**checkin.to_mapping(scans[1]), "scanned_at": "2099-01-01T00:00:00Z"})]
+        self._publish(env, scans, bad)
+        with running(ingest_job(s, env.backend)) as job:
+            env.wait_committed_to_end(job.group, topics.checkins(s), alive=lambda: job.alive)
+        assert job.error is None
+        forwarded = env.records(topics.scans_by_card(s))
+        assert sorted(card_scan.decode(r.value).event_id for r in forwarded) == \
+            sorted(c.event_id for c in scans)  # type: ignore[arg-type]
+        assert all(r.key == card_scan.decode(r.value).card_id.encode() for r in forwarded)  # type: ignore[arg-type]
+        dead = [DeadLetter.from_record(r.value, r.key, r.headers)
+                for r in env.records(topics.deadletter(s))]
+        assert sorted(d.reason for d in dead) == ["bad_enum", "not_json", "timestamp_in_future"]
+        assert {d.payload for d in dead} == set(bad) and all(d.stage == "ingest" for d in dead)
+
+    def test_visit_buckets_equal_the_reference_also_after_a_rebuild(self, env: Env) -> None:
+        s, now_s = env.s, int(time.time())
+        rules = s.rules()
+        dwell = rules.dwell_function(lambda v: None)
+        first, late = _scans(400, now_s, 2), _scans(150, now_s, 3, prefix="late")
+        self._publish(env, first)
+        with running(ingest_job(s, env.backend)) as ingest:
+            with running(visits_job(s, rules, dwell, env.backend)) as visits:
+                env.wait_committed_to_end(ingest.group, topics.checkins(s))
+                env.wait_committed_to_end(visits.group, topics.scans_by_card(s),
+                                          alive=lambda: visits.alive)
+            # a new visits job: its state rebuilt from the history it committed, then the
+            # late scans (inserted between the ones it had) change the buckets they touch
+            self._publish(env, late + first[:20])  # and a few re-sent
+            with running(visits_job(s, rules, dwell, env.backend)) as again:
+                env.wait_committed_to_end(ingest.group, topics.checkins(s))
+                env.wait_committed_to_end(again.group, topics.scans_by_card(s),
+                                          alive=lambda: again.alive)
+        latest: dict[bytes, bytes | None] = {}
+        for r in env.records(topics.visits(s)):
+            latest[r.key] = r.value  # type: ignore[index]
+        got = {}
+        for key, value in latest.items():
+            venue, day, card, visits = visits_codec.decode_record(key, value)
+            if visits:
+                got[(venue, day, card)] = sorted(visits)
+        ref = reference_visits(
+            [(c.card_id, c.event_id, c.venue_id, c.direction, c.scanned_at_ms // 1000)
+             for c in first + late], dwell, now_s, rules.retention_s)
+        assert got == reference_buckets(ref)
+
+    def test_compliance_counts_each_scan_once(self, env: Env) -> None:
+        s, now_s = env.s, int(time.time())
+        t0 = now_s - now_s % 3600 - 7200
+        scans = [CheckIn(f"c{i}", f"card{i}", "VC", "VC-s1", "in" if i < 5 else "out",
+                         (t0 + 60 * i) * 1000, "app" if i % 2 else "card") for i in range(8)]
+        self._publish(env, scans + scans[:3])  # three re-sent
+        with running(compliance_job(s, lambda t: {}, env.backend)) as job:
+            env.wait_committed_to_end(job.group, topics.checkins(s), alive=lambda: job.alive)
+        hours = [compliance_codec.decode(r.value) for r in env.records(topics.compliance(s))  # type: ignore[arg-type]
+                 if r.key and b"\x1fhour\x1f" in r.key]
+        last = hours[-1]
+        assert isinstance(last, HourFigures) and last.hour == t0 // 3600
+        assert (last.scans_in, last.scans_out, last.card, last.app, last.cards) == (5, 3, 4, 4, 8)
+
+    def test_the_guard_stops_a_job_whose_inputs_are_mostly_refused(self, env: Env) -> None:
+        s = env.s.replace(dlq_max_share=0.5, dlq_max_consecutive=0)
+        self._publish(env, [], [b"not a scan %d" % i for i in range(1500)])
+        job = ingest_job(s, env.backend)
+        with running(job):
+            wait_stopped(job)
+        assert isinstance(job.error, JobStopped) and "TRUYVET_DLQ_MAX_SHARE" in str(job.error)
+        committed = sum(env.committed(job.group, topics.checkins(s)).values())
+        assert committed < 1500  # the batch that tripped it is not committed
+
+    def test_a_bug_stops_the_job_and_its_batch_is_not_committed(self, env: Env,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+        s = env.s
+        self._publish(env, _scans(50, int(time.time()), 4))
+
+        def broken(self: IngestStep, batch: Sequence[Record], now_ms: int) -> StepResult:
+            raise KeyError("a bug, not bad data")
+
+        monkeypatch.setattr(IngestStep, "process", broken)
+        job = ingest_job(s, env.backend)
+        with running(job):
+            wait_stopped(job)
+        assert isinstance(job.error, JobStopped) and "KeyError" in str(job.error)
+        assert sum(env.committed(job.group, topics.checkins(s)).values()) == 0
+        assert env.records(topics.deadletter(s)) == []  # a bug is not dead-lettered

@@ -1,0 +1,91 @@
+"""A case's next revision and its gap events (pure), and which standing cases a change of
+visits affects: the decisions the tracer service only carries out."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from truyvet.codec.itinerary import Itinerary, Stop
+from truyvet.domain.matching.index import VisitIndex
+from truyvet.domain.matching.matcher import encode_result, match
+from truyvet.domain.matching.revisions import Case, next_revision
+from truyvet.domain.matching.rules import DAY_S, MatchRules
+from truyvet.domain.matching.standing import StandingCases
+
+T0 = 1_800_000_000 - 1_800_000_000 % DAY_S + 10 * 3600  # 10:00 UTC on some day
+RULES = MatchRules()
+IT = Itinerary("BN-1", "F0", "card-me",
+               (Stop("CAFE", T0 * 1000, (T0 + 3600) * 1000),
+                Stop("BAR", (T0 + 7200) * 1000, (T0 + 9000) * 1000)), T0 * 1000, "lan")
+
+
+def _index(*visits: tuple[str, str, int, int]) -> VisitIndex:
+    index = VisitIndex()
+    index.apply((venue, start // DAY_S, card, [(start, end)]) for venue, card, start, end in visits)
+    return index
+
+
+def _next(index: VisitIndex, current: Case | None, it: Itinerary = IT, now_ms: int = 1,
+          force: bool = False):  # type: ignore[no-untyped-def]
+    return next_revision(current, current.result if current else None, it,
+                         match(index, RULES, it), now_ms,
+                         lambda r: encode_result(r, index, RULES.close_contact_s), force)
+
+
+def test_a_first_answer_is_revision_one_and_flags_its_gaps() -> None:
+    index = _index(("CAFE", "card-me", T0, T0 + 1800), ("CAFE", "other", T0, T0 + 600))
+    rev = _next(index, None)
+    assert rev.published and rev.case.result.revision == 1
+    [gap] = rev.gaps  # BAR: declared, no scan of the card
+    assert (gap.status, gap.venue_id, gap.card_id, gap.gap_id) == ("open", "BAR", "card-me",
+                                                                   "BN-1/1/BAR")
+    assert rev.case.flagged_at == {"BN-1/1/BAR": gap.flagged_at_ms}
+    assert [s.verified for s in rev.case.result.stops] == [True, False]
+
+
+def test_the_same_answer_again_is_no_revision_unless_submitted() -> None:
+    index = _index(("CAFE", "card-me", T0, T0 + 1800))
+    first = _next(index, None)
+    again = _next(index, first.case, now_ms=2)
+    assert not again.published and again.case is first.case and again.gaps == ()
+    submitted = _next(index, first.case, now_ms=3, force=True)
+    assert submitted.published and submitted.case.result.revision == 2
+    assert submitted.gaps == ()  # the gap is still open: nothing new to say about it
+
+
+def test_a_late_scan_resolves_the_gap_keeping_when_it_was_flagged() -> None:
+    index = _index(("CAFE", "card-me", T0, T0 + 1800))
+    first = _next(index, None, now_ms=1000)
+    index.apply([("BAR", (T0 + 7200) // DAY_S, "card-me", [(T0 + 7300, T0 + 8000)])])
+    later = _next(index, first.case, now_ms=5000)
+    assert later.published and later.case.result.revision == 2
+    [resolved] = later.gaps
+    assert (resolved.status, resolved.flagged_at_ms, resolved.resolved_at_ms) == \
+        ("resolved", 1000, 5000)
+    assert later.case.flagged_at == {}
+
+
+def test_a_corrected_itinerary_without_the_card_withdraws_its_gaps_as_they_were_flagged() -> None:
+    index = _index(("CAFE", "card-me", T0, T0 + 1800))
+    first = _next(index, None, now_ms=1000)
+    corrected = dataclasses.replace(IT, card_id=None)
+    rev = _next(index, first.case, corrected, now_ms=2000, force=True)
+    [withdrawn] = rev.gaps
+    assert withdrawn.status == "resolved" and withdrawn.card_id == "card-me"  # the flagged one's
+    assert [s.verified for s in rev.case.result.stops] == [None, None]
+
+
+def test_standing_cases_affected_by_a_change_and_replaced_by_id() -> None:
+    index = _index(("CAFE", "card-me", T0, T0 + 1800))
+    cases = StandingCases()
+    cases.put(_next(index, None).case)
+    day = T0 // DAY_S
+    assert cases.affected({("CAFE", day)}, RULES.tolerance_s, index.longest) == {"BN-1"}
+    assert cases.affected({("CAFE", day + 2)}, RULES.tolerance_s, index.longest) == set()
+    assert cases.affected({("MARKET", day)}, RULES.tolerance_s, index.longest) == set()
+    moved = dataclasses.replace(IT, stops=(Stop("MARKET", T0 * 1000, (T0 + 60) * 1000),))
+    cases.put(_next(index, None, moved).case)
+    assert len(cases) == 1
+    assert cases.affected({("CAFE", day)}, RULES.tolerance_s, index.longest) == set()
+    assert cases.affected({("MARKET", day)}, RULES.tolerance_s, index.longest) == {"BN-1"}
+    assert cases.expired(T0 + RULES.retention_s, RULES.retention_s) == ["BN-1"]

@@ -1,0 +1,74 @@
+"""The latest result of every case in Redis, shared with other API processes and dashboards.
+
+Key ``<prefix>:result:<case_id>`` (:func:`result_key`, the only place it is written), expiring
+with the case; a notification ``{case_id, revision}`` on channel ``<prefix>:results`` for each
+new revision (the result itself can be hundreds of kB). Redis holds copies only (no
+persistence): answers never depend on it, and when it comes back empty -- flushed or restarted
+-- every current result is written again (:meth:`ResultStore.refill_when_empty`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Iterable
+
+import orjson
+import redis.asyncio as aioredis
+
+from truyvet import metrics
+from truyvet.domain.matching.revisions import Case
+from truyvet.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def result_key(prefix: str, case_id: str) -> str:
+    return f"{prefix}:result:{case_id}"
+
+
+class ResultStore:
+    def __init__(self, s: Settings, retention_s: int) -> None:
+        self.prefix = s.topic_prefix
+        self.retention_s = retention_s
+        self.redis = aioredis.Redis.from_url(s.redis_url, socket_timeout=2)
+
+    async def store(self, case: Case) -> None:
+        """The case's latest result, and a notification; a Redis away is logged, not raised
+        (Kafka has every revision)."""
+        case_id = case.itinerary.case_id
+        try:
+            await self.redis.set(result_key(self.prefix, case_id), case.json,
+                                 exat=case.expires_at_s(self.retention_s))
+            await self.redis.publish(f"{self.prefix}:results", orjson.dumps(
+                {"case_id": case_id, "revision": case.result.revision}))
+        except Exception as exc:  # noqa: BLE001 - Redis is a cache here; Kafka has it
+            log.warning("storing result of %s in Redis failed: %s", case_id, exc)
+
+    async def refill_when_empty(self, cases: Callable[[], Iterable[Case]],
+                                every_s: float = 2.0) -> None:
+        """Forever: when Redis has lost the marker key it is filled, write every current result
+        again (a flush or a restart emptied it)."""
+        marker = f"{self.prefix}:api-filled"
+        while True:
+            await asyncio.sleep(every_s)
+            try:
+                if await self.redis.exists(marker):
+                    continue
+                started = time.monotonic()
+                current = list(cases())
+                pipe = self.redis.pipeline(transaction=False)
+                for case in current:
+                    pipe.set(result_key(self.prefix, case.itinerary.case_id), case.json,
+                             exat=case.expires_at_s(self.retention_s))
+                pipe.set(marker, b"1")
+                await pipe.execute()
+                metrics.REDIS_REFILLS.inc()
+                log.info("Redis was empty: %d results written again in %.2fs", len(current),
+                         time.monotonic() - started)
+            except Exception as exc:  # noqa: BLE001 - Redis away: the answers do not need it
+                log.debug("Redis unavailable: %s", exc)
+
+    async def close(self) -> None:
+        await self.redis.aclose()
