@@ -179,13 +179,14 @@ def _assert_nothing_lost(s: Settings, scans: list[CheckIn], producer: RecordingP
 def test_a_worker_started_while_the_broker_is_away_waits_for_it(services: Services,
                                                                tmp_path: Path) -> None:
     """The worker's start-up (making sure of the topics, the registry, joining the groups)
-    waits for a broker that is restarting instead of exiting; /ready says when it runs."""
+    waits for a broker that is restarting instead of exiting; /ready says when it runs. Away
+    longer than the admin client's 30 s request timeout, so that its first calls fail."""
     with _cluster(tmp_path, nodes=1) as kafka:
         s = _settings(services, kafka, tmp_path)
         ensure_topics(s)
         kafka.kill_node(0)
         with worker_process(s, tmp_path / "worker.log") as worker:
-            away_until = time.monotonic() + 8
+            away_until = time.monotonic() + 40
             while time.monotonic() < away_until:  # the worker tries while the broker is away
                 assert worker.poll() is None, "the worker died while the broker was away"
                 time.sleep(0.2)

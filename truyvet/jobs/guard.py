@@ -15,7 +15,7 @@ partitions, but not in its own run.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from truyvet.kafka.record import TopicPartition
 
@@ -56,10 +56,12 @@ class DeadLetterGuard:
                 f"dead-lettered, above the limit of {self.max_share:.0%} "
                 f"(TRUYVET_DLQ_MAX_SHARE)")
 
-    def observe_records(self, inputs: Iterable[tuple[TopicPartition, int]],
+    def observe_records(self, inputs: Sequence[tuple[TopicPartition, int]],
                         refused: set[tuple[TopicPartition, int]]) -> str | None:
         """Account for one batch record by record: ``inputs`` (partition, offset) in order,
         ``refused`` those dead-lettered. Both limits; a sentence saying why to stop, or None."""
+        if not refused and not self._in_a_row:  # the usual batch: nothing to walk
+            return self.observe(len(inputs), 0)
         n = 0
         worst: tuple[int, TopicPartition] | None = None
         for tp, offset in inputs:

@@ -38,6 +38,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Sequence
 
 from truyvet import metrics
 from truyvet.jobs.guard import DeadLetterGuard
@@ -184,8 +185,7 @@ class BatchJob:
             raise JobStopped(f"{self.name}: {exc!r}") from exc
         self._send(result)
         refused = {((d.source_topic, d.source_partition), d.source_offset) for d in result.dead}
-        tripped = self.guard.observe_records(
-            (((r.topic, r.partition), r.offset) for r in batch), refused)  # type: ignore[arg-type]
+        tripped = self.guard.observe_records(_Positions(batch), refused)  # type: ignore[arg-type]
         if tripped is not None:
             log.critical("%s: STOPPED by the dead-letter guard: %s; the batch is not committed. "
                          "Find the cause in `truyvet dlq show`, fix it, then restart the worker.",
@@ -223,3 +223,17 @@ class BatchJob:
             return
         self._committing.update(due)
         self._consumer.commit(due, wait=wait)
+
+
+class _Positions(Sequence[tuple[TopicPartition, int]]):
+    """A batch seen as (partition, offset) pairs, made only if the guard walks them."""
+
+    def __init__(self, batch: list[Record]) -> None:
+        self._batch = batch
+
+    def __len__(self) -> int:
+        return len(self._batch)
+
+    def __getitem__(self, i):  # type: ignore[no-untyped-def, override]
+        r = self._batch[i]
+        return (r.topic, r.partition), r.offset
