@@ -65,6 +65,11 @@ class ScanPublisher:
     def flush(self, timeout: float = 330.0) -> int:
         return self.producer.flush(timeout)
 
+    @property
+    def failed(self) -> int:
+        """Records the broker never acknowledged (after every retry)."""
+        return self.producer.stats.failed
+
 
 def _stamp(event_ms: int, now_ms: int | None) -> int:
     return topics.record_time_ms(event_ms, int(time.time() * 1000) if now_ms is None else now_ms)

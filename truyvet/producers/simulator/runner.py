@@ -118,7 +118,7 @@ def run(
                          stats.itineraries)
     finally:
         remaining = publisher.flush()
-        failures = len(publisher.producer.stats.failures)
+        failures = publisher.failed
         if remaining or failures:
             log.error("simulator: %d scans not delivered (%d still queued)", failures, remaining)
     return stats
