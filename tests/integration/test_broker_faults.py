@@ -66,9 +66,9 @@ class RecordingProducer(DurableProducer):
         self._sent_at[value or b""] = time.monotonic()
         super().send(topic, key, value, *args, **kwargs)  # type: ignore[arg-type]
 
-    def _delivered(self, err: str | None, topic: str, key: bytes | None,
-                   value: bytes | None) -> None:
-        super()._delivered(err, topic, key, value)
+    def _delivered(self, err, record) -> None:  # type: ignore[no-untyped-def]
+        super()._delivered(err, record)
+        value = record.value()
         sent = self._sent_at.pop(value or b"", None)
         if err is None:
             self.acked.append(checkin.decode(value or b"").event_id)

@@ -24,7 +24,8 @@ class BackendSuite:
         reports: list[tuple[str | None, bytes]] = []
         for i in range(start, start + n):
             p.produce(env.s.topic(TOPIC), f"k{i % 7}".encode(), f"v{i}".encode(),
-                      on_delivery=lambda err, topic, key, value: reports.append((err, value)))
+                      on_delivery=lambda err, record: reports.append(
+                          (None if err is None else err.str(), record.value())))
         assert p.flush(30) == 0
         return reports
 

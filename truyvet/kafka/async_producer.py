@@ -9,7 +9,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from truyvet.kafka.backend import Backend
+from truyvet.kafka.backend import Backend, Delivered, DeliveryError
 from truyvet.kafka.producer import default_backend, track
 from truyvet.kafka.record import Headers
 from truyvet.kafka.retry import BrokerError
@@ -69,16 +69,17 @@ class AsyncProducer:
         loop = asyncio.get_running_loop()
         done: asyncio.Future[None] = loop.create_future()
 
-        def delivered(err: str | None, *_: object) -> None:
+        def delivered(err: DeliveryError | None, _: Delivered) -> None:
             self.stats.settled(err is None)
+            why = None if err is None else err.str()
 
             def settle() -> None:
                 if done.done():
                     return
-                if err is None:
+                if why is None:
                     done.set_result(None)
                 else:
-                    done.set_exception(DeliveryFailed(f"{topic}: {err}"))
+                    done.set_exception(DeliveryFailed(f"{topic}: {why}"))
             loop.call_soon_threadsafe(settle)
 
         self._produce(topic, key, value, headers, delivered, timestamp_ms)
@@ -94,10 +95,10 @@ class AsyncProducer:
             self.stats.refused()
             log.error("record for %s refused (%d bytes): %s", topic, len(value or b""), exc)
 
-    def _report(self, err: str | None, topic: str, *_: object) -> None:
+    def _report(self, err: DeliveryError | None, record: Delivered) -> None:
         self.stats.settled(err is None)
         if err is not None:
-            log.error("delivery to %s failed: %s", topic, err)
+            log.error("delivery to %s failed: %s", record.topic(), err.str())
 
     def _produce(self, topic: str, key: Any, value: Any, headers: Any, cb: Any,
                  timestamp_ms: int = 0) -> None:

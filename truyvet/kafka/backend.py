@@ -23,8 +23,26 @@ from typing import Any, Protocol
 from truyvet.kafka.record import EndOfPartition, Headers, Record, TopicPartition
 
 Partitions = Callable[[list[TopicPartition]], None]
-# (error or None, topic, key, value): called from poll() or flush(), once per record produced
-Delivery = Callable[[str | None, str, bytes | None, bytes | None], None]
+
+
+class Delivered(Protocol):
+    """A record as its delivery report gives it back (read only when needed: the report of a
+    successful delivery is on the hot path of every producer)."""
+
+    def topic(self) -> str: ...
+
+    def key(self) -> bytes | None: ...
+
+    def value(self) -> bytes | None: ...
+
+
+class DeliveryError(Protocol):
+    def str(self) -> str:
+        """What failed, in one line."""
+
+
+# (None, or why it failed; the record): called from poll() or flush(), once per record produced
+Delivery = Callable[[DeliveryError | None, Delivered], None]
 
 
 class GroupConsumer(Protocol):

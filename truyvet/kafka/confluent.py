@@ -158,24 +158,17 @@ class ConfluentReader:
 
 
 class ConfluentProducer:
+    """librdkafka's messages and errors serve as the ``Delivered`` and ``DeliveryError`` of
+    delivery reports as they are (no wrapper per record)."""
+
     def __init__(self, s: Settings, client_id: str, **config: Any) -> None:
         self._p = Producer(librdkafka(s, client_id, **{**PRODUCER_DEFAULTS, **config}))
-        self._callback: Delivery | None = None
-        self._adapted: Callable[[KafkaError | None, Message], None] | None = None
-
-    def _adapt(self, cb: Delivery) -> Callable[[KafkaError | None, Message], None]:
-        if cb is not self._callback:  # most producers pass one callback for every record
-            self._callback = cb
-            self._adapted = lambda err, m: cb(None if err is None else err.str(), m.topic(),
-                                              m.key(), m.value())
-        return self._adapted  # type: ignore[return-value]
 
     def produce(self, topic: str, key: bytes | str | None, value: bytes | None, *,
                 partition: int | None = None, timestamp_ms: int = 0,
                 headers: Headers | None = None, on_delivery: Delivery | None = None) -> None:
         self._p.produce(topic, value, key, partition=-1 if partition is None else partition,
-                        on_delivery=None if on_delivery is None else self._adapt(on_delivery),
-                        timestamp=timestamp_ms, headers=headers)
+                        on_delivery=on_delivery, timestamp=timestamp_ms, headers=headers)
 
     def poll(self, timeout_s: float) -> int:
         return int(self._p.poll(timeout_s))

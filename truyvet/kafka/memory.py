@@ -1,7 +1,5 @@
-"""An in-memory Kafka for one process: topics of partitioned logs, consumer groups with
-committed offsets and rebalancing, producers with delivery callbacks. No broker, no network:
-the stream jobs' unit tests run on it, and the same job suite runs on a real cluster
-(``tests/suites``), so what it promises is what Kafka does:
+"""An in-memory Kafka for one process (no broker, no network) for the jobs' unit tests; the
+same suites run on a real cluster (``tests/suites``), so what it promises is what Kafka does:
 
 - a partition is an append-only log; offsets start at 0 and only grow; records keep their
   timestamp (0 on produce: now); a record without a partition goes to murmur2(key) % n (a null
@@ -247,10 +245,28 @@ class MemoryReader:
         self._positions = {}
 
 
+class _Delivered(tuple[str, bytes | None, bytes | None]):
+    """What a delivery report gives back: ``topic()``, ``key()``, ``value()``."""
+
+    def topic(self) -> str:
+        return self[0]
+
+    def key(self) -> bytes | None:
+        return self[1]
+
+    def value(self) -> bytes | None:
+        return self[2]
+
+
+class _Error(str):
+    def str(self) -> str:
+        return str.__str__(self)
+
+
 class MemoryProducer:
     def __init__(self, broker: MemoryBroker) -> None:
         self.broker = broker
-        self._pending: list[tuple[Delivery, str | None, str, bytes | None, bytes | None]] = []
+        self._pending: list[tuple[Delivery, _Error | None, _Delivered]] = []
         self._rr = itertools.count()
 
     def produce(self, topic: str, key: bytes | str | None, value: bytes | None, *,
@@ -261,12 +277,13 @@ class MemoryProducer:
             err = self.broker._append(topic, partition, raw_key, value, timestamp_ms, headers,
                                       lambda n: next(self._rr) % n)
         if on_delivery is not None:
-            self._pending.append((on_delivery, err, topic, raw_key, value))
+            self._pending.append((on_delivery, None if err is None else _Error(err),
+                                  _Delivered((topic, raw_key, value))))
 
     def poll(self, timeout_s: float) -> int:
         served, self._pending = self._pending, []
-        for cb, err, topic, key, value in served:
-            cb(err, topic, key, value)
+        for cb, err, delivered in served:
+            cb(err, delivered)
         return len(served)
 
     def flush(self, timeout_s: float) -> int:

@@ -24,7 +24,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import REGISTRY, Collector
 
 from truyvet import metrics
-from truyvet.kafka.backend import Backend
+from truyvet.kafka.backend import Backend, Delivered, DeliveryError
 from truyvet.kafka.record import Headers
 from truyvet.settings import Settings
 
@@ -94,12 +94,11 @@ class DurableProducer:
         if self.stats.sent % 1000 == 0:
             self._producer.poll(0)
 
-    def _delivered(self, err: str | None, topic: str, key: bytes | None,
-                   value: bytes | None) -> None:
+    def _delivered(self, err: DeliveryError | None, record: Delivered) -> None:
         if err is None:
             self.stats.delivered += 1
             return
-        failure = Failure(topic, key, value, err)
+        failure = Failure(record.topic(), record.key(), record.value(), err.str())
         self.stats.failures.append(failure)
         log.error("delivery to %s failed: %s", failure.topic, failure.error)
         if self._on_failure is not None:
