@@ -5,7 +5,8 @@ from __future__ import annotations
 import importlib
 import sys
 
-ALL = ["codec", "publish", "consumers", "index", "redis_layouts", "ingest", "serving", "load"]
+ALL = ["codec", "steps", "publish", "consumers", "index", "redis_layouts", "ingest", "serving",
+       "load"]
 
 
 def main(argv: list[str]) -> None:
