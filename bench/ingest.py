@@ -25,7 +25,8 @@ from truyvet import gc_tuning, topics
 from truyvet.codec import checkin
 from truyvet.codec import visits as visits_codec
 from truyvet.codec.errors import InvalidEvent
-from truyvet.kafka.admin import ensure_topics, group_lag
+from truyvet.kafka.admin import ensure_topics
+from truyvet.kafka.lag import group_lag
 from truyvet.kafka.config import librdkafka
 from truyvet.kafka.confluent import PRODUCER_DEFAULTS
 from truyvet.domain.matching.rules import DAY_S

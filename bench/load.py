@@ -96,7 +96,7 @@ def main() -> None:
     from bench.data import Shape, itineraries
     from bench.serving import child, publish_visits, wait_ready
     from bench.services import bench_settings
-    from truyvet.kafka.admin import pipeline_lag
+    from truyvet.kafka.lag import pipeline_lag
 
     shape = Shape()
     n = int(RPS * SECONDS)

@@ -23,7 +23,7 @@ from truyvet.kafka.partitioner import partition_of
 from truyvet import topics
 from truyvet.codec import visits as visits_codec
 from truyvet.codec.checkin import CheckIn
-from truyvet.kafka.admin import pipeline_lag
+from truyvet.kafka.lag import pipeline_lag
 from truyvet.kafka.follower import TopicFollower
 from truyvet.kafka.record import Record
 from truyvet.kafka.producer import DurableProducer

@@ -21,6 +21,12 @@ import click
 from truyvet.domain.matching.rules import MatchRules, parse_dwell
 
 ROOT = Path(__file__).resolve().parent.parent
+PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+MECHANISMS = ("SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN")
+
+
+class SettingsError(ValueError):
+    """Settings that cannot work together: said in one sentence, naming the variables."""
 
 
 def _setting(env: str, default: Any, help: str, *, secret: bool = False) -> Any:
@@ -45,6 +51,39 @@ class Settings:
         "Client port of the local broker (node i of a local cluster: port + i; controllers: +100).",
     )
     redis_port: int = _setting("TRUYVET_REDIS_PORT", 16379, "Port of the local redis-server.")
+    # --- Kafka security (every client: truyvet.kafka.config) ---------------------------------
+    kafka_security_protocol: str = _setting(
+        "KAFKA_SECURITY_PROTOCOL", "PLAINTEXT",
+        "How clients reach Kafka: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.",
+    )
+    kafka_sasl_mechanism: str = _setting(
+        "KAFKA_SASL_MECHANISM", "SCRAM-SHA-512",
+        "SASL mechanism (with SASL_*): SCRAM-SHA-512, SCRAM-SHA-256 or PLAIN.",
+    )
+    kafka_sasl_username: str = _setting("KAFKA_SASL_USERNAME", "", "SASL user (with SASL_*).")
+    kafka_sasl_password: str = _setting(
+        "KAFKA_SASL_PASSWORD", "", "SASL password (with SASL_*).", secret=True,
+    )
+    kafka_ssl_ca_location: str = _setting(
+        "KAFKA_SSL_CA_LOCATION", "",
+        "PEM file of the CA(s) that signed the brokers' certificates (with SSL, SASL_SSL); unset:"
+        " the system's.",
+    )
+    kafka_ssl_certificate_location: str = _setting(
+        "KAFKA_SSL_CERTIFICATE_LOCATION", "", "Client certificate (PEM), for mutual TLS.",
+    )
+    kafka_ssl_key_location: str = _setting(
+        "KAFKA_SSL_KEY_LOCATION", "", "Client private key (PEM), for mutual TLS.",
+    )
+    kafka_ssl_key_password: str = _setting(
+        "KAFKA_SSL_KEY_PASSWORD", "", "Password of the client private key.", secret=True,
+    )
+    manage_topics: bool = _setting(
+        "TRUYVET_MANAGE_TOPICS", True,
+        "At start, create missing topics and align their configuration with the catalogue; off "
+        "for principals without those rights (a secured cluster's roles): the topics are then "
+        "only checked.",
+    )
     # --- topics ----------------------------------------------------------------------------
     topic_prefix: str = _setting(
         "TRUYVET_TOPIC_PREFIX", "truyvet", "Prefix of every topic and consumer group name."
@@ -123,6 +162,17 @@ class Settings:
     derived_api_url: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
+        protocol = self.kafka_security_protocol.upper()
+        object.__setattr__(self, "kafka_security_protocol", protocol)
+        if protocol not in PROTOCOLS:
+            raise SettingsError(f"KAFKA_SECURITY_PROTOCOL={protocol!r}: one of {', '.join(PROTOCOLS)}")
+        if protocol.startswith("SASL_"):
+            if self.kafka_sasl_mechanism not in MECHANISMS:
+                raise SettingsError(f"KAFKA_SASL_MECHANISM={self.kafka_sasl_mechanism!r}: one of "
+                                    f"{', '.join(MECHANISMS)}")
+            if not (self.kafka_sasl_username and self.kafka_sasl_password):
+                raise SettingsError(f"KAFKA_SECURITY_PROTOCOL={protocol} needs KAFKA_SASL_USERNAME"
+                                    " and KAFKA_SASL_PASSWORD")
         if not self.bootstrap_servers:
             object.__setattr__(self, "local_kafka", True)
             object.__setattr__(self, "bootstrap_servers", f"127.0.0.1:{self.kafka_port}")
@@ -201,6 +251,12 @@ class Settings:
 
 def _convert(f: dataclasses.Field[Any], raw: str) -> Any:
     kind = _kind(f)
+    if kind is bool:
+        if raw.strip().lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.strip().lower() in ("0", "false", "no", "off"):
+            return False
+        raise click.BadParameter(f"{f.metadata['env']}={raw!r}: say true or false")
     try:
         return kind(raw)
     except ValueError as exc:
@@ -212,6 +268,9 @@ def _kind(f: dataclasses.Field[Any]) -> type:
 
 
 F = TypeVar("F", bound=Callable[..., Any])
+KAFKA_SECURITY = ("kafka_security_protocol", "kafka_sasl_mechanism", "kafka_sasl_username",
+                  "kafka_sasl_password", "kafka_ssl_ca_location", "kafka_ssl_certificate_location",
+                  "kafka_ssl_key_location", "kafka_ssl_key_password", "manage_topics")
 
 
 def options(*names: str) -> Callable[[F], F]:
@@ -220,6 +279,8 @@ def options(*names: str) -> Callable[[F], F]:
     The command receives them as keyword arguments; pass those to :func:`from_options`.
     """
     by_name = {f.name: f for f in fields(Settings)}
+    if "bootstrap_servers" in names:  # every command that reaches Kafka: how to, securely
+        names = (*names, *(n for n in KAFKA_SECURITY if n not in names))
 
     def decorate(func: F) -> F:
         for name in reversed(names):

@@ -7,6 +7,7 @@
 #   redis-server            the derived-state cache (truyvet runs its own instances)
 #   chromium                prints the report to PDF; the dashboard's browser tests
 #   fonts-noto-core         a font with Vietnamese diacritics for the PDF
+#   openssl                 makes the certificates of the secured local stack (stack up --secure)
 # As root it installs what is missing (apt-get; output in $TRUYVET_SETUP_LOGS/apt.log);
 # otherwise it names the packages in one line with the command that installs them. Idempotent.
 #
@@ -46,6 +47,7 @@ fi
 have redis-server || missing+=(redis-server)
 have "${TRUYVET_CHROMIUM:-chromium}" || missing+=(chromium)
 installed fonts-noto-core || missing+=(fonts-noto-core)
+have openssl || missing+=(openssl)
 
 if [[ ${#missing[@]} -eq 0 ]]; then
   exit 0

@@ -17,7 +17,8 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 
-from truyvet.kafka.admin import group_lag
+from truyvet.kafka.config import librdkafka
+from truyvet.kafka.lag import group_lag
 from truyvet.kafka.retry import retrying
 from truyvet.topics import pipeline_groups
 from truyvet.settings import Settings
@@ -36,8 +37,8 @@ class Record:
 
 def read_all(s: Settings, topic: str, timeout: float = 30.0) -> list[Record]:
     """Every record now in ``topic``, partition by partition in offset order."""
-    consumer = Consumer({"bootstrap.servers": s.bootstrap_servers, "group.id": "test-reader",
-                         "enable.auto.commit": False})
+    consumer = Consumer(_connection(s, **{"group.id": f"{s.topic_prefix}-test-reader",
+                                          "enable.auto.commit": False}))
     try:
         meta = consumer.list_topics(topic, timeout=timeout).topics[topic]
         assign, ends = [], {}
@@ -68,6 +69,13 @@ def read_all(s: Settings, topic: str, timeout: float = 30.0) -> list[Record]:
         return out
     finally:
         consumer.close()
+
+
+def _connection(s: Settings, **config: Any) -> dict[str, Any]:
+    """A raw client's configuration: the settings' cluster and credentials (secured or not)."""
+    out = librdkafka(s, **config)
+    out.pop("logger")
+    return out
 
 
 def wait_caught_up(
@@ -181,7 +189,7 @@ def wait_index_caught_up(s: Settings, timeout: float = 60.0) -> None:
 
     from truyvet import topics
 
-    c = _C({"bootstrap.servers": s.bootstrap_servers, "group.id": "x"})
+    c = _C(_connection(s, **{"group.id": f"{s.topic_prefix}-test-x"}))
     topic = topics.visits(s)
     try:
         parts = c.list_topics(topic, timeout=10).topics[topic].partitions
@@ -215,7 +223,7 @@ def metric_value(text: str, name: str, labels: str = "") -> float:
 
 def group_committed(s: Settings, group: str, topic: str) -> int:
     """The sum of a group's committed offsets on a topic (0 for partitions without a commit)."""
-    from truyvet.kafka.admin import group_lag
+    from truyvet.kafka.lag import group_lag
 
     return sum(p.committed or 0 for p in group_lag(s, group, [topic]) if p.topic == topic)
 

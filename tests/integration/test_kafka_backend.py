@@ -14,7 +14,8 @@ from tests.suites.env import Env
 from tests.suites.job_suite import JobSuite
 from truyvet import topics
 from truyvet.codec import checkin
-from truyvet.kafka.admin import ensure_topics, group_lag
+from truyvet.kafka.admin import ensure_topics
+from truyvet.kafka.lag import group_lag
 from truyvet.kafka.confluent import ConfluentBackend
 from truyvet.kafka.record import Record
 

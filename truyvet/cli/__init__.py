@@ -10,8 +10,11 @@ import click
 from truyvet.cli import (api, audit, dlq, match, publish, report, run, simulate, stack, status, venues,
                          worker)
 from truyvet.cli.options import env_option
-from truyvet.kafka.admin import BrokerUnreachable
+from truyvet.devstack.process import StartError
+from truyvet.kafka.admin import BrokerRefused, BrokerUnreachable
 from truyvet.kafka.config import route_librdkafka_logs
+from truyvet.kafka.retry import BrokerError
+from truyvet.settings import SettingsError
 
 
 class _Main(click.Group):
@@ -20,8 +23,11 @@ class _Main(click.Group):
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
-        except BrokerUnreachable as exc:
+        except (BrokerUnreachable, BrokerRefused, SettingsError, StartError) as exc:
             raise click.ClickException(str(exc)) from None
+        except BrokerError as exc:  # a refusal of one request: its reason, not a traceback
+            err = exc.args[0] if exc.args else exc
+            raise click.ClickException(f"Kafka: {getattr(err, 'str', lambda: str(err))()}") from None
 
 
 @click.group(cls=_Main,

@@ -17,6 +17,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from truyvet.devstack.secure import BROKER_PORT_OFFSET, SecureStack
 from truyvet.devstack.process import StartError, port_open, read_pid, spawn, stop, wait_until
 from truyvet.kafka.admin import brokers_answering
 from truyvet.settings import ROOT, Settings
@@ -44,15 +45,24 @@ class LocalKafka:
     version: str = "4.4.0"
     heap: str = "512m"
     start_timeout: float = 180.0
+    secure: SecureStack | None = None  # SASL_SSL for clients, mTLS between brokers, ACLs
 
     @classmethod
-    def from_settings(cls, s: Settings, nodes: int = 1) -> LocalKafka:
-        return cls(s.data_dir / "kafka", s.kafka_port, nodes, s.kafka_version, s.kafka_heap)
+    def from_settings(cls, s: Settings, nodes: int = 1, secure: bool = False) -> LocalKafka:
+        """The local cluster; ``secure``: the secured one (its own data directory)."""
+        return cls(s.data_dir / ("kafka-secure" if secure else "kafka"), s.kafka_port, nodes,
+                   s.kafka_version, s.kafka_heap, secure=SecureStack(s) if secure else None)
 
     # --- addresses -----------------------------------------------------------------------
     @property
     def bootstrap_servers(self) -> str:
         return ",".join(f"{HOST}:{self.port + i}" for i in range(self.nodes))
+
+    def client_settings(self) -> Settings:
+        """Settings that reach this cluster (as its admin, when secured)."""
+        s = Settings(bootstrap_servers=self.bootstrap_servers)
+        return s if self.secure is None else self.secure.settings("admin").replace(
+            bootstrap_servers=self.bootstrap_servers)
 
     def node_dir(self, i: int) -> Path:
         return self.data_dir / f"node-{i + 1}"
@@ -78,7 +88,9 @@ class LocalKafka:
         if (pid := read_pid(self._pidfile(i))) is not None:
             log.info("kafka node %d already running (pid %d)", i + 1, pid)
             return pid
-        for port in (self.port + i, self.port + CONTROLLER_PORT_OFFSET + i):
+        ports = [self.port + i, self.port + CONTROLLER_PORT_OFFSET + i]
+        ports += [self.port + BROKER_PORT_OFFSET + i] if self.secure is not None else []
+        for port in ports:
             if port_open(HOST, port):
                 raise StartError(
                     f"port {port} is already in use by another process; choose other ports with"
@@ -106,7 +118,7 @@ class LocalKafka:
                     raise StartError(f"kafka node {i + 1} exited; see {self.logfile(i)}")
             if not port_open(HOST, self.port):
                 return False
-            return brokers_answering(Settings(bootstrap_servers=self.bootstrap_servers)) == self.nodes
+            return brokers_answering(self.client_settings()) == self.nodes
 
         wait_until(all_registered, self.start_timeout, f"kafka ({self.bootstrap_servers})",
                    logfile=self.logfile(0))
@@ -189,13 +201,16 @@ class LocalKafka:
             "log.retention.check.interval.ms": 10_000,  # cheap; short retentions in tests
             "controlled.shutdown.enable": "true",
         }
+        if self.secure is not None:
+            props.update(self.secure.broker_properties(client, controller))
         path = node / "server.properties"
         path.write_text("".join(f"{k}={v}\n" for k, v in props.items()))
         return path
 
     def _format(self, libs: Path, props: Path, cluster_id: str, i: int) -> None:
+        secured = self.secure.format_arguments() if self.secure is not None else []
         argv = self._java(libs, "kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}",
-                          "-c", str(props), "--ignore-formatted", heap="256m")
+                          "-c", str(props), "--ignore-formatted", *secured, heap="256m")
         res = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         if res.returncode != 0:
             raise StartError(f"formatting kafka node {i + 1} failed:\n{res.stdout[-2000:]}")

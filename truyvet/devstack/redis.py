@@ -8,6 +8,7 @@ comes back empty; so it runs without persistence (no RDB snapshots, no AOF) and 
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import redis
 
+from truyvet.devstack.secure import SecureStack
 from truyvet.devstack.process import StartError, port_open, read_pid, spawn, stop, wait_until
 from truyvet.settings import ROOT, Settings
 
@@ -27,13 +29,17 @@ class LocalRedis:
     data_dir: Path
     port: int = 16379
     maxmemory: str = "4gb"
+    secure: SecureStack | None = None  # a password, and TLS only
 
     @classmethod
-    def from_settings(cls, s: Settings) -> LocalRedis:
-        return cls(s.data_dir / "redis", s.redis_port)
+    def from_settings(cls, s: Settings, secure: bool = False) -> LocalRedis:
+        return cls(s.data_dir / ("redis-secure" if secure else "redis"), s.redis_port,
+                   secure=SecureStack(s) if secure else None)
 
     @property
     def url(self) -> str:
+        if self.secure is not None:
+            return self.secure.redis_url(self.port)
         return f"redis://{HOST}:{self.port}/0"
 
     @property
@@ -59,7 +65,8 @@ class LocalRedis:
             binary = shutil.which("redis-server") or "redis-server"
         self.data_dir.mkdir(parents=True, exist_ok=True)
         argv = [
-            binary, "--bind", HOST, "--port", str(self.port), "--dir", str(self.data_dir),
+            binary, *(self._secured() if self.secure is not None else ["--port", str(self.port)]),
+            "--bind", HOST, "--dir", str(self.data_dir),
             "--save", "", "--appendonly", "no", "--daemonize", "no",
             "--maxmemory", self.maxmemory, "--maxmemory-policy", "noeviction",
             "--protected-mode", "yes",
@@ -67,6 +74,21 @@ class LocalRedis:
         pid = spawn(argv, self.logfile, self.pidfile)
         client = redis.Redis.from_url(self.url, socket_connect_timeout=0.5)
         wait_until(lambda: bool(client.ping()), 30, f"redis ({self.url})", pid, self.logfile)
+
+    def _secured(self) -> list[str]:
+        """A config file (0600: the password is not on the command line, which every user can
+        read in /proc) with TLS only and the password."""
+        assert self.secure is not None
+        certs = self.secure.certs
+        lines = ["port 0", f"tls-port {self.port}", f"tls-cert-file {certs.server_cert}",
+                 f"tls-key-file {certs.server_key}", f"tls-ca-cert-file {certs.ca}",
+                 "tls-auth-clients no", f"requirepass {self.secure.passwords()['redis']}"]
+        conf = self.data_dir / "redis.conf"
+        conf.unlink(missing_ok=True)
+        fd = os.open(conf, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        return [str(conf)]
 
     def stop(self, timeout: float = 30.0) -> None:
         pid = read_pid(self.pidfile)

@@ -19,7 +19,7 @@ from truyvet.jobs.compliance import compliance_job
 from truyvet.jobs.ingest import ingest_job
 from truyvet.jobs.runtime import BatchJob
 from truyvet.jobs.visits import visits_job
-from truyvet.kafka.config import faust_brokers
+from truyvet.kafka.config import connection, faust_brokers, ssl_context
 from truyvet.kafka.registry import VenueRegistry
 from truyvet.settings import Settings
 
@@ -31,6 +31,7 @@ def create_app(s: Settings, web_port: int | None = None) -> faust.App:
     app = faust.App(
         f"{s.topic_prefix}-stream-jobs",  # also the consumer group id of faust agents
         broker=faust_brokers(s),
+        broker_credentials=faust_credentials(s),
         store="memory://",
         datadir=str(s.data_dir / "faust"),
         topic_partitions=s.checkin_partitions,
@@ -56,6 +57,17 @@ def create_app(s: Settings, web_port: int | None = None) -> faust.App:
         return self.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST.split(";")[0])
 
     return app
+
+
+def faust_credentials(s: Settings) -> faust.auth.Credentials | None:
+    """faust's ``broker_credentials``, from the same connection every other client uses."""
+    c = connection(s)
+    if c.sasl:
+        return faust.SASLCredentials(username=c.sasl_username, password=c.sasl_password,
+                                     ssl_context=ssl_context(s), mechanism=c.sasl_mechanism)
+    if c.tls:
+        return faust.SSLCredentials(ssl_context(s))
+    return None
 
 
 class JobService(mode.Service):

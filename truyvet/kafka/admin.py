@@ -1,20 +1,23 @@
-"""Topic creation and consumer-group lag, through Kafka's admin API."""
+"""Reaching the cluster, and the topics of the catalogue, through Kafka's admin API.
+
+:func:`connect` fails in one sentence: the cluster did not answer (where, what to check), or
+it refused who we are (credentials, TLS) -- never a librdkafka traceback.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
 from collections.abc import Callable, Sized
-from dataclasses import dataclass
 
-from confluent_kafka import ConsumerGroupTopicPartitions, KafkaError, KafkaException, TopicPartition
+from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import (
     AdminClient,
+    ClusterMetadata,
     AlterConfigOpType,
     ConfigEntry,
     ConfigResource,
     NewTopic,
-    OffsetSpec,
     ResourceType,
 )
 
@@ -30,8 +33,44 @@ class BrokerUnreachable(RuntimeError):
     """Kafka did not answer: said in one sentence, with what to check."""
 
 
+class BrokerRefused(RuntimeError):
+    """Kafka answered but refused us (credentials, TLS, rights, topics missing): one sentence."""
+
+
+REFUSALS = frozenset({KafkaError._AUTHENTICATION, KafkaError._SSL,
+                      KafkaError.SASL_AUTHENTICATION_FAILED})
+
+
 def admin_client(s: Settings) -> AdminClient:
     return AdminClient(librdkafka(s, **{"socket.timeout.ms": 10_000}))
+
+
+def connect(s: Settings, timeout: float = 30.0) -> tuple[AdminClient, ClusterMetadata]:
+    """An admin client and the cluster's metadata; :class:`BrokerRefused` as soon as the
+    cluster refuses our credentials or TLS, :class:`BrokerUnreachable` after ``timeout``."""
+    refused: list[KafkaError] = []
+    admin = AdminClient(librdkafka(s, **{  # its refusals are said by the exception, once
+        "socket.timeout.ms": 10_000, "log_level": 2,
+        "error_cb": lambda err: refused.append(err) if err.code() in REFUSALS else None}))
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return admin, admin.list_topics(timeout=max(0.1, min(2.0, deadline - time.monotonic())))
+        except KafkaException as exc:
+            admin.poll(0)  # serve the error callbacks
+            if refused:
+                raise BrokerRefused(
+                    f"Kafka at {s.bootstrap_servers} refused the connection "
+                    f"({refused[0].str()}). Check KAFKA_SASL_USERNAME / KAFKA_SASL_PASSWORD, "
+                    f"KAFKA_SECURITY_PROTOCOL ({s.kafka_security_protocol}) and "
+                    f"KAFKA_SSL_CA_LOCATION.") from None
+            if time.monotonic() >= deadline:
+                raise BrokerUnreachable(
+                    f"Kafka at {s.bootstrap_servers} did not answer within {timeout:.0f} s "
+                    f"({exc.args[0].str()}). Is it running? Check --bootstrap-servers / "
+                    f"KAFKA_BOOTSTRAP_SERVERS (unset: the local broker that `truyvet run` or "
+                    f"`truyvet stack up` starts), and that KAFKA_SECURITY_PROTOCOL "
+                    f"({s.kafka_security_protocol}) is what its listener speaks.") from None
 
 
 def brokers_answering(s: Settings, timeout: float = 2.0) -> int:
@@ -40,20 +79,6 @@ def brokers_answering(s: Settings, timeout: float = 2.0) -> int:
     admin = AdminClient(librdkafka(s, **{"socket.connection.setup.timeout.ms": 1000,
                                          "log_level": 2}))
     return len(admin.list_topics(timeout=timeout).brokers)
-
-
-def end_offsets(s: Settings, names: list[str], timeout: float = 10.0) -> dict[str, int]:
-    """Per topic, the sum of its partitions' end offsets: records ever written (topics that
-    do not exist count 0)."""
-    admin = admin_client(s)
-    meta = admin.list_topics(timeout=timeout)
-    request = {TopicPartition(name, p): OffsetSpec.latest()
-               for name in names if name in meta.topics for p in meta.topics[name].partitions}
-    out = dict.fromkeys(names, 0)
-    if request:
-        for tp, f in admin.list_offsets(request, request_timeout=timeout).items():
-            out[tp.topic] += f.result().offset
-    return out
 
 
 def replication_for(brokers: int, requested: int = 0) -> tuple[int, int]:
@@ -80,15 +105,17 @@ def ensure_topics(
     would move keys to other partitions); a difference is logged.
     """
     specs = catalogue(s) if specs is None else specs
-    admin = admin_client(s)
-    try:
-        meta = admin.list_topics(timeout=timeout)
-    except KafkaException as exc:
-        raise BrokerUnreachable(
-            f"Kafka at {s.bootstrap_servers} did not answer within {timeout:.0f} s "
-            f"({exc.args[0].str()}). Is it running? Check --bootstrap-servers / "
-            f"KAFKA_BOOTSTRAP_SERVERS, or leave it unset to use the local broker that "
-            f"`truyvet run` or `truyvet stack up` starts.") from None
+    admin, meta = connect(s, timeout)
+    if not s.manage_topics:  # a principal without the rights: check, change nothing
+        absent = [spec.name for spec in specs
+                  if spec.name not in meta.topics or meta.topics[spec.name].error is not None]
+        if absent:
+            raise BrokerRefused(
+                f"topics missing or not visible to {s.kafka_sasl_username or 'this principal'}: "
+                f"{', '.join(absent[:4])}{' ...' if len(absent) > 4 else ''}; the cluster's "
+                f"admin makes them (`truyvet stack up`, TRUYVET_MANAGE_TOPICS=true) and grants "
+                f"them (truyvet.kafka.security)")
+        return []
     rf, min_isr = replication_for(len(meta.brokers), s.replication_factor)
     missing, existing_specs = [], []
     for spec in specs:
@@ -129,7 +156,7 @@ def ensure_topics_waiting(s: Settings, wait_s: float = BROKER_AWAY_S) -> list[st
     while True:
         try:
             return ensure_topics(s)
-        except (BrokerUnreachable, TimeoutError, KafkaException) as exc:
+        except (BrokerUnreachable, TimeoutError, KafkaException) as exc:  # not BrokerRefused
             transient = not isinstance(exc, KafkaException) or (
                 isinstance(exc.args[0], KafkaError) and is_transient(exc.args[0]))
             if not transient or time.monotonic() > deadline:
@@ -193,68 +220,3 @@ def _wait_until(pending: Callable[[], Sized], what: str, timeout: float) -> None
         if time.monotonic() > deadline:
             raise TimeoutError(f"{what} after {timeout}s: {left}")
         time.sleep(0.1)
-
-
-@dataclass(frozen=True)
-class PartitionLag:
-    topic: str
-    partition: int
-    committed: int | None  # None: the group has committed nothing for this partition
-    end: int
-    lag: int
-
-
-def group_lag(
-    s: Settings, group: str, topics: list[str] | None = None, timeout: float = 10.0
-) -> list[PartitionLag]:
-    """Committed offset, end offset and lag for each partition a group has committed on.
-
-    With ``topics``, every partition of those topics is listed, and a partition with no
-    commit counts its whole content (from the earliest offset) as lag.
-    """
-    admin = admin_client(s)
-    request = ConsumerGroupTopicPartitions(group)
-    result = admin.list_consumer_group_offsets([request], request_timeout=timeout)[group].result()
-    committed = {
-        (tp.topic, tp.partition): tp.offset for tp in result.topic_partitions if tp.offset >= 0
-    }
-    wanted = set(committed)
-    if topics:
-        meta = admin.list_topics(timeout=timeout)
-        for t in topics:
-            for p in meta.topics[t].partitions:
-                wanted.add((t, p))
-    if not wanted:
-        return []
-    ends, starts = _watermarks(s, sorted(wanted), timeout)
-    out = []
-    for key in sorted(wanted):
-        c = committed.get(key)
-        base = c if c is not None else starts[key]
-        out.append(PartitionLag(key[0], key[1], c, ends[key], max(0, ends[key] - base)))
-    return out
-
-
-def _watermarks(
-    s: Settings, tps: list[tuple[str, int]], timeout: float
-) -> tuple[dict[tuple[str, int], int], dict[tuple[str, int], int]]:
-    admin = admin_client(s)
-    ends_req = {TopicPartition(t, p): OffsetSpec.latest() for t, p in tps}
-    starts_req = {TopicPartition(t, p): OffsetSpec.earliest() for t, p in tps}
-    ends = {
-        (tp.topic, tp.partition): f.result().offset
-        for tp, f in admin.list_offsets(ends_req, request_timeout=timeout).items()
-    }
-    starts = {
-        (tp.topic, tp.partition): f.result().offset
-        for tp, f in admin.list_offsets(starts_req, request_timeout=timeout).items()
-    }
-    return ends, starts
-
-
-def pipeline_lag(s: Settings) -> int:
-    """Records published to the check-in path and not yet processed (all its groups)."""
-    from truyvet.topics import pipeline_groups
-
-    return sum(p.lag for group, topics in pipeline_groups(s).items()
-               for p in group_lag(s, group, topics))

@@ -1,4 +1,6 @@
-"""Consumer lag as Prometheus gauges, read from Kafka itself at scrape time.
+"""Offsets and consumer lag, read from Kafka itself: per group and partition (:func:`group_lag`),
+for the check-in path (:func:`pipeline_lag`), per topic (:func:`end_offsets`), and as
+Prometheus gauges at scrape time (:class:`LagCollector`).
 
 faust's own lag gauges live in the consumer and reset when partitions move; these are
 computed from the group's committed offsets and the partitions' end offsets, as Kafka's
@@ -12,20 +14,102 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 
+from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition
+from confluent_kafka.admin import OffsetSpec
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from truyvet import metrics
-from truyvet.kafka.admin import PartitionLag, admin_client, group_lag
+from truyvet.kafka.admin import admin_client, connect
 from truyvet.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class PartitionLag:
+    topic: str
+    partition: int
+    committed: int | None  # None: the group has committed nothing for this partition
+    end: int
+    lag: int
+
+
+def group_lag(
+    s: Settings, group: str, topics: list[str] | None = None, timeout: float = 10.0
+) -> list[PartitionLag]:
+    """Committed offset, end offset and lag for each partition a group has committed on.
+
+    With ``topics``, every partition of those topics is listed, and a partition with no
+    commit counts its whole content (from the earliest offset) as lag.
+    """
+    admin = admin_client(s)
+    request = ConsumerGroupTopicPartitions(group)
+    result = admin.list_consumer_group_offsets([request], request_timeout=timeout)[group].result()
+    committed = {
+        (tp.topic, tp.partition): tp.offset for tp in result.topic_partitions if tp.offset >= 0
+    }
+    wanted = set(committed)
+    if topics:
+        meta = admin.list_topics(timeout=timeout)
+        for t in topics:
+            for p in meta.topics[t].partitions:
+                wanted.add((t, p))
+    if not wanted:
+        return []
+    ends, starts = _watermarks(s, sorted(wanted), timeout)
+    out = []
+    for key in sorted(wanted):
+        c = committed.get(key)
+        base = c if c is not None else starts[key]
+        out.append(PartitionLag(key[0], key[1], c, ends[key], max(0, ends[key] - base)))
+    return out
+
+
+def _watermarks(
+    s: Settings, tps: list[tuple[str, int]], timeout: float
+) -> tuple[dict[tuple[str, int], int], dict[tuple[str, int], int]]:
+    admin = admin_client(s)
+    ends_req = {TopicPartition(t, p): OffsetSpec.latest() for t, p in tps}
+    starts_req = {TopicPartition(t, p): OffsetSpec.earliest() for t, p in tps}
+    ends = {
+        (tp.topic, tp.partition): f.result().offset
+        for tp, f in admin.list_offsets(ends_req, request_timeout=timeout).items()
+    }
+    starts = {
+        (tp.topic, tp.partition): f.result().offset
+        for tp, f in admin.list_offsets(starts_req, request_timeout=timeout).items()
+    }
+    return ends, starts
+
+
+def pipeline_lag(s: Settings) -> int:
+    """Records published to the check-in path and not yet processed (all its groups)."""
+    from truyvet.topics import pipeline_groups
+
+    return sum(p.lag for group, topics in pipeline_groups(s).items()
+               for p in group_lag(s, group, topics))
+
+
+def end_offsets(s: Settings, names: list[str], timeout: float = 10.0) -> dict[str, int]:
+    """Per topic, the sum of its partitions' end offsets: records ever written (topics that
+    do not exist count 0)."""
+    admin = admin_client(s)
+    meta = admin.list_topics(timeout=timeout)
+    request = {TopicPartition(name, p): OffsetSpec.latest()
+               for name in names if name in meta.topics for p in meta.topics[name].partitions}
+    out = dict.fromkeys(names, 0)
+    if request:
+        for tp, f in admin.list_offsets(request, request_timeout=timeout).items():
+            out[tp.topic] += f.result().offset
+    return out
+
+
 def all_group_lags(s: Settings) -> dict[str, list[PartitionLag]]:
     """Every consumer group of this deployment (prefix), with its lag per partition."""
-    admin = admin_client(s)  # keep it referenced until the futures resolve
+    admin, _ = connect(s, 10)  # keep it referenced until the futures resolve
     listed = admin.list_consumer_groups(request_timeout=10).result()
     groups = sorted(g.group_id for g in listed.valid if g.group_id.startswith(s.topic_prefix))
     return {g: group_lag(s, g) for g in groups}

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from truyvet import metrics, topics
-from truyvet.kafka.admin import PartitionLag, end_offsets
+from truyvet.kafka.lag import PartitionLag, end_offsets
 from truyvet.settings import Settings
 
 log = logging.getLogger(__name__)

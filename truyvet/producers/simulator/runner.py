@@ -21,7 +21,7 @@ from truyvet.producers.simulator.timeline import Behaviour, Timeline
 from truyvet.producers.simulator.world import build_world
 from truyvet import api_client
 from truyvet.codec import venue as venue_codec
-from truyvet.kafka.admin import pipeline_lag
+from truyvet.kafka.lag import pipeline_lag
 from truyvet.settings import Settings
 
 log = logging.getLogger(__name__)
