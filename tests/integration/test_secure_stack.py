@@ -100,7 +100,7 @@ def test_the_pipeline_answers_as_on_plaintext(secured: Secured, tmp_path: Path) 
             got = [{"verified": s["verified"], "gap": s["gap"], "contacts": s["contacts"]}
                    for s in body["stops"]]  # type: ignore[index]
             assert got == _expected(visits, card, stops)
-        stored = redis.Redis.from_url(api.redis_url).keys(f"{api.topic_prefix}:result:*")
+        stored = list(redis.Redis.from_url(api.redis_url).scan_iter(f"{api.topic_prefix}:result:*"))
         assert len(stored) == len(itineraries)  # the results reached the secured Redis
     log = (tmp_path / "worker.log").read_text() + (tmp_path / "api.log").read_text()
     assert "AUTHORIZATION_FAILED" not in log and "authorization failed" not in log.lower()
@@ -147,7 +147,7 @@ def test_the_scanner_can_only_write_scans(secured: Secured) -> None:
 
     c = Consumer(librdkafka(scanner, **{"group.id": f"{scanner.topic_prefix}-spy",
                                         "auto.offset.reset": "earliest", "log_level": 0}))
-    c.subscribe([topics.visits(scanner), topics.checkins(scanner)])
+    c.subscribe([topics.visits(scanner), topics.match_results(scanner), topics.checkins(scanner)])
     errors, records = set(), 0
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and not errors:
@@ -162,16 +162,23 @@ def test_the_scanner_can_only_write_scans(secured: Secured) -> None:
     assert records == 0 and errors & {"GROUP_AUTHORIZATION_FAILED", "TOPIC_AUTHORIZATION_FAILED"}
 
 
-def test_redis_wants_its_password_and_tls(secured: Secured) -> None:
+def test_redis_wants_its_user_and_tls_and_keeps_it_to_its_keys(secured: Secured) -> None:
     url = secured.role("api").redis_url
-    assert redis.Redis.from_url(url).ping()
-    no_password = url.replace(f":{secured.stack.passwords()['redis']}@", "")
+    prefix = secured.base.topic_prefix
+    r = redis.Redis.from_url(url)
+    assert r.ping() and r.set(f"{prefix}:result:probe", b"x")
+    with pytest.raises(redis.exceptions.NoPermissionError):
+        r.set("someone-else:key", b"x")  # another deployment's keys
+    with pytest.raises(redis.exceptions.NoPermissionError):
+        r.flushall()  # a dangerous command
+    password = secured.stack.passwords()["redis"]
+    with pytest.raises(redis.AuthenticationError):  # the default user is off
+        redis.Redis.from_url(url.replace(f"{secured.stack.redis_user()}:", ":")).ping()
     with pytest.raises(redis.AuthenticationError):
-        redis.Redis.from_url(no_password).set("k", "v")
-    port = secured.base.redis_port
+        redis.Redis.from_url(url.replace(password, "not-it")).ping()
     with pytest.raises(redis.ConnectionError):  # no TLS: the server does not speak plain Redis
-        redis.Redis(host="127.0.0.1", port=port, socket_timeout=3,
-                    password=secured.stack.passwords()["redis"]).ping()
+        redis.Redis(host="127.0.0.1", port=secured.base.redis_port, socket_timeout=3,
+                    username=secured.stack.redis_user(), password=password).ping()
 
 
 def test_secrets_are_readable_by_their_owner_only(secured: Secured) -> None:

@@ -77,12 +77,12 @@ class LocalRedis:
 
     def _secured(self) -> list[str]:
         """A config file (0600: the password is not on the command line, which every user can
-        read in /proc) with TLS only and the password."""
+        read in /proc) with TLS only and the users."""
         assert self.secure is not None
         certs = self.secure.certs
         lines = ["port 0", f"tls-port {self.port}", f"tls-cert-file {certs.server_cert}",
                  f"tls-key-file {certs.server_key}", f"tls-ca-cert-file {certs.ca}",
-                 "tls-auth-clients no", f"requirepass {self.secure.passwords()['redis']}"]
+                 "tls-auth-clients no", *self.secure.redis_acl()]
         conf = self.data_dir / "redis.conf"
         conf.unlink(missing_ok=True)
         fd = os.open(conf, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

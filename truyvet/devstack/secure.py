@@ -5,8 +5,8 @@ and to the controllers over TLS with client certificates (the brokers' certifica
 principal, a super user); ``StandardAuthorizer`` refuses whatever no ACL allows. An ``admin``
 user is made when the storage is formatted (KRaft keeps SCRAM credentials in its metadata, so
 the first one must be there before the brokers start); the roles' users and ACLs are then made
-through the admin API (``truyvet.kafka.security``). Redis requires a password and listens on
-TLS only.
+through the admin API (``truyvet.kafka.security``). Redis listens on TLS only and knows one user,
+the API's, limited to this deployment's keys and channels (:meth:`SecureStack.redis_acl`).
 
 Under ``DATA_DIR/secure/``: ``tls/`` (``truyvet.devstack.tls``) and ``passwords.json`` (0600):
 the admin's, each role's and Redis's. :meth:`SecureStack.settings` gives the settings of a
@@ -98,8 +98,19 @@ class SecureStack:
                 "KAFKA_SASL_USERNAME": name, "KAFKA_SASL_PASSWORD": self.passwords()[who],
                 "KAFKA_SSL_CA_LOCATION": str(self.certs.ca)}
 
+    def redis_user(self) -> str:
+        return f"{self.s.topic_prefix}-api"
+
+    def redis_acl(self) -> list[str]:
+        """Redis's users: the default one off; the API's may use this deployment's keys and
+        channels only, and no dangerous command (FLUSHALL, KEYS, CONFIG, ...)."""
+        p = self.s.topic_prefix
+        return ["user default off",
+                f"user {self.redis_user()} on >{self.passwords()['redis']} ~{p}:* &{p}:* "
+                f"+@all -@dangerous"]
+
     def redis_url(self, port: int) -> str:
-        return (f"rediss://:{self.passwords()['redis']}@127.0.0.1:{port}/0"
+        return (f"rediss://{self.redis_user()}:{self.passwords()['redis']}@127.0.0.1:{port}/0"
                 f"?ssl_ca_certs={self.certs.ca}")
 
     def env(self, who: str) -> dict[str, str]:
