@@ -141,3 +141,24 @@ def _free_ports(n: int) -> int:
             for sock in socks:
                 sock.close()
     raise RuntimeError(f"no {n} consecutive free ports")
+
+
+def free_base(offsets: tuple[int, ...]) -> int:
+    """A port base ``b`` (30,000..39,000) with every ``b + offset`` free: a local cluster's
+    client, controller and broker ports."""
+    import random
+    import socket
+
+    def free(port: int) -> bool:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                return False
+            return True
+
+    for _ in range(200):
+        base = random.randint(30_000, 39_000)
+        if all(free(base + o) for o in offsets):
+            return base
+    raise RuntimeError(f"no free ports at offsets {offsets}")

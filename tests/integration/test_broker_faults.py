@@ -17,7 +17,6 @@ producers saw the cluster unavailable) and how long the pipeline took to catch u
 from __future__ import annotations
 
 import random
-import socket
 import threading
 import time
 from collections import Counter
@@ -27,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Services, own_settings
+from tests.conftest import Services, free_base, own_settings
 from tests.integration.helpers import (
     metrics_text,
     read_all,
@@ -212,22 +211,7 @@ def _cluster(tmp_path: Path, nodes: int) -> Iterator[LocalKafka]:
 
 def _free_base(nodes: int) -> int:
     """A client port base whose ``nodes`` client and controller ports are all free."""
-    for _ in range(100):
-        base = random.randint(30_000, 39_000)
-        ports = [base + i for i in range(nodes)]
-        ports += [p + CONTROLLER_PORT_OFFSET for p in ports]
-        if all(_port_free(p) for p in ports):
-            return base
-    raise RuntimeError("no free ports for a cluster")
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
+    return free_base(tuple(range(nodes)) + tuple(CONTROLLER_PORT_OFFSET + i for i in range(nodes)))
 
 
 def _settings(services: Services, kafka: LocalKafka, tmp_path: Path) -> Settings:

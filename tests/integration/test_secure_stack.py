@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import random
-import socket
 import subprocess
 import sys
 import time
@@ -19,7 +18,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.conftest import Services, own_settings
+from tests.conftest import Services, free_base, own_settings
 from tests.integration.helpers import (
     api_process,
     http_json,
@@ -49,30 +48,12 @@ class Secured:
         return self.stack.settings(who)
 
 
-def _free_base() -> int:
-    for _ in range(200):
-        base = random.randint(30_000, 39_000)
-        ports = [base, base + 100, base + BROKER_PORT_OFFSET]
-        if all(_free(p) for p in ports):
-            return base
-    raise RuntimeError("no free ports for a secured broker")
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
-
-
 @pytest.fixture(scope="module")
 def secured(services: Services, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secured]:
     tmp = tmp_path_factory.mktemp("secure")
-    redis_port = _free_base() + 300
     base = own_settings(services, tmp, bootstrap_servers="", redis_url="",
-                        kafka_port=_free_base(), redis_port=redis_port)
+                        kafka_port=free_base((0, 100, BROKER_PORT_OFFSET)),
+                        redis_port=free_base((0,)))
     try:
         stack.up(base, secure=True)
         yield Secured(base, SecureStack(base))
