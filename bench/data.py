@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from truyvet.domain import localtime
 from truyvet.domain.matching.rules import DAY_S
 
-VN = 7 * 3600
+VN = localtime.OFFSET_S
 
 
 @dataclass(frozen=True)

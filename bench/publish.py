@@ -12,7 +12,8 @@ from truyvet.producers.publish import publish_file
 from truyvet.producers.simulator.timeline import Timeline
 from truyvet.producers.simulator.world import build_world
 from truyvet.codec import checkin
-from truyvet.codec.timefmt import format_ms_local, parse_ms
+from truyvet.codec.timefmt import parse_ms
+from truyvet.domain import localtime
 
 
 def _write(path: Path, n: int, fmt: str) -> None:
@@ -25,7 +26,7 @@ def _write(path: Path, n: int, fmt: str) -> None:
             w.writerow(checkin.FIELDS)
             for s in itertools.islice(scans, n):
                 w.writerow([s.event_id, s.card_id, s.venue_id, s.scanner_id, s.direction,
-                            format_ms_local(s.scanned_at_ms, 420), s.method])
+                            localtime.format_local(s.scanned_at_ms), s.method])
         else:
             for s in itertools.islice(scans, n):
                 f.write(checkin.encode(s).decode() + "\n")
