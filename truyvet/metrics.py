@@ -79,6 +79,12 @@ VIEW_BEHIND = Gauge(
     "Gauge: records of its topic an API view (index, compliance, alerts, ...) has not applied yet.",
     ["view"],
 )
+FOLLOWER_SKIPPED = Counter(
+    "truyvet_follower_skipped_records_total",
+    "Counter: records an API view (topic follower) passed over, by follower and reason: "
+    "`invalid` (its codec refused it) or `error` (its handler failed: a bug; /healthz degraded).",
+    ["follower", "reason"],
+)
 INDEX_VISITS = Gauge("truyvet_index_visits", "Gauge: visits held in the API's in-memory index.")
 INDEX_BYTES = Gauge(
     "truyvet_index_bytes", "Gauge: bytes of the index's visit columns (allocated)."

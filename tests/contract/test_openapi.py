@@ -192,3 +192,65 @@ def test_labels(lang: str) -> None:
 def test_match_results_and_campaigns_are_their_message_schemas() -> None:
     assert_valid("MatchResult", example("match-result.v1", "valid-gap-and-contacts.json"))
     assert_valid("Campaign", example("campaign.v1", "valid-peak-week.json"))
+
+
+def test_healthz_says_degraded_when_a_view_passed_over_a_record_its_handler_failed_on(
+        tmp_path: Any) -> None:
+    """A real follower (in-memory Kafka) whose handler fails on one record: /healthz still
+    answers 200 (the API serves), says ``degraded`` naming the view, shows where (no message:
+    the route is public), and satisfies its schema."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from truyvet import topics
+    from truyvet.kafka.follower import TopicFollower
+    from truyvet.kafka.memory import MemoryBroker
+    from truyvet.settings import Settings
+
+    s = Settings.from_env(env={}, topic_prefix="health", data_dir=tmp_path)
+    broker = MemoryBroker()
+    broker.create_topics(topics.catalogue(s))
+    backend = broker.backend()
+    producer = backend.producer("health")
+    for v in (b"fine", b"card-0123 breaks the handler", b"fine too"):
+        producer.produce(topics.alerts(s), b"k", v)
+    assert producer.flush(5) == 0
+
+    def on_batch(batch: Any) -> None:
+        for r in batch:
+            if r.value.startswith(b"card"):
+                raise RuntimeError(r.value.decode())
+
+    follower = TopicFollower(s, topics.alerts(s), on_batch, "api-alerts", backend=backend).start()
+    quiet = TopicFollower(s, topics.visits(s), lambda batch: None, "api-index",
+                          backend=backend).start()
+    try:
+        assert follower.wait_caught_up(10) and quiet.wait_caught_up(10)
+        service = SimpleNamespace(s=s, producer=None, ready=True, followers=[quiet], cases={},
+                                  index=SimpleNamespace(visits=lambda: 0),
+                                  view=SimpleNamespace(positions=lambda: {0: 0}))
+        compliance = SimpleNamespace(followers=[follower])
+        app = build_app(service, compliance, MagicMock(), parse_tokens("", "x" * 20))  # type: ignore[arg-type]
+
+        async def get() -> tuple[int, Any]:
+            async with TestClient(TestServer(app)) as client:
+                response = await client.get("/healthz")
+                return response.status, await response.json()
+
+        status, body = asyncio.run(get())
+    finally:
+        follower.stop()
+        quiet.stop()
+    assert status == 200
+    assert body["status"] == "degraded" and body["degraded"] == ["api-alerts"]
+    assert body["views"]["api-alerts"]["skipped_error"] == 1
+    bad = broker.records(topics.alerts(s))[1]
+    assert bad.value.startswith(b"card")  # type: ignore[union-attr]
+    assert body["views"]["api-alerts"]["last_error"] == (
+        f"{topics.alerts(s)}[{bad.partition}]@{bad.offset}: RuntimeError")
+    assert body["views"]["api-index"]["skipped_error"] == 0
+    assert "card-0123" not in json.dumps(body)
+    errors = list(component_validator("Health").iter_errors(body))
+    assert not errors, errors

@@ -1,13 +1,18 @@
 """What truyvet relies on from a Kafka backend, checked on the in-memory one and on a real
 broker alike: order per partition, partition ends, keys to partitions by murmur2, committed
 offsets that a group's next member starts from, a group's partitions shared and handed over,
-readers at chosen offsets, and a delivery report for every record."""
+readers at chosen offsets, a delivery report for every record; and a topic follower that
+passes over only the records its handler fails on."""
 
 from __future__ import annotations
 
 import time
 
+from prometheus_client import REGISTRY
+
 from tests.suites.env import Env
+from truyvet.codec.errors import InvalidEvent, Reason
+from truyvet.kafka.follower import TopicFollower
 from truyvet.kafka.partitioner import partition_of
 from truyvet.kafka.record import EndOfPartition, Record, TopicPartition
 
@@ -128,3 +133,45 @@ class BackendSuite:
             got += r.consume(100, 0.2)
         assert [x.offset for x in got] == list(range(2, high)) and {x.partition for x in got} == {1}
         r.close()
+
+    def test_a_follower_passes_over_only_the_records_its_handler_fails_on(self, env: Env) -> None:
+        """A view's handler that raises on a batch costs only the records it raises on: a
+        record its codec refuses (``invalid``) and one it fails on (a bug: ``error``, the
+        follower degraded), each counted in the metric; every other record is applied."""
+        topic = env.s.topic(TOPIC)
+        p = env.backend.producer("suite")
+        values = [f"v{i}".encode() for i in range(30)]
+        values[7], values[19] = b"refused", b"bug"
+        for i, v in enumerate(values):
+            p.produce(topic, f"k{i}".encode(), v)
+        assert p.flush(30) == 0
+        applied: dict[bytes, bytes] = {}
+
+        def on_batch(batch: list[Record]) -> None:  # replaces by key: idempotent per record
+            for r in batch:
+                if r.value == b"refused":
+                    raise InvalidEvent(Reason.NOT_JSON, "not a record")
+                if r.value == b"bug":
+                    raise KeyError("a handler's bug")
+                applied[r.key] = r.value  # type: ignore[index]
+
+        name = f"suite-follower-{env.s.topic_prefix}"
+
+        def skipped(reason: str) -> float:
+            return REGISTRY.get_sample_value("truyvet_follower_skipped_records_total",
+                                             {"follower": name, "reason": reason}) or 0.0
+
+        f = TopicFollower(env.s, topic, on_batch, name, backend=env.backend).start()
+        try:
+            assert f.wait_caught_up(30)
+        finally:
+            f.stop()
+        stored = {r.key: r for r in env.records(topic)}
+        assert applied == {k: r.value for k, r in stored.items()
+                           if r.value not in (b"refused", b"bug")}
+        assert len(applied) == 28
+        assert f.skipped == {"invalid": 1, "error": 1} and f.degraded
+        bug = stored[b"k19"]
+        assert f.last_error == f"{topic}[{bug.partition}]@{bug.offset}: KeyError"
+        assert (skipped("invalid"), skipped("error")) == (1.0, 1.0)
+        assert f.health()["skipped_error"] == 1 and f.health()["caught_up"] is True

@@ -74,11 +74,19 @@ async def refusals(request: web.Request, handler: Handler) -> web.StreamResponse
 
 
 async def healthz(request: web.Request) -> web.Response:
+    """200 once the index is rebuilt (``status`` ``ok``, or ``degraded`` when a view passed
+    over records its handler failed on: the view lacks them until a restart), else 503."""
     service = request.app[tracing_routes.SERVICE]
-    body = {"ready": service.ready, "index_visits": service.index.visits(),
+    followers = [*service.followers, *request.app[compliance_routes.COMPLIANCE].followers]
+    degraded = sorted(f.name for f in followers if f.degraded)
+    body = {"ready": service.ready,
+            "status": "starting" if not service.ready else "degraded" if degraded else "ok",
+            "degraded": degraded,
+            "index_visits": service.index.visits(),
             "standing_itineraries": len(service.cases),
             # next offset of the visits topic applied to the index, per partition
-            "index_offsets": {str(p): o for p, o in sorted(service.view.positions().items())}}
+            "index_offsets": {str(p): o for p, o in sorted(service.view.positions().items())},
+            "views": {f.name: f.health() for f in followers}}
     return json_response(body, 200 if service.ready else 503)
 
 

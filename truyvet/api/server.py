@@ -47,7 +47,7 @@ async def serve(s: Settings, tokens: Tokens, host: str, port: int,
     producer.export_metrics()
     service = TracerService(s)
     compliance = ComplianceService(s, service.producer)
-    followers = [*service.followers, *compliance.followers, compliance.registry.follower]
+    followers = [*service.followers, *compliance.followers]
     ops = OpsMonitor(s, lags.lags, views=lambda: {f.name: f.behind() for f in followers})
     runner = web.AppRunner(build_app(service, compliance, ops, tokens), access_log=None)
     await runner.setup()

@@ -69,16 +69,24 @@ class VenueTable:
         """(key, value) records in topic order; returns what was refused, one line each."""
         refused = []
         for key, value in records:
-            name = (key or b"").decode("utf-8", "replace")
-            if value is None:
-                self.venues.pop(name, None)
-                continue
             try:
-                self.venues[name] = venue_codec.decode(value)
+                self.apply_one(key, value)
             except InvalidEvent as exc:
-                self.invalid += 1
-                refused.append(f"venue record {name[:64]} refused: {exc}")
+                refused.append(str(exc))
         return refused
+
+    def apply_one(self, key: bytes | None, value: bytes | None) -> None:
+        """One record: a venue, or a tombstone (None) that removes it. Raises ``InvalidEvent``
+        for a record the codec refuses (counted in ``invalid``; the table is unchanged)."""
+        name = (key or b"").decode("utf-8", "replace")
+        if value is None:
+            self.venues.pop(name, None)
+            return
+        try:
+            self.venues[name] = venue_codec.decode(value)
+        except InvalidEvent as exc:
+            self.invalid += 1
+            raise InvalidEvent(exc.reason, f"venue record {name[:64]}: {exc}") from exc
 
     def open_at(self, t_s: int) -> dict[str, OpenVenue]:
         """Venues open at ``t_s`` -> their registered scanning points and since when they have

@@ -7,6 +7,15 @@ views): ``on_batch`` runs in the follower's thread, in offset order per partitio
 follower started has been handed to it. :func:`read_partition` streams one partition's records
 up to an offset, for a stream job rebuilding a partition's state.
 
+A handler must be idempotent per record (re-applying records in order leaves what applying
+them once does: every view here replaces by key). When it raises on a batch, the follower
+hands the batch over again one record at a time and passes over only the records it raises on:
+one bad record costs itself, never its batch. Each is logged with its offset and counted in
+``truyvet_follower_skipped_records_total``; one the codec refused (``InvalidEvent``: another
+writer's bad record) as ``invalid``, any other exception (a bug) as ``error``, which also
+marks the follower :attr:`~TopicFollower.degraded` until the process restarts (its view lacks
+those records), shown in the API's ``/healthz``.
+
 Both wait out a broker that is briefly away (``truyvet.kafka.retry``).
 """
 
@@ -17,6 +26,8 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 
+from truyvet import metrics
+from truyvet.codec.errors import InvalidEvent
 from truyvet.kafka.backend import Backend
 from truyvet.kafka.producer import default_backend
 from truyvet.kafka.record import Record
@@ -50,7 +61,9 @@ class TopicFollower:
         self.positions: dict[int, int] = {}  # partition -> next offset to hand over
         self.records = 0
         self._behind: int | None = None
-        self.error: BaseException | None = None
+        self.fetch_error: str | None = None  # the last fetch failure, until a fetch succeeds
+        self.skipped = {"invalid": 0, "error": 0}  # records passed over, by reason
+        self.last_error: str | None = None  # where the last handler error was, and its type
         self._thread = threading.Thread(target=self._run, name=f"follow-{topic}", daemon=True)
 
     def start(self, timeout: float = 30.0) -> TopicFollower:
@@ -106,21 +119,28 @@ class TopicFollower:
             self._thread.join(10)
         self._reader.close()
 
+    @property
+    def degraded(self) -> bool:
+        """A handler failed on some record (not a bad record: a bug); the view lacks it."""
+        return self.skipped["error"] > 0
+
+    def health(self) -> dict[str, object]:
+        return {"caught_up": self.caught_up, "behind": self._behind,
+                "skipped_invalid": self.skipped["invalid"], "skipped_error": self.skipped["error"],
+                "last_error": self.last_error, "fetch_error": self.fetch_error}
+
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
                 batch = self._reader.consume(self._batch_size, self._poll_timeout)
             except Exception as exc:  # noqa: BLE001 - keep following; say why
                 log.exception("following %s failed; retrying", self.topic)
-                self.error = exc
+                self.fetch_error = f"{type(exc).__name__}: {exc}"
                 time.sleep(1)
                 continue
+            self.fetch_error = None
             if batch:
-                try:
-                    self._on_batch(batch)
-                except Exception as exc:  # noqa: BLE001 - a bad batch must not stop the follower
-                    log.exception("handling %d records of %s failed", len(batch), self.topic)
-                    self.error = exc
+                self._hand_over(batch)
                 for r in batch:
                     self.positions[r.partition] = r.offset + 1
                 self.records += len(batch)
@@ -129,6 +149,39 @@ class TopicFollower:
                 self.positions.get(p, 0) >= end for p, end in self._targets.items()
             ):
                 self._caught_up.set()
+
+    def _hand_over(self, batch: list[Record]) -> None:
+        try:
+            self._on_batch(batch)
+            return
+        except Exception as exc:  # noqa: BLE001 - find the records it fails on, pass over those
+            if len(batch) == 1:
+                self._skip(batch[0], exc)
+                return
+        for r in batch:
+            try:
+                self._on_batch([r])
+            except Exception as exc:  # noqa: BLE001 - one record's failure must not stop the view
+                self._skip(r, exc)
+
+    def _skip(self, r: Record, exc: Exception) -> None:
+        reason = "invalid" if isinstance(exc, InvalidEvent) else "error"
+        self.skipped[reason] += 1
+        metrics.FOLLOWER_SKIPPED.labels(self.name, reason).inc()
+        where = f"{r.topic}[{r.partition}]@{r.offset}"
+        n = self.skipped[reason]
+        if reason == "error":
+            self.last_error = f"{where}: {type(exc).__name__}"  # the message may hold personal data
+        if n > LOGGED_SKIPS and n % 10_000:  # a bug failing on every record: no log storm
+            return
+        if reason == "invalid":
+            log.error("%s: %s refused, passed over: %s", self.name, where, exc)
+        else:
+            log.error("%s: handling %s failed, passed over (%d so far)", self.name, where, n,
+                      exc_info=exc)
+
+
+LOGGED_SKIPS = 100  # records passed over, logged one by one per follower and reason; then 1 in 10k
 
 
 def _low_watermark(backend: Backend, topic: str, partition: int) -> int:

@@ -47,7 +47,7 @@ class ComplianceService:
         self.views = ComplianceViews(s, backend)
         self.lock = self.views.lock
         self.registry = self.views.registry
-        self.followers = self.views.followers
+        self.followers = [*self.views.followers, self.registry.follower]
 
     def start(self) -> None:
         self.views.start()

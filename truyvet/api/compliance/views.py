@@ -2,13 +2,12 @@
 the inspections and the campaigns, each followed from its topic (and the venue registry).
 
 Followers (threads) apply records under ``lock``; readers hold it too. A record a codec refuses
-is counted and logged, never applied (``invalid``): another writer's bad record must not stop
-a view.
+is passed over alone, counted and logged by its follower (``truyvet.kafka.follower``): another
+writer's bad record must not stop a view.
 """
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections import defaultdict
 from collections.abc import Callable
@@ -22,7 +21,6 @@ from truyvet.codec import inspection as inspection_codec
 from truyvet.codec.alert import Alert
 from truyvet.codec.campaign import Campaign
 from truyvet.codec.compliance import HourFigures
-from truyvet.codec.errors import InvalidEvent
 from truyvet.codec.inspection import Inspection
 from truyvet.domain.compliance.figures import VenueRecords
 from truyvet.kafka.backend import Backend
@@ -31,7 +29,6 @@ from truyvet.kafka.record import Record
 from truyvet.kafka.registry import VenueRegistry
 from truyvet.settings import Settings
 
-log = logging.getLogger(__name__)
 
 
 class ComplianceViews:
@@ -44,7 +41,6 @@ class ComplianceViews:
         self.alerts: dict[str, Alert] = {}
         self.inspections: dict[str, Inspection] = {}
         self.campaigns: dict[str, Campaign] = {}
-        self.invalid = 0
         follow = [(topics.compliance(s), self._compliance, "api-compliance"),
                   (topics.alerts(s), self._alert, "api-alerts"),
                   (topics.inspections(s), self._inspection, "api-inspections"),
@@ -68,13 +64,8 @@ class ComplianceViews:
         def on_batch(batch: list[Record]) -> None:  # a follower's thread
             with self.lock:
                 for r in batch:
-                    if r.value is None:
-                        continue  # nothing here deletes: records are replaced, or expire
-                    try:
+                    if r.value is not None:  # nothing here deletes: records are replaced, or expire
                         apply(r.value)
-                    except InvalidEvent as exc:
-                        self.invalid += 1
-                        log.error("%s[%d]@%d refused: %s", r.topic, r.partition, r.offset, exc)
         return on_batch
 
     # --- applying one record (under the lock) -------------------------------------------------

@@ -8,14 +8,12 @@ service's re-matching). Answers are computed under the same lock, on the event l
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable
 
 from truyvet import metrics, topics
 from truyvet.codec import visits as visits_codec
-from truyvet.codec.errors import InvalidEvent
 from truyvet.codec.itinerary import Itinerary
 from truyvet.domain.matching.index import VisitIndex
 from truyvet.domain.matching.matcher import StopResult, match
@@ -25,7 +23,6 @@ from truyvet.kafka.follower import TopicFollower
 from truyvet.kafka.record import Record
 from truyvet.settings import Settings
 
-log = logging.getLogger(__name__)
 APPLY_CHUNK = 1000  # visit buckets applied per lock hold: bounds the wait of a query
 Changes = set[tuple[str, int]]
 
@@ -35,7 +32,6 @@ class IndexView:
         self.rules = rules
         self.index = VisitIndex()
         self.lock = threading.Lock()
-        self.invalid_records = 0
         self.on_change: Callable[[Changes], None] | None = None  # set once serving
         self.follower = TopicFollower(s, topics.visits(s), self._apply, "api-index",
                                       backend=backend)
@@ -66,13 +62,9 @@ class IndexView:
             return self.index.expire(cutoff_s)
 
     def _apply(self, batch: list[Record]) -> None:  # the follower's thread
-        updates = []
-        for r in batch:
-            try:
-                updates.append(visits_codec.decode_record(r.key, r.value))
-            except InvalidEvent as exc:
-                self.invalid_records += 1
-                log.error("visits record %s[%d]@%d: %s", r.topic, r.partition, r.offset, exc)
+        # a record the codec refuses raises before anything is applied: the follower then
+        # passes over that record alone (``truyvet.kafka.follower``)
+        updates = [visits_codec.decode_record(r.key, r.value) for r in batch]
         for i in range(0, len(updates), APPLY_CHUNK):
             chunk = updates[i:i + APPLY_CHUNK]
             with self.lock:
