@@ -105,11 +105,11 @@ def settings(services: Services, tmp_path: Path) -> Settings:
 
 def own_settings(services: Services, tmp: Path, **overrides: object) -> Settings:
     """The session's servers; topics, groups, data directory and ports of one's own (a
-    worker's metrics, the API, whose token is ``test-token``); ``overrides`` win."""
+    worker's metrics, the API, whose token is ``test-token-…``); ``overrides`` win."""
     return Settings.from_env(env={}, **{
         "bootstrap_servers": services.bootstrap_servers, "redis_url": services.redis_url,
         "topic_prefix": f"t{uuid.uuid4().hex[:10]}", "data_dir": tmp / "data",
-        "worker_web_port": _free_port(), "api_port": _free_port(), "api_token": "test-token",
+        "worker_web_port": _free_port(), "api_port": _free_port(), "api_token": "test-token-0123456789abcdefghijklmnopqrstuv",
         **overrides,
     })
 

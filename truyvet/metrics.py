@@ -79,6 +79,12 @@ VIEW_BEHIND = Gauge(
     "Gauge: records of its topic an API view (index, compliance, alerts, ...) has not applied yet.",
     ["view"],
 )
+API_REQUESTS = Counter(
+    "truyvet_api_requests_total",
+    "Counter: HTTP requests the API answered, by method, route (as registered, never the path)"
+    " and status (401s and 403s: refusals and token guessing).",
+    ["method", "route", "status"],
+)
 FOLLOWER_SKIPPED = Counter(
     "truyvet_follower_skipped_records_total",
     "Counter: records an API view (topic follower) passed over, by follower and reason: "

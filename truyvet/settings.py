@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any, TypeVar
 import click
 
 from truyvet.domain.matching.rules import MatchRules, parse_dwell
+from truyvet.secret_file import new_token, read_private, write_private
 
 ROOT = Path(__file__).resolve().parent.parent
 PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
@@ -233,10 +233,8 @@ class Settings:
             return self.api_token
         path = self.data_dir / "api-token"
         if create and not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(24))
-            path.chmod(0o600)
-        return path.read_text().strip() if path.exists() else ""
+            write_private(path, new_token())
+        return read_private(path).strip() if path.exists() else ""
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with changes; addresses the local stack filled in are re-derived."""

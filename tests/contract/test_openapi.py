@@ -52,7 +52,7 @@ def example(message: str, name: str) -> Any:
 
 def served_routes() -> set[tuple[str, str]]:
     """(method, path template) of every route of the real application, as OpenAPI spells it."""
-    app = build_app(MagicMock(), MagicMock(), MagicMock(), parse_tokens("", "x" * 20))
+    app = build_app(MagicMock(), MagicMock(), MagicMock(), parse_tokens("", "x" * 22))
     out = set()
     for route in app.router.routes():
         if route.method == "HEAD":  # aiohttp adds HEAD to every GET route
@@ -232,7 +232,7 @@ def test_healthz_says_degraded_when_a_view_passed_over_a_record_its_handler_fail
                                   index=SimpleNamespace(visits=lambda: 0),
                                   view=SimpleNamespace(positions=lambda: {0: 0}))
         compliance = SimpleNamespace(followers=[follower])
-        app = build_app(service, compliance, MagicMock(), parse_tokens("", "x" * 20))  # type: ignore[arg-type]
+        app = build_app(service, compliance, MagicMock(), parse_tokens("", "x" * 22))  # type: ignore[arg-type]
 
         async def get() -> tuple[int, Any]:
             async with TestClient(TestServer(app)) as client:

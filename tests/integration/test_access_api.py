@@ -94,3 +94,17 @@ def test_roles(services: Services, tmp_path: Path) -> None:
     text = log.read_text()
     for secret in (TRACER, INSPECTOR, OPS):
         assert secret not in text
+    # the access log: one line per request, who, the route as registered, the status; no
+    # token, no case or card id, no query
+    names = {TRACER: "lan", INSPECTOR: "hue-insp-1", OPS: "noc"}
+    access = [line.split(" truyvet.access: ", 1)[1].split()
+              for line in text.splitlines() if " truyvet.access: " in line]
+    seen = {(a[0], a[1], a[2], int(a[3])) for a in access}
+    for t, m, path, _, status in expect:
+        route = {"/api/v1/itineraries/case-r": "/api/v1/itineraries/{case_id}",
+                 "/api/v1/nowhere": "(unmatched)"}.get(path, path.split("?")[0])
+        assert (names.get(t, "-"), m, route, status) in seen, (t[:2], m, path)
+    assert ("lan", "GET", "/api/v1/itineraries/{case_id}/events", 200) in seen
+    for a in access:
+        line = " ".join(a)
+        assert "case-r" not in line and "c1" not in line and "by=" not in line, line

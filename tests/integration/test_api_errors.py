@@ -24,7 +24,7 @@ def api(services: Services, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     tmp = tmp_path_factory.mktemp("api")
     s = Settings.from_env(env={}, bootstrap_servers=services.bootstrap_servers,
                           redis_url=services.redis_url, topic_prefix=f"t{uuid.uuid4().hex[:10]}",
-                          data_dir=tmp, api_port=_free_port(), api_token="secret-token")
+                          data_dir=tmp, api_port=_free_port(), api_token="secret-test-token-0123456789abcdefghijklmnopqrstuv")
     ensure_topics(s)
     with api_process(s, tmp / "api.log"):
         yield s
@@ -61,7 +61,7 @@ def test_authentication_and_other_refusals(api: Settings) -> None:
     big = b'{"case_id": "' + b"x" * 300_000 + b'"}'
     assert http_json(api, "POST", "/api/v1/itineraries", big)[0] == 413
     req = urllib.request.Request(f"{api.api_url}/api/v1/itineraries", data=b"case_id=1",
-                                 method="POST", headers={"Authorization": "Bearer secret-token",
+                                 method="POST", headers={"Authorization": "Bearer secret-test-token-0123456789abcdefghijklmnopqrstuv",
                                                          "Content-Type": "text/plain"})
     try:
         urllib.request.urlopen(req, timeout=10)

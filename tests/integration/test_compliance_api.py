@@ -37,7 +37,7 @@ def test_alert_rank_inspect_report(services: Services, tmp_path: Path) -> None:
     s = Settings.from_env(env={}, bootstrap_servers=services.bootstrap_servers,
                           redis_url=services.redis_url, topic_prefix=f"t{uuid.uuid4().hex[:10]}",
                           data_dir=tmp_path, worker_web_port=_free_port(), api_port=_free_port(),
-                          api_token="tok")
+                          api_token="test-token-0123456789abcdefghijklmnopqrstuv")
     ensure_topics(s)
     now = int(time.time())
     t0 = now - now % 3600 - 2 * 3600

@@ -34,7 +34,7 @@ def test_redis_loss_changes_no_answer(services: Services, tmp_path: Path) -> Non
 def _scenario(services: Services, own: LocalRedis, tmp_path: Path) -> None:
     s = Settings.from_env(env={}, bootstrap_servers=services.bootstrap_servers, redis_url=own.url,
                           topic_prefix=f"t{uuid.uuid4().hex[:10]}", data_dir=tmp_path,
-                          worker_web_port=_free_port(), api_port=_free_port(), api_token="tok")
+                          worker_web_port=_free_port(), api_port=_free_port(), api_token="test-token-0123456789abcdefghijklmnopqrstuv")
     ensure_topics(s)
     now = int(time.time())
     scans, itineraries = _generate(random.Random(7), "r", now)

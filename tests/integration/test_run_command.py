@@ -5,6 +5,7 @@ an inspection recorded through the API appears in the report and in `truyvet rep
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from pathlib import Path
@@ -23,7 +24,7 @@ def test_run_command_stack(services: Services, tmp_path: Path) -> None:
     s = Settings.from_env(env={}, bootstrap_servers=services.bootstrap_servers,
                           redis_url=services.redis_url, topic_prefix=f"t{uuid.uuid4().hex[:10]}",
                           data_dir=tmp_path, worker_web_port=_free_ports(2), api_port=_free_port(),
-                          api_token="tok")
+                          api_token="test-token-0123456789abcdefghijklmnopqrstuv")
     world = build_world(1, RESIDENTS)
     # a "good" venue with a flaky scanner lacks scans for a while (they arrive up to 2 h late):
     # flagging it until they arrive is right, so it counts as not (yet) compliant here
@@ -35,6 +36,7 @@ def test_run_command_stack(services: Services, tmp_path: Path) -> None:
                            lambda b: b and b.get("campaigns"), 180, log)["campaigns"]
         campaign = campaigns[0]
         assert campaign["campaign_id"].startswith("tuan-cao-diem-")
+        _each_child_has_only_its_own_principal(s)
         assert sorted(campaign["categories"]) == ["bar", "cafe", "restaurant"]
         # the backfill is published (the simulator says so; it pauses at each case it submits,
         # so an idle pipeline alone does not mean the past day is in) ...
@@ -97,6 +99,41 @@ def test_run_command_stack(services: Services, tmp_path: Path) -> None:
         assert run.poll() is None, log.read_text()[-3000:]
         run.terminate()
         assert run.wait(90) == 0, log.read_text()[-3000:]
+    assert s.api_token not in log.read_text()  # never printed
+
+
+def _environments(prefix: str) -> dict[str, dict[str, str]]:
+    """``truyvet <command>`` -> its environment, for the processes of this test's pipeline
+    (read from /proc, as another program of the same user could)."""
+    out = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        env = dict(kv.decode(errors="replace").split("=", 1) for kv in raw if b"=" in kv)
+        if env.get("TRUYVET_TOPIC_PREFIX") == prefix and b"truyvet" in argv:
+            out[argv[argv.index(b"truyvet") + 1].decode()] = env
+    return out
+
+
+def _each_child_has_only_its_own_principal(s: Settings) -> None:
+    envs = _environments(s.topic_prefix)
+    assert {"run", "worker", "api", "simulate"} <= set(envs), set(envs)
+    worker, api, simulator = envs["worker"], envs["api"], envs["simulate"]
+    assert worker["TRUYVET_API_TOKEN"] == worker["TRUYVET_API_TOKENS"] == ""
+    assert api["TRUYVET_API_TOKEN"] == s.api_token  # the admin's: the API checks it
+    sim_token = simulator["TRUYVET_API_TOKEN"]
+    assert sim_token != s.api_token and len(sim_token) >= 43
+    assert simulator["TRUYVET_API_TOKENS"] == "" and s.api_token not in "".join(simulator.values())
+    entries = {e.split(":")[0]: e.split(":", 2)[1:] for e in api["TRUYVET_API_TOKENS"].split(",")}
+    assert entries["run-simulator"] == ["tracer", sim_token]
+    assert entries["run-campaigns"][0] == "inspector"
+    # the simulator's principal submits cases, and nothing else
+    assert http_json(s, "GET", "/api/v1/whoami", token=sim_token)[1] == \
+        {"name": "run-simulator", "roles": ["tracer"]}
+    assert http_json(s, "GET", "/api/v1/campaigns", token=sim_token)[0] == 403
 
 
 def _get(s: Settings, path: str) -> dict | None:

@@ -14,7 +14,7 @@ def _app_routes() -> set[tuple[str, str]]:
 
     from truyvet.api.app import build_app
 
-    app = build_app(MagicMock(), MagicMock(), MagicMock(), parse_tokens("", "x" * 20))
+    app = build_app(MagicMock(), MagicMock(), MagicMock(), parse_tokens("", "x" * 22))
     out = set()
     for route in app.router.routes():
         if route.method in ("HEAD", "*"):
@@ -43,31 +43,31 @@ def test_contacts_are_for_tracers_only() -> None:
 
 
 def test_tokens_identify_principals() -> None:
-    tokens = parse_tokens("lan:tracer:" + "a" * 20 + ", noc:ops+inspector:" + "b" * 20, "c" * 20)
-    assert tokens.lookup("a" * 20) == Principal("lan", frozenset({"tracer"}))
-    assert tokens.lookup("b" * 20).roles == {"ops", "inspector"}
-    assert tokens.lookup("c" * 20).name == "admin"
-    assert tokens.lookup("a" * 19) is None and tokens.lookup("") is None
+    tokens = parse_tokens("lan:tracer:" + "a" * 22 + ", noc:ops+inspector:" + "b" * 22, "c" * 22)
+    assert tokens.lookup("a" * 22) == Principal("lan", frozenset({"tracer"}))
+    assert tokens.lookup("b" * 22).roles == {"ops", "inspector"}
+    assert tokens.lookup("c" * 22).name == "admin"
+    assert tokens.lookup("a" * 21) is None and tokens.lookup("") is None
 
 
 @pytest.mark.parametrize(("spec", "message"), [
     ("lan:tracer", "expected name:role:token"),
-    ("lan:boss:" + "a" * 20, "unknown role boss"),
-    ("lan:tracer:short", "at least 16 characters"),
-    ("l n:tracer:" + "a" * 20, "bad name"),
-    ("a:tracer:" + "x" * 20 + ",a:ops:" + "y" * 20, "given twice"),
-    ("a:tracer:" + "x" * 20 + ",b:ops:" + "x" * 20, "share a token"),
+    ("lan:boss:" + "a" * 22, "unknown role boss"),
+    ("lan:tracer:short", "at least 22 characters"),
+    ("l n:tracer:" + "a" * 22, "bad name"),
+    ("a:tracer:" + "x" * 22 + ",a:ops:" + "y" * 22, "given twice"),
+    ("a:tracer:" + "x" * 22 + ",b:ops:" + "x" * 22, "share a token"),
 ])
 def test_bad_token_specs_are_refused_without_echoing_tokens(spec: str, message: str) -> None:
     with pytest.raises(ValueError, match=message) as err:
         parse_tokens(spec)
-    assert "x" * 20 not in str(err.value) and "a" * 20 not in str(err.value)
+    assert "x" * 22 not in str(err.value) and "a" * 22 not in str(err.value)
 
 
 def test_a_token_of_bytes_that_are_not_utf8_is_unknown_not_an_error() -> None:
     # aiohttp hands header bytes that are not UTF-8 over as lone surrogates (surrogateescape);
     # encoding them strictly raised, and the API answered 500 instead of 401 (found by fuzzing)
-    tokens = parse_tokens("lan:tracer:" + "a" * 20, "c" * 20)
+    tokens = parse_tokens("lan:tracer:" + "a" * 22, "c" * 22)
     assert tokens.lookup(b"\xff\xfe".decode("utf-8", "surrogateescape")) is None
-    assert tokens.lookup("\ud800" + "a" * 19) is None
-    assert tokens.lookup("a" * 20) == Principal("lan", frozenset({"tracer"}))
+    assert tokens.lookup("\ud800" + "a" * 21) is None
+    assert tokens.lookup("a" * 22) == Principal("lan", frozenset({"tracer"}))

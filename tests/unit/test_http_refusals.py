@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestServer
 from truyvet.api.access import parse_tokens
 from truyvet.api.app import build_app
 
-TOKEN = "t" * 20
+TOKEN = "t" * 22
 
 
 async def _raw_exchange(request: bytes) -> tuple[int, dict[str, str], bytes]:

@@ -8,7 +8,9 @@ Roles:
 
 Principals come from ``TRUYVET_API_TOKENS``: comma-separated ``name:role[+role]:token``
 entries, e.g. ``lan:tracer:…,hue-insp-1:inspector:…,noc:ops:…``. A token is compared in
-constant time and never logged; a principal is known by its name (audit records it).
+constant time and never logged; a principal is known by its name (audit records it). Every
+token, the admin's too, has at least 22 characters: 128 bits when random base64url
+(``truyvet token`` makes one of 256 bits).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from dataclasses import dataclass
 
 ROLES = ("tracer", "inspector", "ops", "admin")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
-MIN_TOKEN_LENGTH = 16
+MIN_TOKEN_LENGTH = 22  # 128 bits of base64url
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,9 @@ def parse_tokens(spec: str, admin_token: str = "") -> Tokens:
     Raises ``ValueError`` naming the bad entry (by position, never by its token)."""
     entries: list[tuple[str, Principal]] = []
     if admin_token:
+        if len(admin_token) < MIN_TOKEN_LENGTH:
+            raise ValueError(f"TRUYVET_API_TOKEN: the token must have at least "
+                             f"{MIN_TOKEN_LENGTH} characters (128 bits; `truyvet token` makes one)")
         entries.append((admin_token, Principal("admin", frozenset({"admin"}))))
     names: set[str] = set()
     for i, raw in enumerate((e.strip() for e in spec.split(",")), 1):
@@ -114,7 +119,8 @@ def parse_tokens(spec: str, admin_token: str = "") -> Tokens:
                              f"{', '.join(sorted(unknown)) or '(none)'}; roles: {', '.join(ROLES)}")
         if len(token) < MIN_TOKEN_LENGTH:
             raise ValueError(f"TRUYVET_API_TOKENS entry {i} ({name}): the token must have at "
-                             f"least {MIN_TOKEN_LENGTH} characters")
+                             f"least {MIN_TOKEN_LENGTH} characters (128 bits; `truyvet token` "
+                             f"makes one)")
         if name in names:
             raise ValueError(f"TRUYVET_API_TOKENS entry {i}: name {name!r} given twice")
         names.add(name)

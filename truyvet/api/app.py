@@ -11,12 +11,14 @@ body, 503 while the state is still being rebuilt from Kafka. Routes: ``tracing_r
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from truyvet import metrics
 from truyvet.api import access
 from truyvet.api.compliance import routes as compliance_routes
 from truyvet.api.dashboard import routes as dashboard_routes
@@ -29,6 +31,7 @@ from truyvet.api.tracing.service import TracerService
 from truyvet.api.web import MAX_BODY, PRINCIPAL, error, json_response
 
 log = logging.getLogger(__name__)
+access_log = logging.getLogger("truyvet.access")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -57,6 +60,41 @@ def access_middleware(tokens: Tokens) -> Any:
         return await handler(request)
 
     return check
+
+
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def _route(request: web.Request) -> str:
+    """The route as registered (``/api/v1/itineraries/{case_id}``): never the path itself,
+    whose case and venue ids (and query) are not for a log."""
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else "(unmatched)"
+
+
+@web.middleware
+async def accounting(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """One access-log line per request, and ``truyvet_api_requests_total``: who (the
+    principal's name, ``-`` without a known token), which route, the status and the time, and
+    the peer (so that refusals and guessing leave a trace). No token, path or query: no case,
+    card or venue id."""
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    finally:
+        principal = request.get(PRINCIPAL)
+        route = _route(request)
+        method = request.method if request.method in _METHODS else "OTHER"  # bounded labels
+        metrics.API_REQUESTS.labels(method, route, str(status)).inc()
+        access_log.info("%s %s %s %d %.1fms peer=%s",
+                        principal.name if principal is not None else "-", method, route,
+                        status, (time.perf_counter() - started) * 1000, request.remote or "-")
 
 
 @web.middleware
@@ -96,7 +134,7 @@ async def prometheus(request: web.Request) -> web.Response:
 
 def build_app(service: TracerService, compliance: ComplianceService, ops: OpsMonitor,
               tokens: Tokens) -> web.Application:
-    app = web.Application(middlewares=[refusals, access_middleware(tokens)],
+    app = web.Application(middlewares=[accounting, refusals, access_middleware(tokens)],
                           client_max_size=MAX_BODY + 1024)
     app[tracing_routes.SERVICE] = service
     app[compliance_routes.COMPLIANCE] = compliance

@@ -7,8 +7,8 @@ import logging
 
 import click
 
-from truyvet.cli import (api, audit, dlq, match, publish, report, run, simulate, stack, status, venues,
-                         worker)
+from truyvet.cli import (api, audit, dlq, match, publish, report, run, simulate, stack, status, token,
+                         venues, worker)
 from truyvet.cli.options import env_option
 from truyvet.devstack.process import StartError
 from truyvet.kafka.admin import BrokerRefused, BrokerUnreachable
@@ -43,5 +43,5 @@ def main(log_level: str) -> None:
 
 
 for module in (stack, publish, venues, simulate, worker, api, match, report, run, status, dlq,
-               audit):
+               audit, token):
     main.add_command(module.command)

@@ -5,6 +5,12 @@ API (with the dashboard) and the scanner simulator as child processes with their
 everything is, opens this week's inspection campaign (the directive's *Tuần cao điểm*: cafes,
 restaurants, bars), and on Ctrl-C stops it all in reverse order: children first (gracefully,
 offsets committed), then the servers this command started.
+
+Each child gets only the API credentials it needs: the API knows every principal; the
+simulator submits its cases as the principal ``run-simulator`` (tracer), this command opens the
+campaign as ``run-campaigns`` (inspector), both with tokens made for this run and never
+written down; the workers get none. The admin token (DATA_DIR/api-token, 0600) is the user's:
+it is never printed, only where to read it.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -27,7 +33,10 @@ from truyvet.cli.options import env_option
 from truyvet.cli.status import lag_report
 from truyvet.codec.venue import HOSPITALITY
 from truyvet.domain import localtime
+from truyvet.secret_file import new_token
 from truyvet.settings import Settings
+
+SIMULATOR, CAMPAIGNS = "run-simulator", "run-campaigns"  # the principals this command makes
 
 
 
@@ -36,13 +45,15 @@ class Child:
     name: str
     argv: list[str]
     log: Path
+    env: dict[str, str] = field(default_factory=dict)  # its own settings (its principal)
     proc: subprocess.Popen[bytes] | None = None
 
     def start(self, env: dict[str, str]) -> None:
         self.log.parent.mkdir(parents=True, exist_ok=True)
         out = open(self.log, "ab")  # noqa: SIM115 - owned by the child for its lifetime
         self.proc = subprocess.Popen(self.argv, stdout=out, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+                                     stdin=subprocess.DEVNULL, env={**env, **self.env},
+                                     start_new_session=True)
 
     def stop(self, timeout: float = 30.0) -> None:
         if self.proc is None or self.proc.poll() is not None:
@@ -75,10 +86,12 @@ def command(workers: int, simulate: bool, residents: int, backfill: str, **kwarg
     s = settings_mod.from_options(kwargs)
     configured_token = bool(s.api_token)
     s = s.replace(api_token=s.token(create=True))
+    simulator_token, campaigns_token = new_token(), new_token()
     click.echo("starting the local stack (Kafka, Redis, topics) ...")
     started = stack.up(s)
     # a child that dies of a signal (e.g. SIGSEGV in a C extension) leaves its Python stack
-    env = {"PYTHONFAULTHANDLER": "1", **os.environ, **s.to_env()}
+    env = {"PYTHONFAULTHANDLER": "1", **os.environ, **s.to_env(),
+           "TRUYVET_API_TOKEN": "", "TRUYVET_API_TOKENS": ""}  # each child: only its own
     logs = s.data_dir / "logs"
     me = [sys.executable, "-m", "truyvet"]
     children = [
@@ -86,13 +99,16 @@ def command(workers: int, simulate: bool, residents: int, backfill: str, **kwarg
               logs / f"worker-{i + 1}.log")
         for i in range(workers)
     ]
-    children.append(Child("api", [*me, "api"], logs / "api.log"))
+    principals = ",".join(e for e in (s.api_tokens, f"{SIMULATOR}:tracer:{simulator_token}",
+                                      f"{CAMPAIGNS}:inspector:{campaigns_token}") if e)
+    children.append(Child("api", [*me, "api"], logs / "api.log",
+                          {"TRUYVET_API_TOKEN": s.api_token, "TRUYVET_API_TOKENS": principals}))
     sim_metrics_port = s.worker_web_port + workers
     if simulate:
         children.append(Child("simulator", [*me, "simulate", "--follow", "--submit", "--start",
                                             backfill, "--residents", str(residents),
                                             "--metrics-port", str(sim_metrics_port)],
-                              logs / "simulator.log"))
+                              logs / "simulator.log", {"TRUYVET_API_TOKEN": simulator_token}))
     stopping = False
 
     def on_signal(*_: object) -> None:
@@ -110,7 +126,7 @@ def command(workers: int, simulate: bool, residents: int, backfill: str, **kwarg
         campaign = default_campaign(time.time())
         while not stopping:
             time.sleep(0.5)
-            if campaign is not None and _create_campaign(s, campaign):
+            if campaign is not None and _create_campaign(s, campaigns_token, campaign):
                 click.echo(f"inspection campaign {campaign['campaign_id']!r}: {campaign['name']}")
                 campaign = None
             for child in children:
@@ -145,10 +161,10 @@ def default_campaign(now_s: float) -> dict[str, object]:
             "categories": sorted(HOSPITALITY)}
 
 
-def _create_campaign(s: Settings, campaign: dict[str, object]) -> bool:
+def _create_campaign(s: Settings, token: str, campaign: dict[str, object]) -> bool:
     """True once the API has it (the same id again replaces it: safe across restarts)."""
     try:
-        status, _ = api_client.call(s.api_url, s.api_token, "POST", "/api/v1/campaigns",
+        status, _ = api_client.call(s.api_url, token, "POST", "/api/v1/campaigns",
                                     campaign, timeout=2)
     except OSError:
         return False  # not listening yet
@@ -159,8 +175,7 @@ def _print_urls(s: Settings, children: list[Child], workers: int, configured: bo
                 sim_metrics_port: int | None) -> None:
     token = "$TRUYVET_API_TOKEN" if configured else f"$(cat {s.data_dir / 'api-token'})"
     click.echo("")
-    click.echo(f"  dashboard        {s.api_url}/dashboard/  (asks for the token once; or open "
-               f"\"{s.api_url}/dashboard/#token={token}\")")
+    click.echo(f"  dashboard        {s.api_url}/dashboard/  (asks for the token once: {token})")
     click.echo(f"  tracer API       {s.api_url}  (bearer token: {token})")
     click.echo(f"                   curl -H \"Authorization: Bearer {token}\""
                f" {s.api_url}/api/v1/itineraries/CASE_ID")

@@ -8,7 +8,6 @@ comes back empty; so it runs without persistence (no RDB snapshots, no AOF) and 
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ import redis
 
 from truyvet.devstack.secure import SecureStack
 from truyvet.devstack.process import StartError, port_open, read_pid, spawn, stop, wait_until
+from truyvet.secret_file import write_private
 from truyvet.settings import ROOT, Settings
 
 log = logging.getLogger(__name__)
@@ -84,10 +84,7 @@ class LocalRedis:
                  f"tls-key-file {certs.server_key}", f"tls-ca-cert-file {certs.ca}",
                  "tls-auth-clients no", *self.secure.redis_acl()]
         conf = self.data_dir / "redis.conf"
-        conf.unlink(missing_ok=True)
-        fd = os.open(conf, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write("\n".join(lines) + "\n")
+        write_private(conf, "\n".join(lines) + "\n")
         return [str(conf)]
 
     def stop(self, timeout: float = 30.0) -> None:

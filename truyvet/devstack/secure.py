@@ -17,13 +17,13 @@ process's environment (:meth:`SecureStack.env`).
 from __future__ import annotations
 
 import json
-import os
 import secrets
 from pathlib import Path
 from typing import Any
 
 from truyvet.devstack.tls import BROKER_DN, Certificates, make_certificates
 from truyvet.kafka.security import ROLES, user_of
+from truyvet.secret_file import read_private, write_private
 from truyvet.settings import Settings
 
 BROKER_PORT_OFFSET = 200  # the brokers' own listener: client port + 200
@@ -50,10 +50,8 @@ class SecureStack:
         if not path.exists():
             self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
             made = {name: secrets.token_urlsafe(24) for name in ("admin", *ROLES, "redis")}
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as f:
-                json.dump(made, f)
-        return json.loads(path.read_text())
+            write_private(path, json.dumps(made))
+        return json.loads(read_private(path))
 
     # --- Kafka -----------------------------------------------------------------------------
     def admin_user(self) -> str:
@@ -123,11 +121,9 @@ class SecureStack:
         out = {}
         for who in ("admin", *ROLES):
             path = self.dir / f"{who}.env"
-            path.unlink(missing_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as f:
-                f.writelines(f"{k}={v}\n" for k, v in self.env(who).items())
-                f.write(f"TRUYVET_MANAGE_TOPICS={'true' if who == 'admin' else 'false'}\n")
+            lines = [f"{k}={v}\n" for k, v in self.env(who).items()]
+            lines.append(f"TRUYVET_MANAGE_TOPICS={'true' if who == 'admin' else 'false'}\n")
+            write_private(path, "".join(lines))
             out[who] = path
         return out
 

@@ -19,6 +19,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from truyvet.secret_file import write_private
+
 BROKER_DN = "CN=truyvet-broker"
 DAYS = "3650"
 
@@ -60,7 +62,7 @@ def make_certificates(dir: Path) -> Certificates:
     shutil.rmtree(dir, ignore_errors=True)
     dir.mkdir(parents=True, mode=0o700)  # what openssl and keytool write is private from the start
     password = secrets.token_urlsafe(24)
-    _private(dir / "store-password", password)
+    write_private(dir / "store-password", password)
     run = _runner(dir)
     run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key",
         "-out", "ca.pem", "-days", DAYS, "-subj", "/CN=truyvet-local-ca")
@@ -93,11 +95,3 @@ def _runner(cwd: Path):  # type: ignore[no-untyped-def]
         if done.returncode != 0:
             raise RuntimeError(f"{argv[0]} {argv[1]} failed: {done.stderr.strip()[-300:]}")
     return run
-
-
-def _private(path: Path, text: str) -> None:
-    """Write a secret readable by its owner only, from the start (never readable by others in
-    between)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
