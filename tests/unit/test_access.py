@@ -34,8 +34,12 @@ def test_every_route_has_its_roles() -> None:
 
 def test_contacts_are_for_tracers_only() -> None:
     for (method, path), roles in access.ROUTES.items():
-        if "itineraries" in path:
-            assert roles == {"tracer"}, (method, path)
+        if "itineraries" in path:  # tracers and their supervisors; sharing: supervisors only
+            assert roles == ({"supervisor"} if path.endswith("/shares")
+                             else {"tracer", "supervisor"}), (method, path)
+        else:
+            assert not roles & {"tracer", "supervisor"} or path in (
+                "/api/v1/labels", "/api/v1/whoami"), (method, path)
     ops = Principal("noc", frozenset({"ops"}))
     assert not ops.may(access.ROUTES[("GET", "/api/v1/itineraries/{case_id}")])
     assert ops.may(access.ROUTES[("GET", "/api/v1/ops")])

@@ -1,7 +1,10 @@
 """Who may call what (pure): principals with roles, and the roles each route admits.
 
 Roles:
-- ``tracer``: itineraries and their contacts (personal data: who was where with whom);
+- ``tracer``: itineraries and their contacts (personal data: who was where with whom), of the
+  cases the tracer opened or was shared (``truyvet.domain.matching.ownership``);
+- ``supervisor``: a tracing team's lead: reads and watches every case, and shares a case with
+  another principal (replacing one stays its owner's);
 - ``inspector``: venue compliance, alerts, inspections, campaigns and the report;
 - ``ops``: pipeline figures and the dashboard's figures, which name venues, never people;
 - ``admin``: every role (the local stack's own token, ``TRUYVET_API_TOKEN``).
@@ -19,7 +22,7 @@ import hmac
 import re
 from dataclasses import dataclass
 
-ROLES = ("tracer", "inspector", "ops", "admin")
+ROLES = ("tracer", "supervisor", "inspector", "ops", "admin")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 MIN_TOKEN_LENGTH = 22  # 128 bits of base64url
 
@@ -35,16 +38,18 @@ class Principal:
 
 # (method, route pattern as registered) -> roles admitted. Every route of the API must be
 # listed here (a unit test checks it), so a new route cannot be left open by mistake.
-TRACER = frozenset({"tracer"})
+TRACER = frozenset({"tracer", "supervisor"})  # which cases: the route asks ownership
+SUPERVISOR = frozenset({"supervisor"})
 INSPECTOR = frozenset({"inspector"})
 FIGURES = frozenset({"inspector", "ops"})  # venue-level figures: no personal data
 OPS = frozenset({"ops"})
-ANY = frozenset({"tracer", "inspector", "ops"})
+ANY = frozenset({"tracer", "supervisor", "inspector", "ops"})
 
 ROUTES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/itineraries"): TRACER,
     ("GET", "/api/v1/itineraries/{case_id}"): TRACER,
     ("GET", "/api/v1/itineraries/{case_id}/events"): TRACER,
+    ("POST", "/api/v1/itineraries/{case_id}/shares"): SUPERVISOR,
     ("GET", "/api/v1/compliance"): FIGURES,
     ("GET", "/api/v1/compliance/venues/{venue_id}"): FIGURES,  # inspectors' names: inspector only
     ("GET", "/api/v1/alerts"): FIGURES,
@@ -76,6 +81,9 @@ class Tokens:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    def names(self) -> frozenset[str]:
+        return frozenset(p.name for _, p in self._entries)
 
     def lookup(self, token: str) -> Principal | None:
         given = _raw(token)

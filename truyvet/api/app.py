@@ -140,6 +140,7 @@ def build_app(service: TracerService, compliance: ComplianceService, ops: OpsMon
     app[compliance_routes.COMPLIANCE] = compliance
     app[dashboard_routes.OPS] = ops
     app[tracing_routes.AUDIT] = AuditLog(service.s, service.producer)
+    app[tracing_routes.PRINCIPALS] = tokens.names()
     tracing_routes.add(app)
     compliance_routes.add(app)
     dashboard_routes.add(app)

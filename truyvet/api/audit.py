@@ -19,13 +19,15 @@ from truyvet.settings import Settings
 
 
 def audit_record(principal: Principal, action: str, case: Case, at_ms: int,
-                 client: str | None = None) -> AuditRecord:
+                 client: str | None = None, previous_revision: int | None = None,
+                 shared_with: str | None = None) -> AuditRecord:
     """The record (pure)."""
     if action not in ACTIONS:
         raise ValueError(f"audit action {action!r}")
     return AuditRecord(uuid.uuid4().hex, at_ms, principal.name, tuple(sorted(principal.roles)),
                        action, case.itinerary.case_id, case.result.revision,
-                       len(case.result.stops), case.contacts, client[:128] if client else None)
+                       len(case.result.stops), case.contacts, client[:128] if client else None,
+                       previous_revision, shared_with)
 
 
 class AuditLog:
@@ -34,7 +36,8 @@ class AuditLog:
         self.producer = producer
 
     async def record(self, principal: Principal, action: str, case: Case, at_ms: int,
-                     client: str | None = None) -> None:
+                     client: str | None = None, previous_revision: int | None = None,
+                     shared_with: str | None = None) -> None:
         """Returns once Kafka has acknowledged the record; raises if it could not."""
-        rec = audit_record(principal, action, case, at_ms, client)
+        rec = audit_record(principal, action, case, at_ms, client, previous_revision, shared_with)
         await self.producer.send(self.topic, audit_codec.key(rec), audit_codec.encode(rec))

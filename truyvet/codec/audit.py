@@ -1,6 +1,6 @@
 """Audit record v1 (schemas/audit.v1.schema.json): one access to personal data through the API
-(an itinerary submitted, a result read or watched), with counts, never the contacts. Topic
-``<prefix>.audit.v1``, key = case_id, kept a year."""
+(an itinerary submitted or replaced, a result read or watched, a case shared), with counts,
+never the contacts. Topic ``<prefix>.audit.v1``, key = case_id, kept a year."""
 
 from __future__ import annotations
 
@@ -22,11 +22,11 @@ from truyvet.codec.fields import (
 from truyvet.codec.timefmt import format_ms
 
 VERSION = 1
-ACTIONS = ("submit", "read", "watch")
-ROLES = frozenset({"tracer", "inspector", "ops", "admin"})
+ACTIONS = ("submit", "replace", "read", "watch", "share")
+ROLES = frozenset({"tracer", "supervisor", "inspector", "ops", "admin"})
 _REQUIRED = frozenset({"audit_id", "at", "principal", "roles", "action", "case_id", "revision",
                        "stops", "contacts"})
-_ALLOWED = _REQUIRED | {"v", "client"}
+_ALLOWED = _REQUIRED | {"v", "client", "previous_revision", "shared_with"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +41,8 @@ class AuditRecord:
     stops: int
     contacts: int  # contacts in the result disclosed (all stops)
     client: str | None = None  # the client's address as the API saw it
+    previous_revision: int | None = None  # replace: the revision the new version replaced
+    shared_with: str | None = None  # share: the principal the case was shared with
 
 
 def from_mapping(obj: Any) -> AuditRecord:
@@ -51,15 +53,22 @@ def from_mapping(obj: Any) -> AuditRecord:
     if type(roles) is not list or not roles or len(set(roles)) != len(roles) \
             or not all(r in ROLES for r in roles):
         raise InvalidEvent(Reason.BAD_VALUE, f"roles: distinct values of {', '.join(sorted(ROLES))}")
-    revision = count(obj, "revision", 2**31)
-    if revision < 1:
-        raise InvalidEvent(Reason.BAD_VALUE, "revision must be at least 1")
     return AuditRecord(
         text(obj, "audit_id", 64, minimum=1), timestamp_ms(obj, "at"),
         text(obj, "principal", 64, minimum=1), tuple(roles), choice(obj, "action", ACTIONS),
-        text(obj, "case_id", 128, minimum=1), revision, count(obj, "stops", 2**31),
+        text(obj, "case_id", 128, minimum=1), _revision(obj, "revision"),
+        count(obj, "stops", 2**31),
         count(obj, "contacts", 2**31),
-        text(obj, "client", 128) if obj.get("client") is not None else None)
+        text(obj, "client", 128) if obj.get("client") is not None else None,
+        _revision(obj, "previous_revision") if obj.get("previous_revision") is not None else None,
+        text(obj, "shared_with", 128, minimum=1) if obj.get("shared_with") is not None else None)
+
+
+def _revision(obj: Any, key: str) -> int:
+    revision = count(obj, key, 2**31)
+    if revision < 1:
+        raise InvalidEvent(Reason.BAD_VALUE, f"{key} must be at least 1")
+    return revision
 
 
 def to_mapping(r: AuditRecord) -> dict[str, Any]:
@@ -70,6 +79,10 @@ def to_mapping(r: AuditRecord) -> dict[str, Any]:
     }
     if r.client:
         out["client"] = r.client
+    if r.previous_revision is not None:
+        out["previous_revision"] = r.previous_revision
+    if r.shared_with is not None:
+        out["shared_with"] = r.shared_with
     return out
 
 

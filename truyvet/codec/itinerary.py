@@ -1,7 +1,9 @@
 """Itinerary v1: the visits a case declares (schemas/itinerary.v1.schema.json).
 
-Accepted as the body of POST /api/v1/itineraries and read back from the itineraries topic.
-Times may carry any offset; internally they are epoch milliseconds.
+Accepted as the body of POST /api/v1/itineraries and read back from the itineraries topic,
+where the API adds who may see the case (``opened_by``, its owner; ``shared_with``) and when
+its current stops were submitted (``submitted_at``: its retention runs from it). Times may
+carry any offset; internally they are epoch milliseconds.
 """
 
 from __future__ import annotations
@@ -31,7 +33,9 @@ MAX_STOP_MS = 7 * 86_400_000  # a declared stop longer than a week is a typing e
 MAX_BYTES = 256 * 1024
 CLASSIFICATIONS = frozenset({"F0", "F1"})
 _REQUIRED = frozenset({"case_id", "classification", "stops"})
-_ALLOWED = _REQUIRED | {"v", "card_id", "submitted_at", "submitted_by"}
+API_FIELDS = ("submitted_at", "submitted_by", "opened_by", "shared_with")  # set by the API only
+_ALLOWED = _REQUIRED | {"v", "card_id", *API_FIELDS}
+MAX_SHARED = 50
 _STOP_FIELDS = frozenset({"venue_id", "from", "to"})
 
 
@@ -48,8 +52,14 @@ class Itinerary:
     classification: str
     card_id: str | None
     stops: tuple[Stop, ...]
-    submitted_at_ms: int | None = None
-    submitted_by: str | None = None
+    submitted_at_ms: int | None = None  # when its current stops were submitted
+    submitted_by: str | None = None  # the principal who submitted this version
+    opened_by: str | None = None  # the principal who opened the case: its owner
+    shared_with: tuple[str, ...] = ()  # other principals a supervisor let see it
+
+    @property
+    def owner(self) -> str | None:
+        return self.opened_by or self.submitted_by  # records from before owners were kept
 
 
 def from_mapping(obj: Any) -> Itinerary:
@@ -66,10 +76,22 @@ def from_mapping(obj: Any) -> Itinerary:
         raise InvalidEvent(Reason.BAD_VALUE, f"stops has {len(stops_raw)} items, 1..{MAX_STOPS} allowed")
     stops = tuple(_stop(i, s) for i, s in enumerate(stops_raw))
     submitted_at = None if obj.get("submitted_at") is None else timestamp_ms(obj, "submitted_at")
-    submitted_by = obj.get("submitted_by")
-    if submitted_by is not None and (type(submitted_by) is not str or len(submitted_by) > 128):
-        raise InvalidEvent(Reason.WRONG_TYPE, "submitted_by must be a string of at most 128 characters")
-    return Itinerary(case_id, classification, card_id, stops, submitted_at, submitted_by)
+    submitted_by, opened_by = _principal(obj, "submitted_by"), _principal(obj, "opened_by")
+    shared = obj.get("shared_with", [])
+    if type(shared) is not list or len(shared) > MAX_SHARED:
+        raise InvalidEvent(Reason.WRONG_TYPE, f"shared_with must be an array of at most "
+                                              f"{MAX_SHARED} principals")
+    shared_with = tuple(_principal({"shared_with": n}, "shared_with") for n in shared)
+    return Itinerary(case_id, classification, card_id, stops, submitted_at, submitted_by,
+                     opened_by, shared_with)  # type: ignore[arg-type]
+
+
+def _principal(obj: dict[str, Any], name: str) -> str | None:
+    value = obj.get(name)
+    if value is not None and (type(value) is not str or not 1 <= len(value) <= 128):
+        raise InvalidEvent(Reason.WRONG_TYPE, f"{name} must be a principal's name (a string of "
+                                              f"1 to 128 characters)")
+    return value
 
 
 def _stop(i: int, raw: Any) -> Stop:
@@ -106,6 +128,10 @@ def to_mapping(it: Itinerary) -> dict[str, Any]:
         out["submitted_at"] = format_ms(it.submitted_at_ms)
     if it.submitted_by is not None:
         out["submitted_by"] = it.submitted_by
+    if it.opened_by is not None:
+        out["opened_by"] = it.opened_by
+    if it.shared_with:
+        out["shared_with"] = list(it.shared_with)
     return out
 
 

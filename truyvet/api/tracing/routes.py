@@ -1,29 +1,39 @@
-"""Routes for tracers: itineraries, their results, and the stream of revisions."""
+"""Routes for tracers: itineraries, their results, the stream of revisions, and sharing.
+
+A case is seen only by its owner, the principals it was shared with, and supervisors
+(``truyvet.domain.matching.ownership``); anyone else gets 403, and so does a submission of
+another principal's case id."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 
+import orjson
 from aiohttp import web
 
 from truyvet.api.audit import AuditLog
 from truyvet.api.tracing.service import TracerService
-from truyvet.api.web import PRINCIPAL, error, read_body
+from truyvet.api.web import PRINCIPAL, error, json_response, read_body, read_json_body
 from truyvet.codec import itinerary as itinerary_codec
-from truyvet.codec.itinerary import Itinerary
+from truyvet.domain.matching import ownership
+from truyvet.domain.matching.ownership import Outcome
 from truyvet.domain.matching.revisions import Case
 
 log = logging.getLogger(__name__)
 SERVICE = web.AppKey("service", TracerService)
 AUDIT = web.AppKey("audit", AuditLog)
+PRINCIPALS = web.AppKey("principals", frozenset)  # the names the API knows (a case is shared with one)
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 
 
 def add(app: web.Application) -> None:
     app.router.add_post("/api/v1/itineraries", post_itinerary)
     app.router.add_get("/api/v1/itineraries/{case_id}", get_itinerary)
     app.router.add_get("/api/v1/itineraries/{case_id}/events", itinerary_events)
+    app.router.add_post("/api/v1/itineraries/{case_id}/shares", share_itinerary)
 
 
 async def post_itinerary(request: web.Request) -> web.Response:
@@ -31,25 +41,36 @@ async def post_itinerary(request: web.Request) -> web.Response:
     it = await read_body(request, itinerary_codec.decode)
     if isinstance(it, web.Response):
         return it
-    if it.submitted_at_ms is not None or it.submitted_by is not None:
-        return error(400, "unknown_field", "submitted_at and submitted_by are set by the API")
+    given = [f for f in itinerary_codec.API_FIELDS if itinerary_codec.to_mapping(it).get(f)]
+    if given:
+        return error(400, "unknown_field", f"{', '.join(given)}: set by the API")
     if not service.ready:
         return error(503, "not_ready", "the visit index is being rebuilt from Kafka; retry shortly")
-    principal = request[PRINCIPAL]
-    it = Itinerary(it.case_id, it.classification, it.card_id, it.stops, None, principal.name)
-    case, created = await service.submit(it)
-    refused = await _audit(request, "submit", case)
+    done = await service.submit(it, request[PRINCIPAL].name)
+    case = done.case
+    if case is None:
+        return _not_yours(it.case_id, "replace")
+    replaced = done.outcome is Outcome.REPLACED
+    refused = await _audit(request, "replace" if replaced else "submit", case,
+                           previous_revision=done.previous_revision if replaced else None)
     if refused is not None:
         return refused
-    return web.Response(status=201 if created else 200, body=case.json,
+    return web.Response(status=201 if done.outcome is Outcome.OPENED else 200, body=case.json,
                         content_type="application/json")
 
 
-async def _audit(request: web.Request, action: str, case: Case) -> web.Response | None:
+def _not_yours(case_id: str, verb: str) -> web.Response:
+    return error(403, "not_your_case", f"case {case_id!r} was opened by another principal: "
+                 f"only its owner may {verb} it; a supervisor may share it with you")
+
+
+async def _audit(request: web.Request, action: str, case: Case, **detail: object,
+                 ) -> web.Response | None:
     """Record the disclosure; the refusal to return instead when it cannot be recorded."""
     try:
         await request.app[AUDIT].record(request[PRINCIPAL], action, case,
-                                        int(time.time() * 1000), request.remote)
+                                        int(time.time() * 1000), request.remote,
+                                        **detail)  # type: ignore[arg-type]
     except Exception as exc:  # noqa: BLE001 - no audit, no data
         log.error("audit record for %s not written: %s", case.itinerary.case_id, exc)
         return error(503, "audit_unavailable", "the access could not be audited; retry shortly")
@@ -63,6 +84,8 @@ async def get_itinerary(request: web.Request) -> web.Response:
     case = service.cases.get(request.match_info["case_id"])
     if case is None:
         return error(404, "not_found", f"no itinerary with case_id {request.match_info['case_id']!r}")
+    if not _may_see(request, case):
+        return _not_yours(case.itinerary.case_id, "read")
     refused = await _audit(request, "read", case)
     if refused is not None:
         return refused
@@ -78,6 +101,8 @@ async def itinerary_events(request: web.Request) -> web.StreamResponse:
     case = service.cases.get(case_id)
     if case is None:
         return error(404, "not_found", f"no itinerary with case_id {case_id!r}")
+    if not _may_see(request, case):
+        return _not_yours(case_id, "watch")
     refused = await _audit(request, "watch", case)
     if refused is not None:
         return refused
@@ -105,3 +130,40 @@ async def itinerary_events(request: web.Request) -> web.StreamResponse:
 
 async def _send_event(resp: web.StreamResponse, case: Case) -> None:
     await resp.write(b"event: result\nid: %d\ndata: %s\n\n" % (case.result.revision, case.json))
+
+
+def _may_see(request: web.Request, case: Case) -> bool:
+    principal = request[PRINCIPAL]
+    return ownership.may_see(case.itinerary, principal.name, principal.roles)
+
+
+async def share_itinerary(request: web.Request) -> web.Response:
+    """A supervisor lets another principal read and watch the case: ``{"with": NAME}``."""
+    service = request.app[SERVICE]
+    raw = await read_json_body(request)
+    if isinstance(raw, web.Response):
+        return raw
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return error(400, "not_json", "the body is not JSON")
+    if type(body) is not dict or set(body) != {"with"} or type(body["with"]) is not str \
+            or not _NAME.fullmatch(body["with"]):
+        return error(400, "bad_value", 'the body is {"with": "<principal name>"}')
+    name = body["with"]
+    if name not in request.app[PRINCIPALS]:
+        return error(400, "unknown_principal", f"no principal named {name!r}")
+    if not service.ready:
+        return error(503, "not_ready", "standing itineraries are being restored; retry shortly")
+    case_id = request.match_info["case_id"]
+    try:
+        case = await service.share(case_id, name)
+    except ValueError as exc:
+        return error(409, "too_many_shares", str(exc))
+    if case is None:
+        return error(404, "not_found", f"no itinerary with case_id {case_id!r}")
+    refused = await _audit(request, "share", case, shared_with=name)
+    if refused is not None:
+        return refused
+    return json_response({"case_id": case_id, "owner": case.itinerary.owner,
+                          "shared_with": list(case.itinerary.shared_with)})

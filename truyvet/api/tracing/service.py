@@ -10,9 +10,11 @@ Threads and ordering:
   (coalesced for a second), publishing revisions and gap events, storing them in Redis, pushing
   them to watchers.
 
-A submission goes one way: the route calls :meth:`TracerService.submit`, which publishes the
-itinerary (acknowledged), answers it from the index, takes the next revision from the domain,
-and publishes, stores and pushes it. State survives restarts through Kafka alone: the index is
+A submission goes one way: the route calls :meth:`TracerService.submit`, which asks the domain
+what it does to the case (``ownership``: opened, replaced by its owner, unchanged, or another
+principal's), publishes the new version of the itinerary (acknowledged), answers it from the
+index, takes the next revision from the domain, and publishes, stores and pushes it. The
+submissions and shares of one case are taken one at a time. State survives restarts through Kafka alone: the index is
 rebuilt from the compacted visits topic, standing itineraries from the itineraries topic, the
 last published revision of each from the match-results topic (``restore``).
 """
@@ -23,14 +25,17 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
 
 from truyvet import metrics, topics
 from truyvet.codec import gap as gap_codec
 from truyvet.codec import itinerary as itinerary_codec
 from truyvet.codec.itinerary import Itinerary
 from truyvet.codec.match_result import MatchResult
-from truyvet.domain.matching import cards
+from truyvet.domain.matching import cards, ownership
+from truyvet.domain.matching.ownership import Outcome
 from truyvet.domain.matching.matcher import Result, encode_result, from_published
 from truyvet.domain.matching.revisions import Case, next_revision
 from truyvet.domain.matching.standing import StandingCases
@@ -45,6 +50,16 @@ from truyvet.topics import MAX_RESULT_BYTES
 
 log = logging.getLogger(__name__)
 COALESCE_S = 1.0  # a standing result changes at most about once a second
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """What a submission did: the case as it is now (None: refused, nothing standing), and for
+    a replacement the revision it replaced."""
+
+    case: Case | None
+    outcome: Outcome
+    previous_revision: int | None = None
 
 
 class TracerService:
@@ -62,6 +77,7 @@ class TracerService:
                                       **{"message.max.bytes": MAX_RESULT_BYTES})
         self._watchers: dict[str, set[asyncio.Queue[Case]]] = defaultdict(set)
         self._changed: asyncio.Queue[Changes] = asyncio.Queue()
+        self._case_locks: dict[str, list] = {}  # case_id -> [lock, users]: taken one at a time
         self._tasks: list[asyncio.Task[None]] = []
 
     @property
@@ -116,17 +132,53 @@ class TracerService:
             return from_published(last, it, self.index)
 
     # --- answering ------------------------------------------------------------------------------
-    async def submit(self, it: Itinerary) -> tuple[Case, bool]:
-        """Record the itinerary (acknowledged by Kafka before anything else), answer it, and
-        keep re-matching it. Returns the case and whether it is new."""
-        it = Itinerary(it.case_id, it.classification, it.card_id, it.stops,
-                       int(self.clock() * 1000), it.submitted_by)
-        await self.producer.send(topics.itineraries(self.s), it.case_id,
-                                 itinerary_codec.encode(it))
-        metrics.ITINERARIES.labels(it.classification).inc()
-        current = self.cases.get(it.case_id)
-        case = await self._resolve(it, current.result if current else None, publish_unchanged=True)
-        return case, current is None
+    async def submit(self, body: Itinerary, by: str) -> Submitted:
+        """Apply a submission of ``body`` by principal ``by``: a new version is recorded
+        (acknowledged by Kafka before anything else), answered, and kept re-matched."""
+        async with self._one_at_a_time(body.case_id):
+            current = self.cases.get(body.case_id)
+            decision = ownership.submit(current.itinerary if current else None, body, by,
+                                        int(self.clock() * 1000))
+            it = decision.itinerary
+            if it is None:  # unchanged, or not the submitter's
+                return Submitted(current if decision.outcome is Outcome.UNCHANGED else None,
+                                 decision.outcome)
+            await self.producer.send(topics.itineraries(self.s), it.case_id,
+                                     itinerary_codec.encode(it))
+            metrics.ITINERARIES.labels(it.classification).inc()
+            case = await self._resolve(it, current.result if current else None,
+                                       publish_unchanged=True)
+            return Submitted(case, decision.outcome,
+                             current.result.revision if current is not None else None)
+
+    async def share(self, case_id: str, with_name: str) -> Case | None:
+        """Let principal ``with_name`` read and watch the case too (a new version of its
+        itinerary, acknowledged; the result and its revision do not change). None: no such
+        standing case. Raises ``ValueError`` past the record's limit."""
+        async with self._one_at_a_time(case_id):
+            current = self.cases.get(case_id)
+            if current is None:
+                return None
+            it = ownership.shared(current.itinerary, with_name)
+            if it is not current.itinerary:
+                await self.producer.send(topics.itineraries(self.s), case_id,
+                                         itinerary_codec.encode(it))
+                current = Case(replace(current.result, itinerary=it), current.json,
+                               current.flagged_at)
+                self.cases.put(current)
+            return current
+
+    @asynccontextmanager
+    async def _one_at_a_time(self, case_id: str) -> AsyncIterator[None]:
+        held = self._case_locks.setdefault(case_id, [asyncio.Lock(), 0])
+        held[1] += 1
+        try:
+            async with held[0]:
+                yield
+        finally:
+            held[1] -= 1
+            if not held[1]:
+                del self._case_locks[case_id]
 
     async def _resolve(self, it: Itinerary, old: Result | None, publish_unchanged: bool) -> Case:
         """Answer ``it``; when the domain says it is a new revision, publish its gap events

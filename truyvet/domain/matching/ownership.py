@@ -1,0 +1,69 @@
+"""Who may see and change a case (pure).
+
+A case belongs to the principal who opened it (``opened_by``). Only its owner may replace it,
+and a replacement is a new version of the itinerary (the route audits it with the previous
+one). Others may read or watch it when a supervisor shared it with them; supervisors (and the
+admin) read every case, and share. An identical submission changes nothing: no new version,
+no new revision, and the case's retention, which runs from when its current stops were
+submitted, does not move; a submission that changes only the classification or the card keeps
+that time too, one that changes the stops starts it again (they are new data, declared then).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+from truyvet.codec.itinerary import MAX_SHARED, Itinerary
+
+READ_ALL = frozenset({"supervisor", "admin"})  # roles that read every case, and share
+
+
+class Outcome(StrEnum):
+    OPENED = "opened"  # a new case, owned by the submitter
+    REPLACED = "replaced"  # its owner's new version
+    UNCHANGED = "unchanged"  # identical to the current version: nothing happens
+    NOT_OWNER = "not_owner"  # another principal's case: refused (403)
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    outcome: Outcome
+    itinerary: Itinerary | None  # the version to record; None when nothing is recorded
+    previous: Itinerary | None  # the version it replaces (or would have)
+
+
+def submit(current: Itinerary | None, body: Itinerary, by: str, now_ms: int) -> Submission:
+    """What a submission of ``body`` by principal ``by`` does to the case's ``current``
+    version (None: no standing case of that id)."""
+    if current is None:
+        return Submission(Outcome.OPENED, replace(body, submitted_at_ms=now_ms, submitted_by=by,
+                                                  opened_by=by, shared_with=()), None)
+    if by != current.owner:
+        return Submission(Outcome.NOT_OWNER, None, current)
+    same_stops = body.stops == current.stops
+    if same_stops and (body.classification, body.card_id) == (current.classification,
+                                                              current.card_id):
+        return Submission(Outcome.UNCHANGED, None, current)
+    since = current.submitted_at_ms if same_stops else now_ms
+    return Submission(Outcome.REPLACED, replace(
+        body, submitted_at_ms=since, submitted_by=by, opened_by=current.owner,
+        shared_with=current.shared_with), current)
+
+
+def may_see(it: Itinerary, name: str, roles: frozenset[str]) -> bool:
+    return name == it.owner or name in it.shared_with or bool(roles & READ_ALL)
+
+
+def may_share(roles: frozenset[str]) -> bool:
+    return bool(roles & READ_ALL)
+
+
+def shared(it: Itinerary, with_name: str) -> Itinerary:
+    """The case shared with one more principal (no change when it already is, or owns it).
+    Raises ``ValueError`` past the limit of the record."""
+    if with_name == it.owner or with_name in it.shared_with:
+        return it
+    if len(it.shared_with) >= MAX_SHARED:
+        raise ValueError(f"a case is shared with at most {MAX_SHARED} principals")
+    return replace(it, shared_with=(*it.shared_with, with_name))
