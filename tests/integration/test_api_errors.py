@@ -80,5 +80,9 @@ def test_a_valid_itinerary_is_answered_and_kept(api: Settings) -> None:
     assert res["stops"][0]["from"] == "2026-11-25T01:00:00Z"  # any offset in, UTC out
     assert res["stops"][0]["gap"] is True  # nothing was scanned
     status, again = http_json(api, "POST", "/api/v1/itineraries", {**GOOD, "case_id": "kept"})
+    assert (status, again) == (200, res)  # the same again: no new revision
+    status, again = http_json(api, "POST", "/api/v1/itineraries",
+                              {**GOOD, "case_id": "kept", "classification": "F1"})
     assert status == 200 and again["revision"] == 2  # a corrected itinerary replaces it
+    assert again["classification"] == "F1"
     assert http_json(api, "GET", "/api/v1/itineraries/kept")[1]["revision"] == 2

@@ -90,6 +90,16 @@ def test_hours_not_read_yet_are_not_silent() -> None:
     assert f.open_hours == 2 and f.silent_open_hours == 0  # 08:00 and 09:00, both heard
 
 
+def test_a_headcount_not_read_past_yet_is_not_low_coverage() -> None:
+    """A door counter's report for 08:00-09:00 is compared with the scans of that span only once
+    the evidence is read past it: before, the scans may not all be counted (the inspection
+    queue once ranked a compliant cafe for "low coverage" while its scans were being read)."""
+    assert venue_figures(CAFE, records(), MON, MON + 86_400,
+                         observed_to_s=MON + 8 * 3600 + 1800).headcounts == 0
+    read = venue_figures(CAFE, records(), MON, MON + 86_400, observed_to_s=MON + 9 * 3600)
+    assert (read.headcounts, read.people_counted, read.people_scanned) == (1, 40, 16)
+
+
 def test_exit_scans_are_judged_on_whole_days_only() -> None:
     during = venue_figures(CAFE, records(), MON, MON + 20 * 3600)  # the day is not over
     assert during.cards_in == 0 and during.exit_share is None

@@ -137,7 +137,8 @@ def venue_figures(
     hour it did not watch is not evidence that a venue was silent. ``None``: nothing seen yet.
     Likewise they are counted only up to ``observed_to_s`` (None: no bound): the hours after
     the newest anyone was heard in have not been read yet (the pipeline is behind, or the
-    scanners' data has not come in), and are not evidence either.
+    scanners' data has not come in), and are not evidence either; nor is a headcount whose
+    span ends after it (the scans it is compared with may not all be read).
     """
     f = Figures(venues=1)
     heard: set[int] = set()
@@ -164,7 +165,10 @@ def venue_figures(
                 f.open_hours += 1
                 f.silent_open_hours += hour not in heard
     for c in records.coverage.values():
-        if frm_s <= c.from_ms // 1000 < to_s:
+        # a headcount whose span ends after the evidence is read is provisional: its scans may
+        # not all be counted yet (the compliance job counts them as they come)
+        read = observed_to_s is None or c.to_ms // 1000 <= observed_to_s
+        if read and frm_s <= c.from_ms // 1000 < to_s:
             f.headcounts += 1
             f.people_counted += c.people_counted
             f.people_scanned += min(c.people_scanned, c.people_counted)
