@@ -147,8 +147,22 @@ class Settings:
     api_tokens: str = _setting(
         "TRUYVET_API_TOKENS", "",
         "Named principals with roles: name:role[+role]:token, comma-separated; roles tracer, "
-        "inspector, ops, admin (see api/access.py).",
+        "supervisor, inspector, ops, admin (see api/access.py).",
         secret=True,
+    )
+    api_send_timeout_s: float = _setting(
+        "TRUYVET_API_SEND_TIMEOUT_S", 10.0,
+        "Longest a request waits for Kafka to acknowledge what it must record first (the "
+        "itinerary, the audit record); then 503 with Retry-After.",
+    )
+    api_rate: float = _setting(
+        "TRUYVET_API_RATE", 50.0,
+        "Requests a second each principal may make (bursts of twice that); beyond: 429 with "
+        "Retry-After. Failed token attempts are limited per client address likewise (a fifth).",
+    )
+    api_max_streams: int = _setting(
+        "TRUYVET_API_MAX_STREAMS", 20,
+        "Server-sent event streams each principal may hold open at once; beyond: 429.",
     )
     # --- HTTP ------------------------------------------------------------------------------
     worker_web_port: int = _setting(
@@ -173,6 +187,10 @@ class Settings:
             if not (self.kafka_sasl_username and self.kafka_sasl_password):
                 raise SettingsError(f"KAFKA_SECURITY_PROTOCOL={protocol} needs KAFKA_SASL_USERNAME"
                                     " and KAFKA_SASL_PASSWORD")
+        for name, env in (("api_send_timeout_s", "TRUYVET_API_SEND_TIMEOUT_S"),
+                          ("api_rate", "TRUYVET_API_RATE"), ("api_max_streams", "TRUYVET_API_MAX_STREAMS")):
+            if not getattr(self, name) > 0:
+                raise SettingsError(f"{env}={getattr(self, name)}: must be more than 0")
         if not self.bootstrap_servers:
             object.__setattr__(self, "local_kafka", True)
             object.__setattr__(self, "bootstrap_servers", f"127.0.0.1:{self.kafka_port}")

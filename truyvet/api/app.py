@@ -3,7 +3,8 @@
 Every refusal is a 4xx with ``{"error": {"status", "reason", "detail"}}``: 400 for a body
 or query that breaks its schema (the reason codes of ``schemas/``), 401 without a valid
 token, 403 outside the caller's roles (``truyvet.api.access``), 404 for an unknown case or venue, 413 for a body over 256 KiB, 415 for a non-JSON
-body, 503 while the state is still being rebuilt from Kafka. Routes: ``tracing_routes``
+body, 429 past a caller's limits (``truyvet.api.limits``), 503 (with ``Retry-After``) while the
+state is still being rebuilt from Kafka or Kafka does not acknowledge in time. Routes: ``tracing_routes``
 (itineraries), ``compliance_routes`` (venues, alerts, inspections, campaigns, report) and
 ``dashboard_routes`` (the operations room's page and figures; the page itself is public).
 """
@@ -28,16 +29,20 @@ from truyvet.api.audit import AuditLog
 from truyvet.api.compliance.service import ComplianceService
 from truyvet.api.dashboard.ops import OpsMonitor
 from truyvet.api.tracing.service import TracerService
-from truyvet.api.web import MAX_BODY, PRINCIPAL, error, json_response
+from truyvet.api.limits import Limits
+from truyvet.api.web import (MAX_BODY, PRINCIPAL, error, json_response, too_many,
+                             unavailable)
+from truyvet.kafka.async_producer import DeliveryFailed
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("truyvet.access")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def access_middleware(tokens: Tokens) -> Any:
+def access_middleware(tokens: Tokens, limits: Limits) -> Any:
     """401 without a known bearer token, 403 when the principal's roles do not admit the
-    route (``truyvet.api.access.ROUTES``); the principal is left in ``request[PRINCIPAL]``."""
+    route (``truyvet.api.access.ROUTES``), 429 past the principal's request rate or the client
+    address's failed token attempts; the principal is left in ``request[PRINCIPAL]``."""
 
     @web.middleware
     async def check(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -46,8 +51,14 @@ def access_middleware(tokens: Tokens) -> Any:
         given = request.headers.get("Authorization", "")
         principal = tokens.lookup(given[7:]) if given.startswith("Bearer ") else None
         if principal is None:
+            wait = limits.failed_tokens.take(request.remote or "-")
+            if wait:
+                return too_many(wait, "too many requests without a valid token from this address")
             return error(401, "unauthorized", "a valid 'Authorization: Bearer <token>' is required")
         request[PRINCIPAL] = principal
+        wait = limits.requests.take(principal.name)
+        if wait:
+            return too_many(wait, f"{principal.name}: more than {limits.rate:g} requests a second")
         route = request.match_info.route
         method = "GET" if request.method == "HEAD" else request.method
         allowed = access.ROUTES.get((method, route.resource.canonical)) if route.resource else None
@@ -99,9 +110,14 @@ async def accounting(request: web.Request, handler: Handler) -> web.StreamRespon
 
 @web.middleware
 async def refusals(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """HTTP errors as JSON bodies, like every other refusal."""
+    """HTTP errors as JSON bodies, like every other refusal; Kafka not acknowledging in time
+    what must be recorded first is a 503 with ``Retry-After`` (nothing was answered)."""
     try:
         return await handler(request)
+    except DeliveryFailed as exc:
+        log.warning("%s %s: %s", request.method, _route(request), exc)
+        return unavailable("kafka_unavailable", "Kafka did not acknowledge in time what this "
+                           "request must record first; retry shortly")
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -133,14 +149,16 @@ async def prometheus(request: web.Request) -> web.Response:
 
 
 def build_app(service: TracerService, compliance: ComplianceService, ops: OpsMonitor,
-              tokens: Tokens) -> web.Application:
-    app = web.Application(middlewares=[accounting, refusals, access_middleware(tokens)],
+              tokens: Tokens, limits: Limits | None = None) -> web.Application:
+    limits = limits or Limits()
+    app = web.Application(middlewares=[accounting, refusals, access_middleware(tokens, limits)],
                           client_max_size=MAX_BODY + 1024)
     app[tracing_routes.SERVICE] = service
     app[compliance_routes.COMPLIANCE] = compliance
     app[dashboard_routes.OPS] = ops
     app[tracing_routes.AUDIT] = AuditLog(service.s, service.producer)
     app[tracing_routes.PRINCIPALS] = tokens.names()
+    app[tracing_routes.STREAMS] = limits.streams
     tracing_routes.add(app)
     compliance_routes.add(app)
     dashboard_routes.add(app)

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from truyvet.api.app import build_app
 from truyvet.api.access import Tokens, parse_tokens
+from truyvet.api.limits import Limits
 from truyvet.api.compliance.service import ComplianceService
 from truyvet.api.dashboard.ops import OpsMonitor
 from truyvet.api.tracing.service import TracerService
@@ -49,7 +50,8 @@ async def serve(s: Settings, tokens: Tokens, host: str, port: int,
     compliance = ComplianceService(s, service.producer)
     followers = [*service.followers, *compliance.followers]
     ops = OpsMonitor(s, lags.lags, views=lambda: {f.name: f.behind() for f in followers})
-    runner = web.AppRunner(build_app(service, compliance, ops, tokens), access_log=None)
+    limits = Limits(rate=s.api_rate, max_streams=s.api_max_streams)
+    runner = web.AppRunner(build_app(service, compliance, ops, tokens, limits), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()  # /healthz answers 503 while the index is rebuilt

@@ -11,6 +11,7 @@ import orjson
 from aiohttp import web
 
 from truyvet.api.access import Principal
+from truyvet.api.limits import retry_after
 from truyvet.codec import itinerary as itinerary_codec
 from truyvet.codec.errors import InvalidEvent
 from truyvet.codec.timefmt import parse_ms
@@ -18,12 +19,27 @@ from truyvet.codec.timefmt import parse_ms
 MAX_BODY = itinerary_codec.MAX_BYTES
 PRINCIPAL = web.RequestKey("principal", Principal)  # who is calling, set by the access check
 DEFAULT_PERIOD_S = 7 * 86_400
+RETRY_AFTER_S = "5"  # a 503's Retry-After: Kafka or the index not ready
 T = TypeVar("T")
 
 
 def error(status: int, reason: str, detail: str) -> web.Response:
     body = {"error": {"status": status, "reason": reason, "detail": detail}}
     return web.Response(status=status, body=orjson.dumps(body), content_type="application/json")
+
+
+def unavailable(reason: str, detail: str) -> web.Response:
+    """503 with ``Retry-After``: what the request needs is not ready or not reachable now."""
+    refusal = error(503, reason, detail)
+    refusal.headers["Retry-After"] = RETRY_AFTER_S
+    return refusal
+
+
+def too_many(wait_s: float, detail: str) -> web.Response:
+    """429 with the seconds to wait in ``Retry-After``."""
+    refusal = error(429, "too_many_requests", detail)
+    refusal.headers["Retry-After"] = retry_after(wait_s)
+    return refusal
 
 
 def json_response(obj: Any, status: int = 200) -> web.Response:

@@ -22,6 +22,12 @@ class DeliveryFailed(RuntimeError):
     """The broker did not acknowledge a record (after every retry)."""
 
 
+class Unavailable(DeliveryFailed):
+    """Kafka did not take or acknowledge a record in time: the producer's queue is full, or no
+    acknowledgement came within the send timeout (the broker away). The record may still be
+    delivered later; the caller was told it was not."""
+
+
 @dataclass
 class Counts:
     """Delivery accounting (updated from the delivery thread; read at scrape time)."""
@@ -47,7 +53,8 @@ class Counts:
 
 class AsyncProducer:
     def __init__(self, s: Settings, client_id: str, backend: Backend | None = None,
-                 **config: Any) -> None:
+                 send_timeout_s: float | None = None, **config: Any) -> None:
+        self.send_timeout_s = send_timeout_s  # the longest :meth:`send` waits (None: no bound)
         self._producer = (backend or default_backend(s)).producer(
             client_id, **{"linger.ms": 1, **config})
         self._stop = threading.Event()
@@ -65,7 +72,8 @@ class AsyncProducer:
     async def send(self, topic: str, key: bytes | str | None, value: bytes | None,
                    headers: Headers | None = None, timestamp_ms: int = 0) -> None:
         """Resolves when the broker has acknowledged the record (acks=all); raises
-        :class:`DeliveryFailed` if it did not."""
+        :class:`DeliveryFailed` if it did not, :class:`Unavailable` if it did not in time.
+        Never blocks the event loop."""
         loop = asyncio.get_running_loop()
         done: asyncio.Future[None] = loop.create_future()
 
@@ -83,7 +91,13 @@ class AsyncProducer:
             loop.call_soon_threadsafe(settle)
 
         self._produce(topic, key, value, headers, delivered, timestamp_ms)
-        await done
+        if self.send_timeout_s is None:
+            await done
+            return
+        try:
+            await asyncio.wait_for(done, self.send_timeout_s)
+        except TimeoutError:
+            raise Unavailable(f"{topic}: not acknowledged within {self.send_timeout_s:g}s") from None
 
     def send_nowait(self, topic: str, key: bytes | str | None, value: bytes | None,
                     headers: Headers | None = None, timestamp_ms: int = 0) -> None:
@@ -91,7 +105,7 @@ class AsyncProducer:
         large), is logged and counted in ``stats.failed``, never raised to the caller."""
         try:
             self._produce(topic, key, value, headers, self._report, timestamp_ms)
-        except BrokerError as exc:  # refused by the client (e.g. too large)
+        except (BrokerError, Unavailable) as exc:  # refused by the client (too large, queue full)
             self.stats.refused()
             log.error("record for %s refused (%d bytes): %s", topic, len(value or b""), exc)
 
@@ -102,14 +116,19 @@ class AsyncProducer:
 
     def _produce(self, topic: str, key: Any, value: Any, headers: Any, cb: Any,
                  timestamp_ms: int = 0) -> None:
-        while True:
+        """Hand the record to the client; its queue full (a broker away for long), serve the
+        delivery reports once and try again, then raise :class:`Unavailable`: a caller on the
+        event loop must never wait here."""
+        for attempt in range(2):
             try:
                 self._producer.produce(topic, key, value, headers=headers, on_delivery=cb,
                                        timestamp_ms=timestamp_ms)  # 0: now
                 self.stats.sent += 1
                 return
             except BufferError:
-                self._producer.poll(0.05)
+                if attempt == 0:
+                    self._producer.poll(0)
+        raise Unavailable(f"{topic}: the producer's queue is full (Kafka away?)")
 
     def close(self, timeout: float = 30.0) -> int:
         self._stop.set()

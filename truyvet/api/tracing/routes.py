@@ -15,8 +15,10 @@ import orjson
 from aiohttp import web
 
 from truyvet.api.audit import AuditLog
+from truyvet.api.limits import StreamSlots
 from truyvet.api.tracing.service import TracerService
-from truyvet.api.web import PRINCIPAL, error, json_response, read_body, read_json_body
+from truyvet.api.web import (PRINCIPAL, error, json_response, read_body, read_json_body, too_many,
+                             unavailable)
 from truyvet.codec import itinerary as itinerary_codec
 from truyvet.domain.matching import ownership
 from truyvet.domain.matching.ownership import Outcome
@@ -25,6 +27,8 @@ from truyvet.domain.matching.revisions import Case
 log = logging.getLogger(__name__)
 SERVICE = web.AppKey("service", TracerService)
 AUDIT = web.AppKey("audit", AuditLog)
+STREAMS = web.AppKey("streams", StreamSlots)  # open event streams per principal
+WRITE_TIMEOUT_S = 30.0  # a client that takes no bytes for this long is dropped
 PRINCIPALS = web.AppKey("principals", frozenset)  # the names the API knows (a case is shared with one)
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 
@@ -45,7 +49,7 @@ async def post_itinerary(request: web.Request) -> web.Response:
     if given:
         return error(400, "unknown_field", f"{', '.join(given)}: set by the API")
     if not service.ready:
-        return error(503, "not_ready", "the visit index is being rebuilt from Kafka; retry shortly")
+        return unavailable("not_ready", "the visit index is being rebuilt from Kafka; retry shortly")
     done = await service.submit(it, request[PRINCIPAL].name)
     case = done.case
     if case is None:
@@ -73,14 +77,14 @@ async def _audit(request: web.Request, action: str, case: Case, **detail: object
                                         **detail)  # type: ignore[arg-type]
     except Exception as exc:  # noqa: BLE001 - no audit, no data
         log.error("audit record for %s not written: %s", case.itinerary.case_id, exc)
-        return error(503, "audit_unavailable", "the access could not be audited; retry shortly")
+        return unavailable("audit_unavailable", "the access could not be audited; retry shortly")
     return None
 
 
 async def get_itinerary(request: web.Request) -> web.Response:
     service = request.app[SERVICE]
     if not service.ready:
-        return error(503, "not_ready", "standing itineraries are being restored; retry shortly")
+        return unavailable("not_ready", "standing itineraries are being restored; retry shortly")
     case = service.cases.get(request.match_info["case_id"])
     if case is None:
         return error(404, "not_found", f"no itinerary with case_id {request.match_info['case_id']!r}")
@@ -97,39 +101,60 @@ async def itinerary_events(request: web.Request) -> web.StreamResponse:
     service = request.app[SERVICE]
     case_id = request.match_info["case_id"]
     if not service.ready:
-        return error(503, "not_ready", "standing itineraries are being restored; retry shortly")
+        return unavailable("not_ready", "standing itineraries are being restored; retry shortly")
     case = service.cases.get(case_id)
     if case is None:
         return error(404, "not_found", f"no itinerary with case_id {case_id!r}")
     if not _may_see(request, case):
         return _not_yours(case_id, "watch")
-    refused = await _audit(request, "watch", case)
-    if refused is not None:
-        return refused
+    slots, name = request.app[STREAMS], request[PRINCIPAL].name
+    if not slots.acquire(name):
+        return too_many(5, f"{name}: {slots.limit} event streams open already")
+    try:
+        refused = await _audit(request, "watch", case)
+        if refused is not None:
+            return refused
+        return await _stream(request, service, case)
+    finally:
+        slots.release(name)
+
+
+async def _stream(request: web.Request, service: TracerService, case: Case) -> web.StreamResponse:
+    """The current result, then every new revision, until the client leaves, falls too far
+    behind (dropped: it reconnects and gets the latest) or takes no bytes for
+    ``WRITE_TIMEOUT_S``."""
+    case_id = case.itinerary.case_id
     resp = web.StreamResponse(headers={"Content-Type": "text/event-stream",
                                        "Cache-Control": "no-cache"})
     await resp.prepare(request)
     queue = service.subscribe(case_id)
     try:
-        await _send_event(resp, case)
+        await _write(resp, _event(case))
         while True:
             try:
                 latest = await asyncio.wait_for(queue.get(), timeout=15)
             except asyncio.TimeoutError:
-                await resp.write(b": keep-alive\n\n")
+                await _write(resp, b": keep-alive\n\n")
                 continue
+            if latest is None:
+                log.info("a watcher of %s fell too far behind; dropped", case_id)
+                break
             if await _audit(request, "watch", latest) is not None:
                 break  # not auditable: end the stream rather than disclose
-            await _send_event(resp, latest)
-    except (ConnectionResetError, asyncio.CancelledError):
+            await _write(resp, _event(latest))
+    except (ConnectionResetError, asyncio.CancelledError, TimeoutError):
         pass
     finally:
         service.unsubscribe(case_id, queue)
     return resp
 
 
-async def _send_event(resp: web.StreamResponse, case: Case) -> None:
-    await resp.write(b"event: result\nid: %d\ndata: %s\n\n" % (case.result.revision, case.json))
+async def _write(resp: web.StreamResponse, data: bytes) -> None:
+    await asyncio.wait_for(resp.write(data), WRITE_TIMEOUT_S)
+
+
+def _event(case: Case) -> bytes:
+    return b"event: result\nid: %d\ndata: %s\n\n" % (case.result.revision, case.json)
 
 
 def _may_see(request: web.Request, case: Case) -> bool:
@@ -154,7 +179,7 @@ async def share_itinerary(request: web.Request) -> web.Response:
     if name not in request.app[PRINCIPALS]:
         return error(400, "unknown_principal", f"no principal named {name!r}")
     if not service.ready:
-        return error(503, "not_ready", "standing itineraries are being restored; retry shortly")
+        return unavailable("not_ready", "standing itineraries are being restored; retry shortly")
     case_id = request.match_info["case_id"]
     try:
         case = await service.share(case_id, name)

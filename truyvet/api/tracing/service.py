@@ -50,6 +50,7 @@ from truyvet.topics import MAX_RESULT_BYTES
 
 log = logging.getLogger(__name__)
 COALESCE_S = 1.0  # a standing result changes at most about once a second
+WATCH_QUEUE = 8  # revisions held for one watcher; a watcher that falls further behind is dropped
 
 
 @dataclass(frozen=True)
@@ -73,9 +74,9 @@ class TracerService:
         self.cases = StandingCases()
         self.ready = False
         self.results = ResultStore(s, self.rules.retention_s)
-        self.producer = AsyncProducer(s, "truyvet-api", backend,
+        self.producer = AsyncProducer(s, "truyvet-api", backend, s.api_send_timeout_s,
                                       **{"message.max.bytes": MAX_RESULT_BYTES})
-        self._watchers: dict[str, set[asyncio.Queue[Case]]] = defaultdict(set)
+        self._watchers: dict[str, set[asyncio.Queue[Case | None]]] = defaultdict(set)
         self._changed: asyncio.Queue[Changes] = asyncio.Queue()
         self._case_locks: dict[str, list] = {}  # case_id -> [lock, users]: taken one at a time
         self._tasks: list[asyncio.Task[None]] = []
@@ -195,8 +196,8 @@ class TracerService:
             # of the result when the case expires
             self.producer.send_nowait(topics.match_results(self.s), it.case_id, rev.case.json,
                                       timestamp_ms=it.submitted_at_ms or 0)
-            for q in self._watchers.get(it.case_id, ()):
-                q.put_nowait(rev.case)
+            for q in list(self._watchers.get(it.case_id, ())):
+                _push(q, rev.case)
             await self.results.store(rev.case)
         self.cases.put(rev.case)
         return rev.case
@@ -205,13 +206,15 @@ class TracerService:
         return encode_result(result, self.index, self.rules.close_contact_s)
 
     # --- watchers (server-sent events) -----------------------------------------------------------
-    def subscribe(self, case_id: str) -> asyncio.Queue[Case]:
-        """A queue receiving each new revision of the case."""
-        q: asyncio.Queue[Case] = asyncio.Queue()
+    def subscribe(self, case_id: str) -> asyncio.Queue[Case | None]:
+        """A queue receiving each new revision of the case; ``None`` when the watcher fell
+        more than ``WATCH_QUEUE`` revisions behind (it is dropped, not buffered without bound:
+        its client reconnects and gets the latest)."""
+        q: asyncio.Queue[Case | None] = asyncio.Queue(WATCH_QUEUE)
         self._watchers[case_id].add(q)
         return q
 
-    def unsubscribe(self, case_id: str, q: asyncio.Queue[Case]) -> None:
+    def unsubscribe(self, case_id: str, q: asyncio.Queue[Case | None]) -> None:
         self._watchers[case_id].discard(q)
         if not self._watchers[case_id]:
             del self._watchers[case_id]
@@ -250,3 +253,13 @@ class TracerService:
         if forgotten:
             for case in self.cases.reaching_before(cutoff_s, self.rules.tolerance_s):
                 await self._resolve(case.itinerary, case.result, publish_unchanged=False)
+
+
+def _push(q: asyncio.Queue[Case | None], case: Case) -> None:
+    """A revision to one watcher; one too far behind gets ``None`` instead: the end."""
+    if q.qsize() >= WATCH_QUEUE:
+        while not q.empty():
+            q.get_nowait()
+        q.put_nowait(None)
+    else:
+        q.put_nowait(case)

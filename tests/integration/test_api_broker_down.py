@@ -1,0 +1,98 @@
+"""The API while its only broker is down (a cluster of the test's own): it stays up and ready,
+answers what needs no new record (health, compliance figures, alerts, who am I) at once, and
+refuses within its send bound (503 with Retry-After) what must be recorded first: a
+submission, an inspection, and a read of a case (no audit, no disclosure). When the broker is
+back, everything answers again, with no restart.
+
+Before: an itinerary or audit send waited for an acknowledgement with no request timeout (up
+to librdkafka's 300 s), and a full producer queue busy-waited on the event loop."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Services, own_settings
+from tests.integration.helpers import api_process, http_json, poll_until
+from tests.integration.test_broker_faults import _cluster
+from tests.integration.test_compliance_api import _venue
+from truyvet import topics
+from truyvet.codec.timefmt import format_ms
+from truyvet.kafka.admin import ensure_topics
+from truyvet.kafka.producer import DurableProducer
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
+BOUND_S = 3.0  # TRUYVET_API_SEND_TIMEOUT_S here
+MARGIN_S = 10.0  # the bound plus what a busy machine adds; before: up to 300 s
+
+
+def test_reads_answer_and_writes_refuse_in_bounded_time_while_the_broker_is_down(
+        services: Services, tmp_path: Path) -> None:
+    with _cluster(tmp_path, nodes=1) as kafka:
+        s = own_settings(services, tmp_path, bootstrap_servers=kafka.bootstrap_servers,
+                         api_send_timeout_s=BOUND_S)
+        ensure_topics(s)
+        p = DurableProducer(s, "test")
+        p.send(topics.venues(s), b"V1", _venue("V1", "Thành phố Huế", "cafe"))
+        assert p.flush() == 0
+        p.close()
+        now = int(time.time())
+        case = {"case_id": "case-down", "classification": "F0", "card_id": "card-1",
+                "stops": [{"venue_id": "V1", "from": format_ms((now - 3600) * 1000),
+                           "to": format_ms((now - 1800) * 1000)}]}
+        inspection = {"venue_id": "V1", "inspector": "doan-kt-01",
+                      "observed_from": format_ms((now - 600) * 1000),
+                      "observed_to": format_ms(now * 1000), "scanning_points_observed": 1,
+                      "people_counted": 5, "people_scanned": 5, "outcome": "compliant"}
+        with api_process(s, tmp_path / "api.log") as api:
+            assert http_json(s, "POST", "/api/v1/itineraries", case)[0] == 201
+            kafka.kill_node(0)
+
+            for path in ("/healthz", "/api/v1/compliance", "/api/v1/alerts", "/api/v1/whoami"):
+                started = time.monotonic()
+                assert http_json(s, "GET", path, timeout=MARGIN_S)[0] == 200, path
+                assert time.monotonic() - started < MARGIN_S, path
+            refusals = []
+            for method, path, body in (
+                    ("POST", "/api/v1/itineraries", {**case, "case_id": "case-new"}),
+                    ("GET", "/api/v1/itineraries/case-down", None),
+                    ("POST", "/api/v1/inspections", inspection)):
+                started = time.monotonic()
+                status, answer, headers = _call(s, method, path, body)
+                took = time.monotonic() - started
+                refusals.append((path, status, answer["error"]["reason"], headers.get("Retry-After")))
+                assert BOUND_S * 0.9 <= took < BOUND_S + MARGIN_S, (path, took)
+            assert refusals == [
+                ("/api/v1/itineraries", 503, "kafka_unavailable", "5"),
+                ("/api/v1/itineraries/case-down", 503, "audit_unavailable", "5"),
+                ("/api/v1/inspections", 503, "kafka_unavailable", "5")]
+            assert api.poll() is None
+
+            kafka.start()  # back: the same requests succeed, no restart
+            status, _ = poll_until(
+                lambda: http_json(s, "POST", "/api/v1/itineraries", {**case, "case_id": "case-new"},
+                                  timeout=30),
+                lambda r: r[0] != 503, timeout=120, every=1.0)
+            assert status == 201
+            assert http_json(s, "GET", "/api/v1/itineraries/case-down")[0] == 200
+            assert http_json(s, "POST", "/api/v1/inspections", inspection)[0] == 201
+            assert http_json(s, "GET", "/healthz")[1]["status"] == "ok"  # type: ignore[index]
+
+
+def _call(s, method, path, body):  # type: ignore[no-untyped-def]
+    """(status, JSON body, headers) of one request."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    req = urllib.request.Request(
+        s.api_url + path, method=method,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {s.api_token}", "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=BOUND_S + MARGIN_S) as r:
+            return r.status, json.loads(r.read()), dict(r.headers)
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read()), dict(exc.headers)
