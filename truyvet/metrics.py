@@ -36,6 +36,13 @@ JOB_RECORDS = Counter(
     ["job"],
 )
 
+JOB_PAUSED = Gauge(
+    "truyvet_job_paused",
+    "Gauge: 1 while the dead-letter guard holds a stream job paused (until `truyvet dlq resume"
+    " JOB`), else 0; by job.",
+    ["job"],
+)
+
 # --- visits --------------------------------------------------------------------------------
 VISIT_BUCKETS_EMITTED = Counter(
     "truyvet_visit_buckets_emitted_total",

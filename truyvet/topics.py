@@ -21,6 +21,7 @@ from truyvet.codec import (
     card_scan,
     checkin,
     compliance as compliance_codec,
+    control as control_codec,
     deadletter as deadletter_codec,
     gap,
     headcount,
@@ -139,6 +140,11 @@ def venues(s: Settings) -> str:
     return s.topic("venues.v1")
 
 
+def control(s: Settings) -> str:
+    """Operators' commands to the stream workers (resume a paused job); key = job."""
+    return s.topic("control.v1")
+
+
 def pipeline_groups(s: Settings) -> dict[str, list[str]]:
     """The consumer groups of the check-in path and the topics each consumes."""
     return {
@@ -223,6 +229,10 @@ def catalogue(s: Settings) -> list[TopicSpec]:
         TopicSpec(
             deadletter(s), 3, "original key", deadletter_codec.CODEC, Stamp.WRITTEN,
             {**personal, "cleanup.policy": "delete"},
+        ),
+        TopicSpec(
+            control(s), 1, "job", control_codec.CODEC, Stamp.WRITTEN,
+            {"retention.ms": str(DAY_MS), "cleanup.policy": "delete"},
         ),
         TopicSpec(
             venues(s), 3, "venue_id", venue.CODEC, Stamp.WRITTEN,

@@ -10,10 +10,14 @@ import orjson
 
 from truyvet.producers.scans import ScanPublisher
 from tests.integration.helpers import (
+    group_committed,
     metric_value,
     metrics_text,
+    poll_until,
     read_all,
+    truyvet_cli,
     wait_caught_up,
+    wait_worker_ready,
     worker_process,
 )
 from truyvet import topics
@@ -84,26 +88,60 @@ def test_garbage_goes_to_dead_letters_with_reason_and_source(settings: Settings,
                         'reason="not_json",stage="ingest"') == 3
 
 
-def test_the_guard_stops_a_job_whose_inputs_are_mostly_refused(settings: Settings,
-                                                                tmp_path: Path) -> None:
-    """A scanner fleet sending garbage: with TRUYVET_DLQ_MAX_SHARE=0.5 the worker stops with
-    one clear log line and does not commit the batch that tripped the guard."""
-    from tests.integration.helpers import group_committed
-
+def test_the_guard_pauses_its_job_only_and_truyvet_dlq_resume_goes_on(settings: Settings,
+                                                                       tmp_path: Path) -> None:
+    """A scanner fleet sending garbage: with TRUYVET_DLQ_MAX_SHARE=0.5 the ingest job pauses
+    with one clear log line, sending and committing nothing of the batch that tripped it; the
+    worker and its other jobs go on (/ready says which is paused, /metrics too); `truyvet dlq
+    resume ingest` resumes it, and every input is then forwarded or dead-lettered exactly once
+    (no duplicate from the tripping batch)."""
     s = settings.replace(dlq_max_share=0.5)
     ensure_topics(s)
     pub = ScanPublisher(s)
-    for i in range(3000):
-        pub.publish_raw("venue-1", _valid(i) if i % 10 == 0 else b"garbage %d" % i)
+    sent = [_valid(i) if i % 10 == 0 else b"garbage %d" % i for i in range(3000)]
+    for value in sent:
+        pub.publish_raw("venue-1", value)
     assert pub.flush() == 0
     log = tmp_path / "worker.log"
+    group = f"{s.topic_prefix}-ingest"
     with worker_process(s, log) as worker:
-        worker.wait(120)
-        assert worker.returncode != 0, "the worker should stop"
-    text = log.read_text()
-    assert "STOPPED by the dead-letter guard" in text and "TRUYVET_DLQ_MAX_SHARE" in text
-    committed = group_committed(s, f"{s.topic_prefix}-ingest", topics.checkins(s))
-    assert committed < 3000, "the batch that tripped the guard must stay uncommitted"
+        ready = poll_until(lambda: _ready(s), lambda r: r is not None and r["paused"], 120)
+        assert ready["ready"] is True and set(ready["paused"]) == {"ingest"}
+        assert "TRUYVET_DLQ_MAX_SHARE" in ready["paused"]["ingest"]
+        text = log.read_text()
+        assert "PAUSED by the dead-letter guard" in text and "TRUYVET_DLQ_MAX_SHARE" in text
+        assert metric_value(metrics_text(s.worker_web_port), "truyvet_job_paused",
+                            'job="ingest"') == 1
+        committed = group_committed(s, group, topics.checkins(s))
+        assert committed < 3000, "the batch that tripped the guard must stay uncommitted"
+        assert len(read_all(s, topics.deadletter(s))) + \
+            len(read_all(s, topics.scans_by_card(s))) == committed  # nothing of it was sent
+        assert worker.poll() is None  # the worker, and its visits and compliance jobs, go on
+
+        done = truyvet_cli(s, "dlq", "resume", "ingest", "--by", "ops-hue-1")
+        assert done.returncode == 0, done.stderr.decode()
+        poll_until(lambda: group_committed(s, group, topics.checkins(s)), lambda c: c == 3000, 120)
+        wait_worker_ready(s, worker)
+        assert "resume given by ops-hue-1" in log.read_text()
+        assert metric_value(metrics_text(s.worker_web_port), "truyvet_job_paused",
+                            'job="ingest"') == 0
+    dead = sorted(r.value for r in read_all(s, topics.deadletter(s)))
+    assert dead == sorted(v for v in sent if v.startswith(b"garbage"))  # each exactly once
+    assert len(read_all(s, topics.scans_by_card(s))) == 300
+
+
+def _ready(s: Settings) -> dict | None:  # type: ignore[type-arg]
+    import json
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{s.worker_web_port}/ready", timeout=5) as r:
+            return json.loads(r.read())
+    except urllib.error.HTTPError as exc:
+        return json.loads(exc.read())
+    except OSError:
+        return None
 
 
 def test_corrected_dead_letters_are_replayed(settings: Settings, tmp_path: Path) -> None:

@@ -1,8 +1,8 @@
 """The stream jobs, run as they run in a worker (``BatchJob`` threads: consume, step, produce,
 commit), on whichever backend the subclass gives: the ingest job forwards and refuses, the
 visits job's buckets equal the brute-force reference -- also after a new instance rebuilt its
-state from the committed history -- the compliance job counts, the dead-letter guard stops a
-job, and a bug stops it without committing the batch."""
+state from the committed history -- the compliance job counts, the dead-letter guard pauses a
+job and resumes it when told, and a bug stops it without committing the batch."""
 
 from __future__ import annotations
 
@@ -18,18 +18,41 @@ from tests.reference import reference_buckets, reference_visits
 from tests.suites.env import Env
 from truyvet import topics
 from truyvet.codec import card_scan, checkin
+from truyvet.codec import control as control_codec
 from truyvet.codec import compliance as compliance_codec
 from truyvet.codec import visits as visits_codec
 from truyvet.codec.checkin import CheckIn
 from truyvet.codec.compliance import HourFigures
 from truyvet.codec.deadletter import DeadLetter
 from truyvet.jobs.compliance import compliance_job
+from truyvet.jobs.control import Control
 from truyvet.jobs.ingest import IngestStep, ingest_job
 from truyvet.jobs.runtime import BatchJob, JobStopped
 from truyvet.jobs.step import StepResult
 from truyvet.jobs.visits import visits_job
 from truyvet.kafka.record import Record
 from truyvet.producers.scans import ScanPublisher
+
+
+def _until(ready, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not ready():
+        assert time.monotonic() < deadline, "not reached in time"
+        time.sleep(0.05)
+
+
+def _command(env: Env, at_ms: int) -> None:
+    """``truyvet dlq resume ingest`` as the control topic holds it, given at ``at_ms``."""
+    p = env.backend.producer("operator")
+    c = control_codec.Command("resume", "ingest", at_ms, "ops-hue-1")
+    p.produce(topics.control(env.s), control_codec.key(c), control_codec.encode(c))
+    assert p.flush(30) == 0
+
+
+def _paused_metric() -> float:
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value("truyvet_job_paused", {"job": "ingest"}) or 0.0
 
 
 def wait_stopped(job: BatchJob, timeout: float = 60.0) -> None:
@@ -131,15 +154,37 @@ class JobSuite:
         assert isinstance(last, HourFigures) and last.hour == t0 // 3600
         assert (last.scans_in, last.scans_out, last.card, last.app, last.cards) == (5, 3, 4, 4, 8)
 
-    def test_the_guard_stops_a_job_whose_inputs_are_mostly_refused(self, env: Env) -> None:
+    def test_the_guard_pauses_its_job_and_a_resume_dead_letters_the_batch_once(
+            self, env: Env) -> None:
+        """Mostly refused inputs pause the job (alive, in /metrics), with nothing of the
+        tripping batch sent or committed; a resume command older than the pause does not
+        resume it; a newer one (through the control topic) does, and every refused input is
+        then dead-lettered exactly once."""
         s = env.s.replace(dlq_max_share=0.5, dlq_max_consecutive=0)
-        self._publish(env, [], [b"not a scan %d" % i for i in range(1500)])
+        bad = [b"not a scan %d" % i for i in range(1500)]
+        self._publish(env, [], bad)
+        checkins, dlq = topics.checkins(s), topics.deadletter(s)
+        _command(env, int(time.time() * 1000) - 60_000)  # given before: must not apply
         job = ingest_job(s, env.backend)
+        control = Control(s, [job], env.backend)
         with running(job):
-            wait_stopped(job)
-        assert isinstance(job.error, JobStopped) and "TRUYVET_DLQ_MAX_SHARE" in str(job.error)
-        committed = sum(env.committed(job.group, topics.checkins(s)).values())
-        assert committed < 1500  # the batch that tripped it is not committed
+            control.start()
+            try:
+                _until(lambda: job.paused is not None)
+                assert job.alive and "TRUYVET_DLQ_MAX_SHARE" in (job.paused or "")
+                assert _paused_metric() == 1.0
+                assert control.follower.wait_caught_up(30) and job.paused is not None
+                committed = sum(env.committed(job.group, checkins).values())
+                assert committed < 1500  # the tripping batch is not committed ...
+                assert len(env.records(dlq)) == committed  # ... nor its dead letters sent
+                _command(env, int(time.time() * 1000) + 1)
+                env.wait_committed_to_end(job.group, checkins, alive=lambda: job.alive)
+                _until(lambda: len(env.records(dlq)) >= 1500)
+            finally:
+                control.stop()
+        assert job.paused is None and job.error is None and _paused_metric() == 0.0
+        payloads = sorted(r.value for r in env.records(dlq))
+        assert payloads == sorted(bad)  # each refused input dead-lettered once
 
     def test_a_bug_stops_the_job_and_its_batch_is_not_committed(self, env: Env,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:

@@ -76,3 +76,16 @@ def test_an_accepted_input_ends_the_run_and_a_revoked_partition_forgets_it() -> 
     assert g.observe_records(last, set(last)) is None  # a new owner starts from nothing
     assert g.observe_records(_records(1, range(10, 11)), {(("t", 1), 10)}) is not None
     assert DeadLetterGuard(1.0).observe_records(last * 500, set(last)) is None  # 0: no limit
+
+
+def test_a_resumed_guard_forgives_one_window_then_judges_again() -> None:
+    """After `truyvet dlq resume`: the inputs that tripped it are read again and must be
+    dead-lettered, not trip it again; what comes after a window is judged as before."""
+    g = DeadLetterGuard(0.5, max_consecutive=5, window=100, min_inputs=10)
+    bad = _records(0, range(100))
+    assert g.observe_records(bad, set(bad)) is not None
+    g.forgive()
+    assert g.observe_records(bad, set(bad)) is None  # the same 100 again: forgiven
+    more = _records(0, range(100, 120))
+    reason = g.observe_records(more, set(more))
+    assert reason is not None and "TRUYVET_DLQ_MAX_SHARE" in reason  # the window is over

@@ -1,8 +1,11 @@
-"""``truyvet dlq show`` and ``replay``: what was refused and why; re-publishing it corrected."""
+"""``truyvet dlq show``, ``replay`` and ``resume``: what was refused and why; re-publishing it
+corrected; resuming a job the dead-letter guard paused."""
 
 from __future__ import annotations
 
+import getpass
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -11,6 +14,7 @@ import orjson
 from truyvet import settings as settings_mod
 from truyvet import topics
 from truyvet.cli.options import env_option
+from truyvet.codec import control as control_codec
 from truyvet.codec import deadletter as deadletter_codec
 from truyvet.codec.deadletter import DeadLetter
 from truyvet.codec.errors import InvalidEvent
@@ -109,3 +113,25 @@ def replay(file: Path, dry_run: bool, **kwargs: object) -> None:
                f"{len(problems)} refused", err=True)
     if failed or problems:
         raise SystemExit(1)
+
+
+@command.command("resume")
+@click.argument("job", type=click.Choice(control_codec.JOBS))
+@env_option("--by", "TRUYVET_OPERATOR", default=lambda: getpass.getuser(),
+            show_default="the user's name", help="Who resumes it (in the workers' log).")
+@settings_mod.options("bootstrap_servers", "kafka_port", "topic_prefix")
+def resume(job: str, by: str, **kwargs: object) -> None:
+    """Resume JOB, which the dead-letter guard paused in every worker that runs it (read
+    `truyvet dlq show` first): the inputs that tripped it are dead-lettered once and it goes
+    on. Sent through the control topic, so every worker hears it; it applies to pauses that
+    began before now."""
+    from truyvet.kafka.producer import DurableProducer
+
+    s = settings_mod.from_options(kwargs)
+    c = control_codec.Command("resume", job, int(time.time() * 1000), by[:128] or "-")
+    producer = DurableProducer(s, "truyvet-dlq-resume")
+    producer.send(topics.control(s), control_codec.key(c), control_codec.encode(c))
+    producer.flush()
+    if producer.stats.failed:
+        raise click.ClickException("the resume command was not acknowledged by Kafka")
+    click.echo(f"resume {job}: sent to the workers ({topics.control(s)})")

@@ -1,10 +1,12 @@
-"""The dead-letter guard (pure): stop a job whose inputs are mostly refused.
+"""The dead-letter guard (pure): pause a job whose inputs are mostly refused.
 
 A few bad events are normal and go to the dead-letter topic. When most of a job's recent
 inputs are refused, something upstream changed (a scanner firmware, a schema, a wrong topic):
-dead-lettering everything would bury the good events among the bad, so the job stops, says
-why in one log line, and does not commit the batch that tripped it; after the cause is fixed,
-a restarted worker processes those records again.
+dead-lettering everything would bury the good events among the bad, so the job pauses, says
+why in one log line, and neither sends nor commits the batch that tripped it
+(``truyvet.jobs.runtime``). An operator who has looked at them resumes it: the guard then
+*forgives* one window of inputs, so the same records are dead-lettered once instead of
+tripping it again.
 
 Two limits, as arroyo's dead-letter policy has them: the share refused of the last ``window``
 inputs (the whole job), and the refusals in a row in one partition -- a producer gone wrong
@@ -37,9 +39,21 @@ class DeadLetterGuard:
         self._inputs = 0
         self._refused = 0
         self._in_a_row: dict[TopicPartition, int] = {}
+        self._grace = 0  # inputs still forgiven after a resume
+
+    def forgive(self) -> None:
+        """After a resume: the next ``window`` inputs are not judged, and what was counted
+        before is forgotten."""
+        self._batches.clear()
+        self._inputs = self._refused = 0
+        self._in_a_row.clear()
+        self._grace = self.window
 
     def observe(self, inputs: int, refused: int) -> str | None:
         """Account for one batch; a sentence saying why to stop, or None."""
+        if self._grace > 0:
+            self._grace = max(0, self._grace - inputs)
+            return None
         self._batches.append((inputs, refused))
         self._inputs += inputs
         self._refused += refused
@@ -60,8 +74,8 @@ class DeadLetterGuard:
                         refused: set[tuple[TopicPartition, int]]) -> str | None:
         """Account for one batch record by record: ``inputs`` (partition, offset) in order,
         ``refused`` those dead-lettered. Both limits; a sentence saying why to stop, or None."""
-        if not refused and not self._in_a_row:  # the usual batch: nothing to walk
-            return self.observe(len(inputs), 0)
+        if (not refused and not self._in_a_row) or self._grace > 0:  # nothing to walk
+            return self.observe(len(inputs), len(refused))
         n = 0
         worst: tuple[int, TopicPartition] | None = None
         for tp, offset in inputs:

@@ -20,8 +20,14 @@ Contract of :class:`BatchJob` (what blocks, what is ordered, when offsets are co
   stored offsets: an asynchronous commit reads those when its request is built, by which time
   ``consume()`` has already stored the next batch's (a worker killed at that moment lost the
   next batch's outputs: found by ``tests/integration/test_crash_at_scale.py``);
-- the dead-letter guard (``truyvet.jobs.guard``) stops the job, committing nothing more, when
-  too many inputs are refused (a share of the last 10,000, or a run in one partition);
+- the dead-letter guard (``truyvet.jobs.guard``) *pauses* the job when too many inputs are
+  refused (a share of the last 10,000, or a run in one partition): the tripping batch's
+  outputs and dead letters are not sent and it is not committed; what was processed before it
+  is committed; the job leaves its group (its partitions wait, or go to the job in another
+  worker, whose guard judges them alike) while the worker's other jobs go on. ``resume(at_ms)``
+  (``truyvet dlq resume JOB``, through the control topic) rejoins the group: the tripping
+  batch is read again from the commit, and the guard forgives one window of inputs -- the
+  operator has looked at them -- so they are dead-lettered once, nothing duplicated;
 - ``step.assigned({(topic, partition): committed offset})`` runs before the first batch of
   newly assigned partitions (to rebuild state), ``step.revoked(partitions)`` after the last one
   of revoked partitions;
@@ -54,7 +60,11 @@ log = logging.getLogger(__name__)
 
 
 class JobStopped(RuntimeError):
-    """The job stopped itself and said why in one line (the guard, a bug): no traceback."""
+    """The job stopped itself and said why in one line (a bug): no traceback."""
+
+
+class GuardTripped(RuntimeError):
+    """The dead-letter guard's verdict on a batch: the job pauses."""
 
 
 class BatchJob:
@@ -64,6 +74,7 @@ class BatchJob:
         progress: InputProgress | None = None, backend: Backend | None = None,
     ) -> None:
         backend = backend or default_backend(s)
+        self._backend = backend
         self.name = name
         self.group = f"{s.topic_prefix}-{name}"
         self.topics = [topic] if isinstance(topic, str) else list(topic)
@@ -73,15 +84,16 @@ class BatchJob:
         self.poll_s = poll_s
         self.commit_every_s = commit_every_s
         self._last_commit = time.monotonic()
-        self._consumer = backend.group_consumer(self.group, f"truyvet-{name}",
-                                                on_commit_failed=self._commit_failed)
+        self._consumer = self._new_consumer()
         self._producer = DurableProducer(s, f"truyvet-{name}", backend=backend)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"job-{name}", daemon=True)
         self.processed = 0
         self.error: BaseException | None = None
         self.guard = DeadLetterGuard(s.dlq_max_share, s.dlq_max_consecutive)
-        self._halted = False
+        self.paused: str | None = None  # why the dead-letter guard paused the job
+        self.paused_at_ms: int | None = None
+        self._resume = threading.Event()
         self.ready = threading.Event()  # set once it has its first assignment, state rebuilt
         # (topic, partition) -> the next offset to read: everything before it was processed;
         # and what was last sent in a commit (a failed commit is forgotten, hence sent again)
@@ -91,10 +103,25 @@ class BatchJob:
         self.progress = progress or InputProgress()
 
     # --- lifecycle ---------------------------------------------------------------------------
-    def start(self) -> None:
+    def _new_consumer(self):  # type: ignore[no-untyped-def]
+        return self._backend.group_consumer(self.group, f"truyvet-{self.name}",
+                                            on_commit_failed=self._commit_failed)
+
+    def _subscribe(self) -> None:
         self._consumer.subscribe(self.topics, on_assign=self._on_assign,
                                  on_revoke=self._on_revoke, on_lost=self._on_lost)
+
+    def start(self) -> None:
+        self._subscribe()
         self._thread.start()
+
+    def resume(self, given_at_ms: int) -> bool:
+        """Resume the job if the guard paused it before ``given_at_ms`` (a command given
+        earlier, read again when a worker starts, does not resume a later pause)."""
+        if self.paused is None or self.paused_at_ms is None or given_at_ms < self.paused_at_ms:
+            return False
+        self._resume.set()
+        return True
 
     def stop(self, timeout: float = 60.0) -> None:
         self._stop.set()
@@ -156,7 +183,12 @@ class BatchJob:
                         batch.append(e)  # type: ignore[arg-type]
                         progress.read(e.topic, e.partition, e.timestamp_ms)  # type: ignore[union-attr]
                 if batch:
-                    self._handle(batch)
+                    try:
+                        self._handle(batch)
+                    except GuardTripped as exc:
+                        if not self._pause(str(exc)):
+                            return  # stopped while paused
+                        continue
                 if self._tick is not None:
                     ticked = self._tick(int(time.time() * 1000))
                     if ticked is not None:
@@ -183,20 +215,43 @@ class BatchJob:
                          "once the worker is fixed", self.name, len(batch), first.topic,
                          first.partition, first.offset, exc, exc_info=True)
             raise JobStopped(f"{self.name}: {exc!r}") from exc
-        self._send(result)
         refused = {((d.source_topic, d.source_partition), d.source_offset) for d in result.dead}
         tripped = self.guard.observe_records(_Positions(batch), refused)  # type: ignore[arg-type]
-        if tripped is not None:
-            log.critical("%s: STOPPED by the dead-letter guard: %s; the batch is not committed. "
-                         "Find the cause in `truyvet dlq show`, fix it, then restart the worker.",
-                         self.name, tripped)
-            self._halted = True  # nothing more is committed, not even on the way out
-            raise JobStopped(tripped)
+        if tripped is not None:  # judged before anything of the batch is sent
+            raise GuardTripped(tripped)
+        self._send(result)
         processed_to = self._processed_to
         for r in batch:  # offset order per partition: the last one wins
             processed_to[(r.topic, r.partition)] = r.offset + 1
         self.processed += len(batch)
         metrics.JOB_RECORDS.labels(self.name).inc(len(batch))
+
+    def _pause(self, why: str) -> bool:
+        """Paused by the guard: commit what was processed before the tripping batch, leave the
+        group, wait for :meth:`resume` (True) or :meth:`stop` (False)."""
+        log.critical("%s: PAUSED by the dead-letter guard: %s; the batch is not sent nor "
+                     "committed, the worker's other jobs go on. Find the cause in `truyvet dlq "
+                     "show`, then `truyvet dlq resume %s`.", self.name, why, self.name)
+        self._flush_and_commit(wait=True)
+        self._consumer.close()  # leaves the group: revocation commits nothing more of ours
+        self.paused, self.paused_at_ms = why, int(time.time() * 1000)
+        metrics.JOB_PAUSED.labels(self.name).set(1)
+        self.ready.clear()
+        while not self._resume.wait(0.5):
+            if self._stop.is_set():
+                self._consumer = _Closed()  # closed already
+                return False
+        self._resume.clear()
+        log.warning("%s: resumed; the refused inputs of one window are dead-lettered, not "
+                    "judged again", self.name)
+        self.guard.forgive()
+        self.paused = self.paused_at_ms = None
+        metrics.JOB_PAUSED.labels(self.name).set(0)
+        self._processed_to.clear()
+        self._committing.clear()
+        self._consumer = self._new_consumer()
+        self._subscribe()
+        return True
 
     def _send(self, result: StepResult) -> None:
         send = self._producer.send
@@ -209,8 +264,6 @@ class BatchJob:
 
     def _flush_and_commit(self, wait: bool = False) -> None:
         self._last_commit = time.monotonic()
-        if self._halted:
-            return
         while self._producer.flush(30) > 0:
             log.warning("%s: outputs not yet acknowledged; waiting before committing", self.name)
         failures = self._producer.stats.failures
@@ -223,6 +276,13 @@ class BatchJob:
             return
         self._committing.update(due)
         self._consumer.commit(due, wait=wait)
+
+
+class _Closed:
+    """A consumer already closed (its job stopped while paused)."""
+
+    def close(self) -> None:
+        pass
 
 
 class _Positions(Sequence[tuple[TopicPartition, int]]):

@@ -10,6 +10,7 @@ from typing import Any
 import faust
 
 from truyvet.jobs.app import JOBS, JobService, batch_jobs, create_app
+from truyvet.jobs.control import Control
 from truyvet import gc_tuning
 from truyvet.kafka import lag, producer
 from truyvet.kafka.admin import ensure_topics_waiting
@@ -67,10 +68,15 @@ def run_worker(s: Settings, web_port: int | None = None, loglevel: str = "info",
     app = create_app(s, web_port)
     batch = batch_jobs(s, registry, jobs)
 
+    control = Control(s, batch).start()  # `truyvet dlq resume JOB` reaches the jobs through it
+
     @app.page("/ready")
     async def ready(self: Any, request: Any) -> Any:
-        waiting = [j.name for j in batch if not j.ready.is_set()]
-        return self.json({"ready": not waiting, "waiting_for": waiting},
+        """200 once every job has its partitions and state, or is paused by its guard (the
+        worker runs; ``paused`` says which and why), else 503."""
+        paused = {j.name: j.paused for j in batch if j.paused is not None}
+        waiting = [j.name for j in batch if not j.ready.is_set() and j.name not in paused]
+        return self.json({"ready": not waiting, "waiting_for": waiting, "paused": paused},
                          status=503 if waiting else 200)
 
     @app.timer(0.5)
@@ -80,5 +86,8 @@ def run_worker(s: Settings, web_port: int | None = None, loglevel: str = "info",
             log.info("worker ready: %s running, state rebuilt", ", ".join(j.name for j in batch))
 
     said = threading.Event()
-    Worker(app, *(JobService(j) for j in batch), loglevel=loglevel, quiet=True,
-           redirect_stdouts=False).execute_from_commandline()
+    try:
+        Worker(app, *(JobService(j) for j in batch), loglevel=loglevel, quiet=True,
+               redirect_stdouts=False).execute_from_commandline()
+    finally:
+        control.stop()

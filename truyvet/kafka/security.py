@@ -51,7 +51,7 @@ def grants(s: Settings, role: str) -> list[Grant]:
         return [Grant("topic", t, op) for t in scanned for op in ("WRITE", "DESCRIBE")]
     if role == "worker":
         reads = [*scanned, topics.gaps(s), topics.scans_by_card(s), topics.venues(s),
-                 topics.deadletter(s)]
+                 topics.deadletter(s), topics.control(s)]
         writes = [topics.scans_by_card(s), topics.visits(s), topics.compliance(s),
                   topics.alerts(s), topics.deadletter(s)]
     elif role == "api":
