@@ -34,7 +34,8 @@ def _valid(n: int, now_s: int) -> dict[str, object]:
 
 def malformed(rng: random.Random, n: int, now_s: int) -> bytes | None:
     """One malformed payload: truncated JSON, wrong types, huge fields, bad UTF-8, times far in
-    the future or past, unknown or missing fields, bad enums, non-objects, empty or null."""
+    the future or past, versions not read, missing fields, bad enums, non-objects, empty or
+    null. (Unknown fields alone are accepted: the schema evolution policy.)"""
     doc = _valid(n, now_s) | {"event_id": f"bad-{n}"}
     kind = rng.randrange(11)
     if kind == 0:
@@ -53,7 +54,8 @@ def malformed(rng: random.Random, n: int, now_s: int) -> bytes | None:
         doc["scanned_at"] = rng.choice(["2090-01-01T00:00:00Z", "2001-01-01T00:00:00Z",
                                         "1970-01-01T00:00:00Z", "2026-13-40T99:00:00Z",
                                         "yesterday", "2026-11-26 10:00:00", ""])
-    elif kind == 5:
+    elif kind == 5:  # a version this consumer does not read (an unknown field alone is fine)
+        doc["v"] = rng.choice([0, 2, 99, "1", None, 1.5])
         doc[f"x_{rng.randrange(1000)}"] = rng.choice(["", 1, None, {"deep": [1, 2]}])
     elif kind == 6:
         del doc[rng.choice(FIELDS)]

@@ -40,7 +40,7 @@ GARBAGE: list[tuple[bytes | None, str]] = [
     (orjson.dumps({**VALID, "scanned_at": "2021-02-30T25:61:00Z"}), "bad_timestamp"),
     (orjson.dumps({**VALID, "scanned_at": "1999-12-31T23:59:59Z"}), "timestamp_out_of_range"),
     (orjson.dumps({**VALID, "scanned_at": "2099-01-01T00:00:00Z"}), "timestamp_in_future"),
-    (orjson.dumps({**VALID, "extra": True}), "unknown_field"),
+    (orjson.dumps({**VALID, "v": 2, "extra": True}), "unsupported_version"),  # a new version
     (orjson.dumps({**VALID, "card_id": "x" * 100_000}), "too_large"),
     (None, "not_json"),  # a null value (tombstone)
 ]
@@ -60,6 +60,9 @@ def test_garbage_goes_to_dead_letters_with_reason_and_source(settings: Settings,
         pub.publish_raw("venue-1", payload)
     pub.publish_raw("venue-1", _valid(999))
     sent_valid.append("ok-999")
+    # a newer firmware's optional field within v1: accepted and forwarded, not dead-lettered
+    pub.publish_raw("venue-1", orjson.dumps({**orjson.loads(_valid(1000)), "temperature": 36.6}))
+    sent_valid.append("ok-1000")
     assert pub.flush() == 0 and not pub.producer.stats.failures
 
     source = read_all(settings, topics.checkins(settings))

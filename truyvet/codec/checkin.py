@@ -47,7 +47,7 @@ class CheckIn(NamedTuple):
 def from_mapping(obj: Any) -> CheckIn:
     """Validate a decoded JSON value (or a CSV row's dict) and build a :class:`CheckIn`."""
     obj = require_object(obj, "check-in")
-    check_keys(obj, _REQUIRED, _ALLOWED, "check-in")
+    check_keys(obj, _REQUIRED, _ALLOWED, "check-in", extensible=True)
     check_version(obj, VERSION, "check-in")
     return CheckIn(
         identifier(obj, "event_id"),

@@ -38,15 +38,19 @@ def require_object(obj: Any, what: str) -> dict[str, Any]:
 
 
 def check_keys(
-    obj: Mapping[str, Any], required: frozenset[str], allowed: frozenset[str], what: str
+    obj: Mapping[str, Any], required: frozenset[str], allowed: frozenset[str], what: str,
+    extensible: bool = False,
 ) -> None:
-    """Refuse unknown fields first (they may explain a missing one), then missing fields."""
+    """Refuse unknown fields first (they may explain a missing one), then missing fields.
+    ``extensible``: unknown fields are accepted (a newer producer's optional fields, see the
+    schema evolution policy in docs/architecture.md); missing ones are still refused."""
     keys = obj.keys()
-    if keys <= allowed and keys >= required:  # the common case, checked in C
+    if keys >= required and (extensible or keys <= allowed):  # the common case, checked in C
         return
-    for key in obj:
-        if key not in allowed:
-            raise InvalidEvent(Reason.UNKNOWN_FIELD, f"{what}: unknown field {str(key)[:64]!r}")
+    if not extensible:
+        for key in obj:
+            if key not in allowed:
+                raise InvalidEvent(Reason.UNKNOWN_FIELD, f"{what}: unknown field {str(key)[:64]!r}")
     for key in required:
         if key not in obj:
             raise InvalidEvent(Reason.MISSING_FIELD, f"{what}: missing field {key!r}")

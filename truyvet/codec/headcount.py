@@ -42,7 +42,7 @@ class Headcount:
 
 def from_mapping(obj: Any) -> Headcount:
     obj = require_object(obj, "headcount")
-    check_keys(obj, _REQUIRED, _ALLOWED, "headcount")
+    check_keys(obj, _REQUIRED, _ALLOWED, "headcount", extensible=True)
     check_version(obj, VERSION, "headcount")
     h = Headcount(identifier(obj, "headcount_id"), identifier(obj, "venue_id"),
                   timestamp_ms(obj, "from"), timestamp_ms(obj, "to"),

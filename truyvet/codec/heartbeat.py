@@ -35,7 +35,7 @@ class Heartbeat:
 
 def from_mapping(obj: Any) -> Heartbeat:
     obj = require_object(obj, "heartbeat")
-    check_keys(obj, _REQUIRED, _ALLOWED, "heartbeat")
+    check_keys(obj, _REQUIRED, _ALLOWED, "heartbeat", extensible=True)
     check_version(obj, VERSION, "heartbeat")
     return Heartbeat(identifier(obj, "scanner_id"), identifier(obj, "venue_id"),
                      timestamp_ms(obj, "sent_at"), optional_count(obj, "battery_pct", 100),
