@@ -61,6 +61,11 @@ class IndexView:
         with self.lock:
             return self.index.expire(cutoff_s)
 
+    def forget_cards(self, also_referenced) -> int:  # type: ignore[no-untyped-def]
+        """Forget the cards nothing references any more (``VisitIndex.forget_cards``)."""
+        with self.lock:
+            return self.index.forget_cards(also_referenced)
+
     def _apply(self, batch: list[Record]) -> None:  # the follower's thread
         # a record the codec refuses raises before anything is applied: the follower then
         # passes over that record alone (``truyvet.kafka.follower``)

@@ -244,7 +244,8 @@ class TracerService:
         """Apply the retention: visits that ended before it leave the index; cases submitted
         before it are forgotten (Redis keys expire by themselves at the same moment, Kafka's
         retention removes their records); standing cases with a stop reaching back before it
-        are answered again, so that no result lists a contact older than the retention."""
+        are answered again, so that no result lists a contact older than the retention; then
+        the card ids nothing references any more are forgotten."""
         now_s = int(self.clock())
         cutoff_s = now_s - self.rules.retention_s
         forgotten = self.view.expire(cutoff_s)
@@ -253,6 +254,12 @@ class TracerService:
         if forgotten:
             for case in self.cases.reaching_before(cutoff_s, self.rules.tolerance_s):
                 await self._resolve(case.itinerary, case.result, publish_unchanged=False)
+        # then the card ids no visit and no standing result names any more leave memory
+        # (no await between the references taken and the forgetting)
+        cards_forgotten = self.view.forget_cards(
+            stop.cards for case in self.cases for stop in case.result.stops)
+        if cards_forgotten:
+            log.info("retention: %d card ids forgotten", cards_forgotten)
 
 
 def _push(q: asyncio.Queue[Case | None], case: Case) -> None:

@@ -6,6 +6,10 @@
   takes a fixed-width row, padded with the spaces JSON allows between tokens:
   ``{"card_id":"C1"  ,"overlap_s":3600      ,"close_contact":true },`` -- one C-level copy
   instead of one Python object per contact.
+
+A card no longer referenced (its visits past the retention) is *forgotten*: its id is erased
+from the tables and its number is given to a later card, so neither the personal data nor the
+memory outlives the retention. The caller says which numbers are still referenced.
 """
 
 from __future__ import annotations
@@ -33,16 +37,22 @@ class CardTable:
         self._json_buf = bytearray(b" " * (capacity * self._json_w))  # '"id"' + spaces
         self._views()
         self._templates: dict[int, np.ndarray] = {}
+        self._free: list[int] = []  # numbers of forgotten cards, given to the next ones
 
     def __len__(self) -> int:
-        return len(self.names)
+        """Cards held (forgotten ones not counted)."""
+        return len(self.number)
 
     def intern(self, card: str) -> int:
         n = self.number.get(card)
         if n is not None:
             return n
-        n = self.number[card] = len(self.names)
-        self.names.append(card)
+        if self._free:
+            n = self.number[card] = self._free.pop()
+            self.names[n] = card
+        else:
+            n = self.number[card] = len(self.names)
+            self.names.append(card)
         raw, quoted = card.encode(), orjson.dumps(card)
         if n >= self._cap or len(raw) > self._sort_w or len(quoted) > self._json_w:
             self._grow(n + 1, len(raw), len(quoted))
@@ -51,6 +61,21 @@ class CardTable:
         at = n * self._json_w
         self._json_buf[at:at + len(quoted)] = quoted
         return n
+
+    def forget(self, referenced: np.ndarray) -> int:
+        """Forget every card whose number is not in ``referenced``: its id is erased and its
+        number reused. Returns how many were forgotten."""
+        alive = np.zeros(len(self.names), bool)
+        referenced = referenced[referenced < len(self.names)]
+        alive[referenced] = True
+        gone = [int(n) for n in np.flatnonzero(~alive) if self.names[n]]
+        for n in gone:
+            del self.number[self.names[n]]
+            self.names[n] = ""
+            self._sort_buf[n * self._sort_w:(n + 1) * self._sort_w] = bytes(self._sort_w)
+            self._json_buf[n * self._json_w:(n + 1) * self._json_w] = b" " * self._json_w
+        self._free.extend(reversed(gone))
+        return len(gone)
 
     def _grow(self, rows: int, sort_width: int, json_width: int) -> None:
         old_sort, old_json = self._sort, self._json

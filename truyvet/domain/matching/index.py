@@ -146,16 +146,30 @@ class VisitIndex:
     def expire(self, cutoff_s: int) -> int:
         """Forget every visit that ended before ``cutoff_s`` (the retention); returns how many.
 
-        Whole days before the cutoff's day go at once; in that day's buckets, row by row."""
+        Buckets of the cutoff's day and before, row by row: a visit is filed under the day it
+        began, and one that began before midnight may end after a cutoff of the next day (whole
+        earlier days dropped at once lost such visits before their time: found by hypothesis)."""
         cutoff_day = cutoff_s // DAY_S
         dropped = 0
         for key in [k for k in self.buckets if k[1] <= cutoff_day]:
             bucket = self.buckets[key]
-            dropped += bucket.forget_ended_before(cutoff_s if key[1] == cutoff_day else 2**32)
+            dropped += bucket.forget_ended_before(cutoff_s)
             if bucket.size == bucket.dead:
                 del self.buckets[key]
                 self.days_of[key[0]].discard(key[1])
         return dropped
+
+    def forget_cards(self, also_referenced: Iterable[np.ndarray] = ()) -> int:
+        """Forget the cards no live visit references, nor ``also_referenced`` (the contacts
+        of standing results): their ids leave memory, their numbers are reused. Returns how
+        many were forgotten."""
+        parts = [b.cards[: b.size] for b in self.buckets.values()]
+        parts += [np.asarray(a, np.uint32) for a in also_referenced]
+        if not parts:
+            return self.cards.forget(np.empty(0, np.int64))
+        referenced = np.unique(np.concatenate(parts))
+        referenced = referenced[referenced != DEAD].astype(np.int64)
+        return self.cards.forget(referenced)
 
     # --- reads -------------------------------------------------------------------------------
     def window(self, venue: str, lo: int, hi: int) -> Window:
