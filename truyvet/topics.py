@@ -205,7 +205,7 @@ def catalogue(s: Settings) -> list[TopicSpec]:
         ),
         TopicSpec(
             compliance(s), n, "venue_id/kind/id", compliance_codec.CODEC, Stamp.WRITTEN,
-            {"retention.ms": retention, "cleanup.policy": "compact,delete"},
+            {**personal, "cleanup.policy": "compact,delete"},  # gap records name the case
         ),
         TopicSpec(
             alerts(s), n, "alert_id", alert.CODEC, Stamp.WRITTEN,

@@ -9,6 +9,7 @@ import time
 import uuid
 from pathlib import Path
 
+import orjson
 import redis
 
 from tests.conftest import Services, _free_port
@@ -53,6 +54,14 @@ def _scenario(services: Services, own: LocalRedis, tmp_path: Path) -> None:
             assert status == 201 and _answers(res) == _expected(visits, card, stops)
         cases = {c for c, _, _ in before}
         assert _until(lambda: keys() >= cases, 10)
+        # Redis holds counts, never who: no contact, no card id
+        for case_id, card, stops in before:
+            held = orjson.loads(r.get(f"{s.topic_prefix}:result:{case_id}"))
+            expected = _expected(visits, card, stops)
+            assert held["case_id"] == case_id and held["stops"] == len(stops)
+            assert held["contacts"] == sum(len(e["contacts"]) for e in expected)
+            assert held["gaps"] == sum(1 for e in expected if e["gap"])
+            assert not card or card.encode() not in r.get(f"{s.topic_prefix}:result:{case_id}")
 
         r.flushall()  # lost
         refill_s = _until(lambda: keys() >= cases, 30)

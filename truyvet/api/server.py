@@ -59,8 +59,10 @@ async def serve(s: Settings, tokens: Tokens, host: str, port: int,
     try:
         ops.start()
         await asyncio.to_thread(compliance.start)
+        sweeping = asyncio.create_task(compliance.expire_forever())
         await service.start()
         await stop.wait()
+        sweeping.cancel()
     finally:
         await runner.cleanup()
         ops.stop()

@@ -9,7 +9,9 @@ come from ``truyvet.domain.compliance.figures`` (pure), as the dashboard's and t
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import logging
 import time
 import uuid
 from collections import defaultdict
@@ -38,6 +40,9 @@ class UnknownVenue(LookupError):
     """An inspection of a venue the registry does not have."""
 
 
+log = logging.getLogger(__name__)
+
+
 class ComplianceService:
     def __init__(self, s: Settings, producer: AsyncProducer,
                  clock: Callable[[], float] = time.time, backend: Backend | None = None) -> None:
@@ -54,6 +59,16 @@ class ComplianceService:
 
     def stop(self) -> None:
         self.views.stop()
+
+    async def expire_forever(self) -> None:
+        """Apply the retention to the views every sweep (as the tracer service does)."""
+        rules = self.s.rules()
+        while True:
+            await asyncio.sleep(rules.sweep_every_s)
+            gone = await asyncio.to_thread(self.views.expire,
+                                           int(self.clock()) - rules.retention_s)
+            if gone:
+                log.info("retention: %d compliance records and alerts forgotten", gone)
 
     # --- writing ------------------------------------------------------------------------------------
     async def record_inspection(self, i: Inspection) -> dict[str, Any]:

@@ -60,6 +60,21 @@ class ComplianceViews:
         for f in self.followers:
             f.stop()
 
+    def expire(self, cutoff_s: int) -> int:
+        """Forget what is past the retention, as the topics do: the compliance records (gap
+        records name the case) and the alerts raised before ``cutoff_s``. Inspections (kept a
+        year as evidence) and campaigns stay. Returns how many records were forgotten."""
+        with self.lock:
+            gone = sum(r.expire(cutoff_s) for r in self.records.values())
+            for venue in [v for v, r in self.records.items() if r.empty]:
+                del self.records[venue]
+            old = [k for k, a in self.alerts.items() if a.raised_at_ms // 1000 < cutoff_s]
+            for k in old:
+                del self.alerts[k]
+            if self.observed_from_h is not None and self.observed_from_h * 3600 < cutoff_s:
+                self.observed_from_h = -(-cutoff_s // 3600)
+            return gone + len(old)
+
     def _applier(self, apply: Callable[[bytes], None]) -> Callable[[list[Record]], None]:
         def on_batch(batch: list[Record]) -> None:  # a follower's thread
             with self.lock:

@@ -1,10 +1,13 @@
-"""The latest result of every case in Redis, shared with other API processes and dashboards.
+"""A summary of the latest result of every case in Redis, for processes other than the API.
 
 Key ``<prefix>:result:<case_id>`` (:func:`result_key`, the only place it is written), expiring
-with the case; a notification ``{case_id, revision}`` on channel ``<prefix>:results`` for each
-new revision (the result itself can be hundreds of kB). Redis holds copies only (no
-persistence): answers never depend on it, and when it comes back empty -- flushed or restarted
--- every current result is written again (:meth:`ResultStore.refill_when_empty`).
+with the case: ``{case_id, revision, computed_at, stops, verified, gaps, contacts}`` -- counts
+only. Contacts and card ids never go to Redis: no code reads them there, and a cache is no
+place for who was where with whom (it used to hold every result whole, up to megabytes). A
+notification ``{case_id, revision}`` on channel ``<prefix>:results`` for each new revision.
+Redis holds copies only (no persistence): answers never depend on it, and when it comes back
+empty -- flushed or restarted -- every current summary is written again
+(:meth:`ResultStore.refill_when_empty`).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import orjson
 import redis.asyncio as aioredis
 
 from truyvet import metrics
+from truyvet.codec.timefmt import format_ms
 from truyvet.domain.matching.revisions import Case
 from truyvet.settings import Settings
 
@@ -26,6 +30,16 @@ log = logging.getLogger(__name__)
 
 def result_key(prefix: str, case_id: str) -> str:
     return f"{prefix}:result:{case_id}"
+
+
+def summary(case: Case) -> bytes:
+    """What Redis holds of a case: its latest revision, in counts."""
+    stops = case.result.stops
+    return orjson.dumps({
+        "case_id": case.itinerary.case_id, "revision": case.result.revision,
+        "computed_at": format_ms(case.result.computed_at_ms), "stops": len(stops),
+        "verified": sum(1 for s in stops if s.verified), "gaps": sum(1 for s in stops if s.gap),
+        "contacts": case.contacts})
 
 
 class ResultStore:
@@ -39,7 +53,7 @@ class ResultStore:
         (Kafka has every revision)."""
         case_id = case.itinerary.case_id
         try:
-            await self.redis.set(result_key(self.prefix, case_id), case.json,
+            await self.redis.set(result_key(self.prefix, case_id), summary(case),
                                  exat=case.expires_at_s(self.retention_s))
             await self.redis.publish(f"{self.prefix}:results", orjson.dumps(
                 {"case_id": case_id, "revision": case.result.revision}))
@@ -60,7 +74,7 @@ class ResultStore:
                 current = list(cases())
                 pipe = self.redis.pipeline(transaction=False)
                 for case in current:
-                    pipe.set(result_key(self.prefix, case.itinerary.case_id), case.json,
+                    pipe.set(result_key(self.prefix, case.itinerary.case_id), summary(case),
                              exat=case.expires_at_s(self.retention_s))
                 pipe.set(marker, b"1")
                 await pipe.execute()

@@ -105,18 +105,19 @@ class Compliance(ComplianceState):
                                  f"{quiet // 60} minutes", {"minutes": quiet // 60}))
         return self._new(out)
 
-    def already_raised(self, now_s: int) -> set[str]:
-        """After a rebuild from history: the ids of the alerts it implies were raised before."""
-        ids = set()
+    def already_raised(self, now_s: int) -> dict[str, int]:
+        """After a rebuild from history: the alerts it implies were raised before (id -> when,
+        taken as now: they are forgotten a retention from the rebuild at the latest)."""
+        ids: dict[str, int] = {}
         for venue, v in self.venues.items():
             keys = {("hour", str(h)) for h in v.hours} | {("coverage", k) for k in v.headcounts}
             keys |= {("gap", k) for k in v.gaps}
-            raised, self.raised = self.raised, set()
-            ids |= {a.alert_id for a in self.alerts_for(venue, keys, now_s)}
+            raised, self.raised = self.raised, {}
+            ids.update((a.alert_id, a.raised_at_ms) for a in self.alerts_for(venue, keys, now_s))
             self.raised = raised
         return ids
 
     def _new(self, alerts: list[Alert]) -> list[Alert]:
         fresh = [a for a in alerts if a.alert_id not in self.raised]
-        self.raised.update(a.alert_id for a in fresh)
+        self.raised.update((a.alert_id, a.raised_at_ms) for a in fresh)
         return fresh

@@ -23,7 +23,7 @@ from truyvet.codec.compliance import (
 )
 from truyvet.codec.inspection import Inspection
 from truyvet.codec.venue import Venue
-from truyvet.domain.localtime import DAY_S, local_day
+from truyvet.domain.localtime import DAY_S, day_start_s, local_day
 from truyvet.domain.venues import is_open_at
 
 HOUR_S = 3600
@@ -40,6 +40,25 @@ class VenueRecords:
     days: dict[int, DayFigures] = field(default_factory=dict)  # local day -> record
     coverage: dict[str, Coverage] = field(default_factory=dict)  # headcount_id -> record
     gaps: dict[str, GapStatus] = field(default_factory=dict)  # gap_id -> record
+
+    @property
+    def empty(self) -> bool:
+        return not (self.hours or self.days or self.coverage or self.gaps)
+
+    def expire(self, cutoff_s: int) -> int:
+        """Forget what is past the retention (as the compliance topic does): hours and days
+        that ended, headcounts whose span ended, gaps flagged before ``cutoff_s``. Returns how
+        many records were forgotten."""
+        gone = 0
+        for table, ended in ((self.hours, lambda h, _: (h + 1) * HOUR_S),
+                             (self.days, lambda d, _: day_start_s(d + 1)),
+                             (self.coverage, lambda _, c: c.to_ms // 1000),
+                             (self.gaps, lambda _, g: g.flagged_at_ms // 1000)):
+            old = [k for k, r in table.items() if ended(k, r) < cutoff_s]  # type: ignore[operator]
+            for k in old:
+                del table[k]  # type: ignore[attr-defined]
+            gone += len(old)
+        return gone
 
     def apply(self, r: ComplianceRecord) -> None:
         """The latest record of its (kind, id) replaces the one before."""

@@ -85,7 +85,7 @@ class ComplianceState:
         self.retention_s = retention_s
         self.t = thresholds or Thresholds()
         self.venues: dict[str, VenueState] = {}
-        self.raised: set[str] = set()  # alert ids raised (each once)
+        self.raised: dict[str, int] = {}  # alert id -> when raised (ms): each raised once
         self.unripe: set[tuple[str, str]] = set()  # (venue, headcount) not judged yet
 
     def venue(self, venue: str) -> VenueState:
@@ -185,3 +185,10 @@ class ComplianceState:
             del v.ins[: bisect_left(v.ins, (cutoff,))]
             for hc_id in [k for k, hc in v.headcounts.items() if hc.to_ms // 1000 < cutoff]:
                 del v.headcounts[hc_id]
+            # gaps hold the case and its stop (personal data): gone a retention after flagged
+            for gap_id in [k for k, g in v.gaps.items() if g.flagged_at_ms // 1000 < cutoff]:
+                del v.gaps[gap_id]
+        for alert_id in [k for k, at_ms in self.raised.items() if at_ms // 1000 < cutoff]:
+            del self.raised[alert_id]
+        self.unripe = {(venue, key) for venue, key in self.unripe
+                       if key in getattr(self.venues.get(venue), "headcounts", ())}
