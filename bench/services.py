@@ -30,7 +30,7 @@ def bench_settings() -> Iterator[Settings]:
         # below the ephemeral port range (32768+), where a client socket could hold them
         kafka_port=31092, redis_port=31379, data_dir=DATA,
         topic_prefix=f"bench{uuid.uuid4().hex[:6]}", worker_web_port=free_port(),
-        api_port=free_port(), api_token="bench-test-token-0123456789abcdefghijklmnopqrstuv",
+        api_port=free_port(), api_token="bench-test-token-0123456789abcdefghijklmnopqrstuv", api_rate=1e6,
     )
     kafka = LocalKafka.from_settings(s) if s.local_kafka else None
     redis = LocalRedis.from_settings(s) if s.local_redis else None

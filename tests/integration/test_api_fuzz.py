@@ -194,7 +194,8 @@ def api(services: Services, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     s = Settings.from_env(env={}, bootstrap_servers=services.bootstrap_servers,
                           redis_url=services.redis_url, topic_prefix=f"t{uuid.uuid4().hex[:10]}",
                           data_dir=tmp, api_port=_free_port(), api_token=ADMIN,
-                          api_tokens=f"noc:ops:{OPS}")
+                          api_tokens=f"noc:ops:{OPS}",
+                          api_rate=100_000.0)  # the document, not the rate limit (test_limits)
     ensure_topics(s)
     producer = DurableProducer(s, "test")
     producer.send(topics.venues(s), VENUE.encode(), _venue(VENUE, "Thành phố Huế", "bar"))

@@ -108,29 +108,65 @@ def test_single_broker_restarted_under_load(services: Services, tmp_path: Path) 
         s = _settings(services, kafka, tmp_path)
         ensure_topics(s)
         down_s = 5.0
+        happened: list[str] = []  # what the fault did: a test must not pass without one
 
         def restart() -> None:
+            [pid] = kafka.running()
+            assert pid is not None, "no broker to kill"
             kafka.kill_node(0)
-            time.sleep(down_s)
+            assert kafka.running() == [None] and not _alive(pid), "the broker survived its kill"
+            happened.append(f"killed {pid}")
+            time.sleep(down_s)  # the fault itself: the broker stays away this long
             kafka.start()
+            happened.append("started")
 
         with worker_process(s, tmp_path / "worker.log") as worker:
             wait_worker_ready(s, worker)
             scans, producer, fault_at = _send_with_fault(s, restart)
+            assert len(happened) == 2, f"the fault was not injected whole: {happened}"
+            # the clients saw it: some record waited for the broker to come back
+            assert producer.longest_wait_s >= down_s / 2, producer.longest_wait_s
             wait_caught_up(s, 300, [worker])
             caught_up = time.monotonic() - fault_at
             _assert_nothing_lost(s, scans, producer)
             forwarded = Counter(card_scan.decode(r.value).event_id
                                 for r in read_all(s, topics.scans_by_card(s)))
             assert set(forwarded) == {c.event_id for c in scans}, "the worker skipped scans"
+            # and the visits job's state and output equal the reference, every card
+            visits = reference_visits([ref_scan(c) for c in scans], lambda v: 3600,
+                                      int(time.time()), int(s.retention_days * 86_400))
+            assert scans_held(metrics_text(s.worker_web_port)) == len(scans)
+            buckets, wrong = differing_buckets(s, visits)
+            assert not wrong, f"{len(wrong)} visit buckets differ from the reference: {wrong[:3]}"
     print(f"\n1 node killed, {down_s:.0f}s down, restarted: {len(producer.acked):,} of "
           f"{len(scans):,} scans acknowledged, each once; longest wait for an acknowledgement "
           f"{producer.longest_wait_s:.2f}s; worker caught up {caught_up:.1f}s after the kill; "
           f"{sum(forwarded.values()) - len(forwarded):,} scans forwarded twice by the "
-          f"at-least-once ingest (the visits job counts each once)")
+          f"at-least-once ingest (the visits job counts each once); {buckets:,} visit buckets "
+          f"equal the reference")
 
 
 # --- the scenario ------------------------------------------------------------------------------
+def _reporting(fault, errors: list[BaseException]):  # type: ignore[no-untyped-def]
+    def run() -> None:
+        try:
+            fault()
+        except BaseException as exc:  # noqa: BLE001 - handed to the test's thread
+            errors.append(exc)
+    return run
+
+
+def _alive(pid: int) -> bool:
+    """Running (a killed child not reaped yet is a zombie: dead)."""
+    from pathlib import Path
+
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
 def _send_with_fault(s: Settings, fault, seconds: int = SECONDS,
                      ) -> tuple[list[CheckIn], RecordingProducer, float]:
     """Send RATE scans/s for ``seconds``, calling ``fault()`` (in another thread) a third of the
@@ -145,12 +181,13 @@ def _send_with_fault(s: Settings, fault, seconds: int = SECONDS,
     started = time.monotonic()
     fault_at = 0.0
     faulting: threading.Thread | None = None
+    errors: list[BaseException] = []  # raised by the fault: it must not die unseen
     total = RATE * seconds
     while len(scans) < total:
         elapsed = time.monotonic() - started
         if faulting is None and elapsed >= seconds / 3:
             fault_at = time.monotonic()
-            faulting = threading.Thread(target=fault)
+            faulting = threading.Thread(target=_reporting(fault, errors))
             faulting.start()
         for _ in range(min(total, int(elapsed * RATE)) - len(scans)):
             n = len(scans)
@@ -162,6 +199,7 @@ def _send_with_fault(s: Settings, fault, seconds: int = SECONDS,
         producer.poll(0.01)
     assert faulting is not None
     faulting.join(120)
+    assert not faulting.is_alive() and not errors, f"the fault failed: {errors!r}"
     assert producer.flush(330) == 0
     return scans, producer, fault_at
 

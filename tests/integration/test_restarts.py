@@ -101,11 +101,17 @@ def test_two_workers_rebalancing_change_no_answer(services: Services, tmp_path: 
     refusals: list[int] = []
     stop_probe = threading.Event()
 
+    failures: list[str] = []  # the API not answering: the probe says so, never dies silently
+
     def probe() -> None:  # a tracer asking all the time
         while not stop_probe.is_set():
             started = time.monotonic()
-            status, _ = http_json(s, "POST", "/api/v1/itineraries",
-                                  _body(probe_case, probe_card, probe_stops))
+            try:
+                status, _ = http_json(s, "POST", "/api/v1/itineraries",
+                                      _body(probe_case, probe_card, probe_stops), timeout=10)
+            except Exception as exc:  # noqa: BLE001 - reported to the test below
+                failures.append(f"{time.monotonic() - started:.1f}s: {exc!r}")
+                continue
             latencies.append(time.monotonic() - started)
             if status >= 300:
                 refusals.append(status)
@@ -128,11 +134,13 @@ def test_two_workers_rebalancing_change_no_answer(services: Services, tmp_path: 
             wait_index_caught_up(s)
             stop_probe.set()
             prober.join(30)
+            assert not prober.is_alive(), "the probe is stuck: the API stopped answering"
             visits = reference_visits(scans, lambda v: 3600, now, retention)
             for case_id, card, stops in itineraries:
                 status, res = http_json(s, "POST", "/api/v1/itineraries", _body(case_id, card, stops))
                 assert status in (200, 201)
                 assert _answers(res) == _expected(visits, card, stops), case_id
+    assert not failures, failures
     assert not refusals, refusals
     assert len(latencies) > 10
     print(f"\nAPI during the moves: {len(latencies)} answers, longest {max(latencies):.3f}s, "

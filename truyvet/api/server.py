@@ -49,7 +49,8 @@ async def serve(s: Settings, tokens: Tokens, host: str, port: int,
     service = TracerService(s)
     compliance = ComplianceService(s, service.producer)
     followers = [*service.followers, *compliance.followers]
-    ops = OpsMonitor(s, lags.lags, views=lambda: {f.name: f.behind() for f in followers})
+    ops = OpsMonitor(s, lags.lags, views=lambda: {f.name: f.behind() for f in followers},
+                     distinct=lambda: {"scans": compliance.distinct_scans()})
     limits = Limits(rate=s.api_rate, max_streams=s.api_max_streams)
     runner = web.AppRunner(build_app(service, compliance, ops, tokens, limits), access_log=None)
     await runner.setup()

@@ -60,6 +60,13 @@ class ComplianceService:
     def stop(self) -> None:
         self.views.stop()
 
+    def distinct_scans(self) -> int:
+        """Scans within the retention, each once (the compliance job counts a re-sent scan,
+        same event id, once)."""
+        with self.lock:
+            return sum(h.scans_in + h.scans_out for r in self.views.records.values()
+                       for h in r.hours.values())
+
     async def expire_forever(self) -> None:
         """Apply the retention to the views every sweep (as the tracer service does)."""
         rules = self.s.rules()

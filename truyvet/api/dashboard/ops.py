@@ -1,7 +1,9 @@
 """What the operations room watches, sampled from Kafka every few seconds.
 
 Each sample holds the end offsets of the topics that count things (check-ins, dead letters,
-gaps, alerts, itineraries), every consumer group's lag (the same numbers as the
+gaps, alerts, itineraries) -- records, re-sent ones included: the pipeline's throughput --,
+the distinct scans within the retention (``scans``: what the compliance job counted, each
+scan once however often a scanner re-sent it; the dashboard's total), every consumer group's lag (the same numbers as the
 ``truyvet_consumer_lag`` gauges, which Kafka's own tool confirms in a test) and how far behind
 this API's own views are (the records its topic followers have not applied yet: what the
 dashboard and the inspection queue do not show yet). Rates are
@@ -71,10 +73,12 @@ class OpsMonitor:
 
     def __init__(self, s: Settings, lags: Callable[[], dict[str, list[PartitionLag]]],
                  period_s: float = 2.0, keep: int = 150,
-                 views: Callable[[], dict[str, int | None]] = dict) -> None:
+                 views: Callable[[], dict[str, int | None]] = dict,
+                 distinct: Callable[[], dict[str, int]] = dict) -> None:
         self.s = s
         self.lags = lags
         self.views = views
+        self.distinct = distinct
         self.period_s = period_s
         self.samples: deque[Sample] = deque(maxlen=keep)
         self.lock = threading.Lock()
@@ -114,4 +118,5 @@ class OpsMonitor:
         prefix = f"{self.s.topic_prefix}-"
         lag = {g.removeprefix(prefix): sum(p.lag for p in parts)
                for g, parts in self.lags().items()}
-        return Sample(at, {k: by_topic[t] for k, t in self._topics.items()}, lag, views)
+        totals = {k: by_topic[t] for k, t in self._topics.items()} | self.distinct()
+        return Sample(at, totals, lag, views)

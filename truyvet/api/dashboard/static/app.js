@@ -91,7 +91,7 @@ async function refreshOps() {
   const o = await api("/api/v1/ops");
   const t = o.totals || {}, r = o.rates || {};
   $("#scans-rate").textContent = num(r.checkins, 1);
-  $("#scans-total").textContent = num(t.checkins);
+  $("#scans-total").textContent = num(t.scans ?? t.checkins);  // distinct: re-sent ones once
   $("#lag-total").textContent = num(o.lag_total);
   $("#drain").textContent = o.drain_s === null || o.drain_s === undefined
     ? (o.lag_total ? "–" : "0") : `${num(o.drain_s, 1)} ${ui("seconds")}`;
