@@ -238,3 +238,37 @@ def poll_until(fetch: Any, ready: Any, timeout: float = 60.0, every: float = 0.3
         if time.monotonic() > deadline:
             raise AssertionError(f"not ready after {timeout}s: {str(value)[:2000]}")
         time.sleep(every)
+
+
+# --- the small world of the API tests: one venue, a case that visited it, an inspection -------
+def register_venue(s: Settings, venue: str = "V1", district: str = "Thành phố Huế",
+                   category: str = "cafe") -> None:
+    """``venue`` in the registry (acknowledged)."""
+    from tests.integration.test_compliance_api import _venue
+    from truyvet import topics
+    from truyvet.kafka.producer import DurableProducer
+
+    p = DurableProducer(s, "test")
+    p.send(topics.venues(s), venue.encode(), _venue(venue, district, category))
+    assert p.flush() == 0
+
+
+def itinerary_body(case_id: str, venue: str, now_s: int, card: str = "card-1",
+                   classification: str = "F0") -> dict[str, Any]:
+    """A case that was at ``venue`` from an hour to half an hour ago."""
+    from truyvet.codec.timefmt import format_ms
+
+    return {"case_id": case_id, "classification": classification, "card_id": card,
+            "stops": [{"venue_id": venue, "from": format_ms((now_s - 3600) * 1000),
+                       "to": format_ms((now_s - 1800) * 1000)}]}
+
+
+def inspection_body(venue: str, now_s: int, inspector: str = "doan-kt-01",
+                    **fields: Any) -> dict[str, Any]:
+    """An inspection of ``venue`` over the last ten minutes: 5 of 5 people scanned."""
+    from truyvet.codec.timefmt import format_ms
+
+    return {"venue_id": venue, "inspector": inspector,
+            "observed_from": format_ms((now_s - 600) * 1000), "observed_to": format_ms(now_s * 1000),
+            "scanning_points_observed": 1, "people_counted": 5, "people_scanned": 5,
+            "outcome": "compliant", **fields}

@@ -12,12 +12,9 @@ import orjson
 
 from tests.conftest import Services, _free_port
 from tests.contract.test_schemas import validator
-from tests.integration.helpers import api_process, http_json, poll_until, truyvet_cli
-from tests.integration.test_compliance_api import _venue
-from truyvet import topics
-from truyvet.codec.timefmt import format_ms
+from tests.integration.helpers import (api_process, http_json, inspection_body, itinerary_body,
+                                       poll_until, register_venue, truyvet_cli)
 from truyvet.kafka.admin import ensure_topics
-from truyvet.kafka.producer import DurableProducer
 from truyvet.settings import Settings
 
 TRACER, INSPECTOR, OPS = "t-" + "1" * 30, "i-" + "2" * 30, "o-" + "3" * 30
@@ -30,17 +27,10 @@ def test_roles(services: Services, tmp_path: Path) -> None:
                           api_tokens=f"lan:tracer:{TRACER},hue-insp-1:inspector:{INSPECTOR},"
                                      f"noc:ops:{OPS}")
     ensure_topics(s)
-    p = DurableProducer(s, "test")
-    p.send(topics.venues(s), b"V1", _venue("V1", "Thành phố Huế", "cafe"))
-    assert p.flush() == 0
+    register_venue(s, "V1")
     now = int(time.time())
-    itinerary = {"case_id": "case-r", "classification": "F0", "card_id": "c1",
-                 "stops": [{"venue_id": "V1", "from": format_ms((now - 3600) * 1000),
-                            "to": format_ms((now - 1800) * 1000)}]}
-    inspection = {"venue_id": "V1", "inspector": "Nguyễn Văn A",
-                  "observed_from": format_ms((now - 600) * 1000), "observed_to": format_ms(now * 1000),
-                  "scanning_points_observed": 1, "people_counted": 5, "people_scanned": 5,
-                  "outcome": "compliant", "notes": "Tốt."}
+    itinerary = itinerary_body("case-r", "V1", now, card="c1")
+    inspection = inspection_body("V1", now, inspector="Nguyễn Văn A", notes="Tốt.")
     log = tmp_path / "api.log"
     with api_process(s, log):
         expect = [  # (token, method, path, body, status)

@@ -15,13 +15,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Services, own_settings
-from tests.integration.helpers import api_process, http_json, poll_until
+from tests.integration.helpers import (api_process, http_json, inspection_body, itinerary_body,
+                                       poll_until, register_venue)
 from tests.integration.test_broker_faults import _cluster
-from tests.integration.test_compliance_api import _venue
-from truyvet import topics
-from truyvet.codec.timefmt import format_ms
 from truyvet.kafka.admin import ensure_topics
-from truyvet.kafka.producer import DurableProducer
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 BOUND_S = 3.0  # TRUYVET_API_SEND_TIMEOUT_S here
@@ -34,17 +31,10 @@ def test_reads_answer_and_writes_refuse_in_bounded_time_while_the_broker_is_down
         s = own_settings(services, tmp_path, bootstrap_servers=kafka.bootstrap_servers,
                          api_send_timeout_s=BOUND_S)
         ensure_topics(s)
-        p = DurableProducer(s, "test")
-        p.send(topics.venues(s), b"V1", _venue("V1", "Thành phố Huế", "cafe"))
-        assert p.flush() == 0
+        register_venue(s, "V1")
         now = int(time.time())
-        case = {"case_id": "case-down", "classification": "F0", "card_id": "card-1",
-                "stops": [{"venue_id": "V1", "from": format_ms((now - 3600) * 1000),
-                           "to": format_ms((now - 1800) * 1000)}]}
-        inspection = {"venue_id": "V1", "inspector": "doan-kt-01",
-                      "observed_from": format_ms((now - 600) * 1000),
-                      "observed_to": format_ms(now * 1000), "scanning_points_observed": 1,
-                      "people_counted": 5, "people_scanned": 5, "outcome": "compliant"}
+        case = itinerary_body("case-down", "V1", now)
+        inspection = inspection_body("V1", now)
         with api_process(s, tmp_path / "api.log") as api:
             assert http_json(s, "POST", "/api/v1/itineraries", case)[0] == 201
             kafka.kill_node(0)

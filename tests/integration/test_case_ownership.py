@@ -14,22 +14,18 @@ import orjson
 
 from tests.conftest import Services, _free_port
 from tests.contract.test_schemas import validator
-from tests.integration.helpers import api_process, http_json, read_all, truyvet_cli
-from tests.integration.test_compliance_api import _venue
+from tests.integration.helpers import (api_process, http_json, itinerary_body, read_all,
+                                       register_venue, truyvet_cli)
 from truyvet import topics
 from truyvet.codec import itinerary as itinerary_codec
-from truyvet.codec.timefmt import format_ms
 from truyvet.kafka.admin import ensure_topics
-from truyvet.kafka.producer import DurableProducer
 from truyvet.settings import Settings
 
 LAN, MINH, HOA = "l-" + "1" * 30, "m-" + "2" * 30, "h-" + "3" * 30
 
 
 def _itinerary(case_id: str, venue: str, now: int) -> dict[str, object]:
-    return {"case_id": case_id, "classification": "F0", "card_id": "card-lan-1",
-            "stops": [{"venue_id": venue, "from": format_ms((now - 3600) * 1000),
-                       "to": format_ms((now - 1800) * 1000)}]}
+    return itinerary_body(case_id, venue, now, card="card-lan-1")
 
 
 def _versions(s: Settings, case_id: str) -> list[itinerary_codec.Itinerary]:
@@ -44,10 +40,8 @@ def test_a_case_is_its_openers_until_a_supervisor_shares_it(services: Services,
                           data_dir=tmp_path, api_port=_free_port(), api_token="",
                           api_tokens=f"lan:tracer:{LAN},minh:tracer:{MINH},hoa:supervisor:{HOA}")
     ensure_topics(s)
-    p = DurableProducer(s, "test")
-    for v in ("V1", "V2"):
-        p.send(topics.venues(s), v.encode(), _venue(v, "Thành phố Huế", "cafe"))
-    assert p.flush() == 0
+    register_venue(s, "V1")
+    register_venue(s, "V2")
     now = int(time.time())
     case = _itinerary("case-own", "V1", now)
     log = tmp_path / "api.log"

@@ -144,12 +144,10 @@ def test_the_total_of_scans_counts_a_re_sent_scan_once(services: Services,
     """Scanners re-send (no acknowledgement seen, a reconnect): the check-in topic holds the
     copies, the pipeline's throughput counts them, but the dashboard's total of scans counts
     each scan once."""
+    from tests.conftest import own_settings
     from tests.integration.helpers import poll_until
 
-    s = Settings.from_env(env={}, bootstrap_servers=services.bootstrap_servers,
-                          redis_url=services.redis_url, topic_prefix=f"t{uuid.uuid4().hex[:10]}",
-                          data_dir=tmp_path, worker_web_port=_free_port(), api_port=_free_port(),
-                          api_token="test-token-0123456789abcdefghijklmnopqrstuv")
+    s = own_settings(services, tmp_path)
     ensure_topics(s)
     now = int(time.time())
     pub = ScanPublisher(s)
