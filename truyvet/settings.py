@@ -150,6 +150,11 @@ class Settings:
         "supervisor, inspector, ops, admin (see api/access.py).",
         secret=True,
     )
+    case_owner: str = _setting(
+        "TRUYVET_CASE_OWNER", "tracer",
+        "Who owns a case: the tracer who opened it (tracer), or that tracer's team (team: the "
+        "fourth field of TRUYVET_API_TOKENS entries; a tracer without one owns alone).",
+    )
     api_send_timeout_s: float = _setting(
         "TRUYVET_API_SEND_TIMEOUT_S", 10.0,
         "Longest a request waits for Kafka to acknowledge what it must record first (the "
@@ -187,6 +192,8 @@ class Settings:
             if not (self.kafka_sasl_username and self.kafka_sasl_password):
                 raise SettingsError(f"KAFKA_SECURITY_PROTOCOL={protocol} needs KAFKA_SASL_USERNAME"
                                     " and KAFKA_SASL_PASSWORD")
+        if self.case_owner not in ("tracer", "team"):
+            raise SettingsError(f"TRUYVET_CASE_OWNER={self.case_owner!r}: tracer or team")
         for name, env in (("api_send_timeout_s", "TRUYVET_API_SEND_TIMEOUT_S"),
                           ("api_rate", "TRUYVET_API_RATE"), ("api_max_streams", "TRUYVET_API_MAX_STREAMS")):
             if not getattr(self, name) > 0:

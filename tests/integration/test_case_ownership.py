@@ -106,3 +106,34 @@ def test_a_case_is_its_openers_until_a_supervisor_shares_it(services: Services,
         ("lan", "replace", 2, 1, None),
         ("minh", "read", 2, None, None), ("minh", "watch", 2, None, None),
     ]  # and nothing for the refusals
+
+
+def test_when_teams_own_cases_a_teammate_reads_and_replaces_and_another_team_cannot(
+        services: Services, tmp_path: Path) -> None:
+    """TRUYVET_CASE_OWNER=team: lan and minh (team phu-vang) share their cases without a
+    supervisor; an (team a-luoi) gets 403; restarted, the API still knows whose team it is."""
+    s = Settings.from_env(env={}, bootstrap_servers=services.bootstrap_servers,
+                          redis_url=services.redis_url, topic_prefix=f"t{uuid.uuid4().hex[:10]}",
+                          data_dir=tmp_path, api_port=_free_port(), api_token="",
+                          case_owner="team",
+                          api_tokens=f"lan:tracer:{LAN}:phu-vang,minh:tracer:{MINH}:phu-vang,"
+                                     f"an:tracer:{HOA}:a-luoi")
+    ensure_topics(s)
+    register_venue(s, "V1")
+    register_venue(s, "V2")
+    now = int(time.time())
+    case = _itinerary("case-team", "V1", now)
+    with api_process(s, tmp_path / "api.log"):
+        status, first = http_json(s, "POST", "/api/v1/itineraries", case, token=LAN)
+        assert status == 201
+        assert http_json(s, "GET", "/api/v1/itineraries/case-team", token=MINH) == (200, first)
+        assert http_json(s, "GET", "/api/v1/itineraries/case-team", token=HOA)[0] == 403
+        status, second = http_json(s, "POST", "/api/v1/itineraries",
+                                   _itinerary("case-team", "V2", now), token=MINH)
+        assert status == 200 and second["revision"] == 2
+        assert http_json(s, "POST", "/api/v1/itineraries", case, token=HOA)[0] == 403
+    with api_process(s, tmp_path / "api.log"):
+        assert http_json(s, "GET", "/api/v1/itineraries/case-team", token=LAN)[1] == second
+        assert http_json(s, "GET", "/api/v1/itineraries/case-team", token=HOA)[0] == 403
+    *_, last = _versions(s, "case-team")
+    assert (last.opened_by, last.submitted_by, last.team) == ("lan", "minh", "phu-vang")

@@ -75,3 +75,12 @@ def test_a_token_of_bytes_that_are_not_utf8_is_unknown_not_an_error() -> None:
     assert tokens.lookup(b"\xff\xfe".decode("utf-8", "surrogateescape")) is None
     assert tokens.lookup("\ud800" + "a" * 21) is None
     assert tokens.lookup("a" * 22) == Principal("lan", frozenset({"tracer"}))
+
+
+def test_a_principal_may_name_its_team() -> None:
+    tokens = parse_tokens("lan:tracer:" + "a" * 22 + ":cdc-phu-vang, noc:ops:" + "b" * 22)
+    assert tokens.lookup("a" * 22) == Principal("lan", frozenset({"tracer"}), "cdc-phu-vang")
+    assert tokens.lookup("b" * 22) == Principal("noc", frozenset({"ops"}))
+    with pytest.raises(ValueError, match="bad team") as err:
+        parse_tokens("lan:tracer:" + "a" * 22 + ":phu vang")
+    assert "a" * 22 not in str(err.value)

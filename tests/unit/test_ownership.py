@@ -9,7 +9,8 @@ import pytest
 
 from truyvet.codec import itinerary as itinerary_codec
 from truyvet.codec.itinerary import MAX_SHARED, Itinerary, Stop
-from truyvet.domain.matching.ownership import Outcome, may_see, may_share, shared, submit
+from truyvet.domain.matching.ownership import (Caller, Outcome, may_see, may_share, shared,
+                                               submit)
 
 T0, T1 = 1_700_000_000_000, 1_700_000_900_000
 STOPS = (Stop("V1", T0 - 3_600_000, T0 - 1_800_000),)
@@ -70,12 +71,30 @@ def test_a_record_from_before_owners_were_kept_belongs_to_its_submitter() -> Non
 
 def test_who_may_see_a_case() -> None:
     it = opened()
-    assert may_see(it, "lan", TRACER)
-    assert not may_see(it, "minh", TRACER)
-    assert may_see(shared(it, "minh"), "minh", TRACER)
-    assert may_see(it, "hoa", SUPERVISOR) and may_see(it, "root", frozenset({"admin"}))
-    assert not may_see(it, "noc", frozenset({"ops", "inspector"}))
+    assert may_see(it, Caller("lan", TRACER))
+    assert not may_see(it, Caller("minh", TRACER))
+    assert may_see(shared(it, "minh"), Caller("minh", TRACER))
+    assert may_see(it, Caller("hoa", SUPERVISOR)) and may_see(it, Caller("root", frozenset({"admin"})))
+    assert not may_see(it, Caller("noc", frozenset({"ops", "inspector"})))
     assert may_share(SUPERVISOR) and not may_share(TRACER)
+
+
+def test_when_teams_own_cases_any_tracer_of_the_team_stands_for_the_owner() -> None:
+    lan, minh = Caller("lan", TRACER, "phu-vang"), Caller("minh", TRACER, "phu-vang")
+    other_team, no_team = Caller("an", TRACER, "a-luoi"), Caller("binh", TRACER, None)
+    done = submit(None, BODY, lan, T0)
+    it = done.itinerary
+    assert it is not None and (it.opened_by, it.team) == ("lan", "phu-vang")
+    assert may_see(it, minh) and not may_see(it, other_team) and not may_see(it, no_team)
+    new = replace(BODY, stops=(Stop("V2", T0 - 600_000, T0),))
+    replaced = submit(it, new, minh, T1)  # a teammate replaces it: still the team's case
+    assert replaced.outcome is Outcome.REPLACED and replaced.itinerary is not None
+    assert (replaced.itinerary.opened_by, replaced.itinerary.team,
+            replaced.itinerary.submitted_by) == ("lan", "phu-vang", "minh")
+    assert submit(it, new, other_team, T1).outcome is Outcome.NOT_OWNER
+    # a tracer without a team owns alone, as when tracers own cases
+    alone = submit(None, BODY, no_team, T0).itinerary
+    assert alone is not None and alone.team is None and not may_see(alone, minh)
 
 
 def test_sharing_adds_a_principal_once_up_to_what_a_record_holds() -> None:

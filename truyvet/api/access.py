@@ -9,8 +9,9 @@ Roles:
 - ``ops``: pipeline figures and the dashboard's figures, which name venues, never people;
 - ``admin``: every role (the local stack's own token, ``TRUYVET_API_TOKEN``).
 
-Principals come from ``TRUYVET_API_TOKENS``: comma-separated ``name:role[+role]:token``
-entries, e.g. ``lan:tracer:…,hue-insp-1:inspector:…,noc:ops:…``. A token is compared in
+Principals come from ``TRUYVET_API_TOKENS``: comma-separated ``name:role[+role]:token[:team]``
+entries, e.g. ``lan:tracer:…:cdc-phu-vang,hue-insp-1:inspector:…,noc:ops:…`` (the team: a
+district's tracing team, which owns its tracers' cases when ``TRUYVET_CASE_OWNER=team``). A token is compared in
 constant time and never logged; a principal is known by its name (audit records it). Every
 token, the admin's too, has at least 22 characters: 128 bits when random base64url
 (``truyvet token`` makes one of 256 bits).
@@ -31,6 +32,7 @@ MIN_TOKEN_LENGTH = 22  # 128 bits of base64url
 class Principal:
     name: str
     roles: frozenset[str]
+    team: str | None = None  # a tracing team (a district's), for cases owned by teams
 
     def may(self, allowed: frozenset[str]) -> bool:
         return "admin" in self.roles or bool(self.roles & allowed)
@@ -102,7 +104,7 @@ def _raw(token: str) -> bytes:
 
 
 def parse_tokens(spec: str, admin_token: str = "") -> Tokens:
-    """``name:role[+role]:token`` entries; ``admin_token`` adds the principal ``admin``.
+    """``name:role[+role]:token[:team]`` entries; ``admin_token`` adds the principal ``admin``.
     Raises ``ValueError`` naming the bad entry (by position, never by its token)."""
     entries: list[tuple[str, Principal]] = []
     if admin_token:
@@ -114,10 +116,13 @@ def parse_tokens(spec: str, admin_token: str = "") -> Tokens:
     for i, raw in enumerate((e.strip() for e in spec.split(",")), 1):
         if not raw:
             continue
-        parts = raw.split(":", 2)
-        if len(parts) != 3:
-            raise ValueError(f"TRUYVET_API_TOKENS entry {i}: expected name:role:token")
-        name, roles_text, token = parts
+        parts = raw.split(":", 3)
+        if len(parts) not in (3, 4):
+            raise ValueError(f"TRUYVET_API_TOKENS entry {i}: expected name:role:token[:team]")
+        name, roles_text, token = parts[:3]
+        team = parts[3] if len(parts) == 4 else None
+        if team is not None and not _NAME.fullmatch(team):
+            raise ValueError(f"TRUYVET_API_TOKENS entry {i} ({name}): bad team {team[:64]!r}")
         if not _NAME.fullmatch(name):
             raise ValueError(f"TRUYVET_API_TOKENS entry {i}: bad name {name[:64]!r}")
         roles = frozenset(roles_text.split("+"))
@@ -132,7 +137,7 @@ def parse_tokens(spec: str, admin_token: str = "") -> Tokens:
         if name in names:
             raise ValueError(f"TRUYVET_API_TOKENS entry {i}: name {name!r} given twice")
         names.add(name)
-        entries.append((token, Principal(name, roles)))
+        entries.append((token, Principal(name, roles, team)))
     if len({t for t, _ in entries}) != len(entries):
         raise ValueError("TRUYVET_API_TOKENS: two principals share a token")
     return Tokens(entries)

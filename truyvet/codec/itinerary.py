@@ -33,7 +33,7 @@ MAX_STOP_MS = 7 * 86_400_000  # a declared stop longer than a week is a typing e
 MAX_BYTES = 256 * 1024
 CLASSIFICATIONS = frozenset({"F0", "F1"})
 _REQUIRED = frozenset({"case_id", "classification", "stops"})
-API_FIELDS = ("submitted_at", "submitted_by", "opened_by", "shared_with")  # set by the API only
+API_FIELDS = ("submitted_at", "submitted_by", "opened_by", "team", "shared_with")  # set by the API
 _ALLOWED = _REQUIRED | {"v", "card_id", *API_FIELDS}
 MAX_SHARED = 50
 _STOP_FIELDS = frozenset({"venue_id", "from", "to"})
@@ -56,6 +56,7 @@ class Itinerary:
     submitted_by: str | None = None  # the principal who submitted this version
     opened_by: str | None = None  # the principal who opened the case: its owner
     shared_with: tuple[str, ...] = ()  # other principals a supervisor let see it
+    team: str | None = None  # the opener's team, when teams own cases (TRUYVET_CASE_OWNER)
 
     @property
     def owner(self) -> str | None:
@@ -83,7 +84,7 @@ def from_mapping(obj: Any) -> Itinerary:
                                               f"{MAX_SHARED} principals")
     shared_with = tuple(_principal({"shared_with": n}, "shared_with") for n in shared)
     return Itinerary(case_id, classification, card_id, stops, submitted_at, submitted_by,
-                     opened_by, shared_with)  # type: ignore[arg-type]
+                     opened_by, shared_with, _principal(obj, "team"))  # type: ignore[arg-type]
 
 
 def _principal(obj: dict[str, Any], name: str) -> str | None:
@@ -132,6 +133,8 @@ def to_mapping(it: Itinerary) -> dict[str, Any]:
         out["opened_by"] = it.opened_by
     if it.shared_with:
         out["shared_with"] = list(it.shared_with)
+    if it.team is not None:
+        out["team"] = it.team
     return out
 
 

@@ -1,6 +1,7 @@
 """Routes for tracers: itineraries, their results, the stream of revisions, and sharing.
 
-A case is seen only by its owner, the principals it was shared with, and supervisors
+A case is seen only by its owner (its opener, or its team's tracers when teams own cases), the
+principals it was shared with, and supervisors
 (``truyvet.domain.matching.ownership``); anyone else gets 403, and so does a submission of
 another principal's case id."""
 
@@ -50,7 +51,7 @@ async def post_itinerary(request: web.Request) -> web.Response:
         return error(400, "unknown_field", f"{', '.join(given)}: set by the API")
     if not service.ready:
         return unavailable("not_ready", "the visit index is being rebuilt from Kafka; retry shortly")
-    done = await service.submit(it, request[PRINCIPAL].name)
+    done = await service.submit(it, _caller(request))
     case = done.case
     if case is None:
         return _not_yours(it.case_id, "replace")
@@ -157,9 +158,15 @@ def _event(case: Case) -> bytes:
     return b"event: result\nid: %d\ndata: %s\n\n" % (case.result.revision, case.json)
 
 
+def _caller(request: web.Request) -> ownership.Caller:
+    """The principal, with its team when teams own cases (``TRUYVET_CASE_OWNER=team``)."""
+    p = request[PRINCIPAL]
+    teams = request.app[SERVICE].s.case_owner == "team"
+    return ownership.Caller(p.name, p.roles, p.team if teams else None)
+
+
 def _may_see(request: web.Request, case: Case) -> bool:
-    principal = request[PRINCIPAL]
-    return ownership.may_see(case.itinerary, principal.name, principal.roles)
+    return ownership.may_see(case.itinerary, _caller(request))
 
 
 async def share_itinerary(request: web.Request) -> web.Response:

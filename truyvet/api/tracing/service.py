@@ -133,9 +133,9 @@ class TracerService:
             return from_published(last, it, self.index)
 
     # --- answering ------------------------------------------------------------------------------
-    async def submit(self, body: Itinerary, by: str) -> Submitted:
-        """Apply a submission of ``body`` by principal ``by``: a new version is recorded
-        (acknowledged by Kafka before anything else), answered, and kept re-matched."""
+    async def submit(self, body: Itinerary, by: ownership.Caller) -> Submitted:
+        """Apply a submission of ``body`` by ``by``: a new version is recorded (acknowledged
+        by Kafka before anything else), answered, and kept re-matched."""
         async with self._one_at_a_time(body.case_id):
             current = self.cases.get(body.case_id)
             decision = ownership.submit(current.itinerary if current else None, body, by,

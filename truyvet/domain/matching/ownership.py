@@ -1,8 +1,9 @@
 """Who may see and change a case (pure).
 
-A case belongs to the principal who opened it (``opened_by``). Only its owner may replace it,
-and a replacement is a new version of the itinerary (the route audits it with the previous
-one). Others may read or watch it when a supervisor shared it with them; supervisors (and the
+A case belongs to the principal who opened it (``opened_by``), or, when teams own cases
+(``TRUYVET_CASE_OWNER=team``), to that principal's team (``team``): any of its tracers stands
+for the owner. Only its owner may replace it, and a replacement is a new version of the
+itinerary (the route audits it with the previous one). Others may read or watch it when a supervisor shared it with them; supervisors (and the
 admin) read every case, and share. An identical submission changes nothing: no new version,
 no new revision, and the case's retention, which runs from when its current stops were
 submitted, does not move; a submission that changes only the classification or the card keeps
@@ -27,19 +28,35 @@ class Outcome(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Caller:
+    """Who asks: a principal's name, roles and team (``team`` only when teams own cases)."""
+
+    name: str
+    roles: frozenset[str] = frozenset()
+    team: str | None = None
+
+
+def owns(it: Itinerary, who: Caller) -> bool:
+    return who.name == it.owner or (who.team is not None and who.team == it.team)
+
+
+@dataclass(frozen=True, slots=True)
 class Submission:
     outcome: Outcome
     itinerary: Itinerary | None  # the version to record; None when nothing is recorded
     previous: Itinerary | None  # the version it replaces (or would have)
 
 
-def submit(current: Itinerary | None, body: Itinerary, by: str, now_ms: int) -> Submission:
-    """What a submission of ``body`` by principal ``by`` does to the case's ``current``
-    version (None: no standing case of that id)."""
+def submit(current: Itinerary | None, body: Itinerary, by: Caller | str,
+           now_ms: int) -> Submission:
+    """What a submission of ``body`` by ``by`` does to the case's ``current`` version (None:
+    no standing case of that id)."""
+    who = by if isinstance(by, Caller) else Caller(by)
     if current is None:
-        return Submission(Outcome.OPENED, replace(body, submitted_at_ms=now_ms, submitted_by=by,
-                                                  opened_by=by, shared_with=()), None)
-    if by != current.owner:
+        return Submission(Outcome.OPENED, replace(
+            body, submitted_at_ms=now_ms, submitted_by=who.name, opened_by=who.name,
+            shared_with=(), team=who.team), None)
+    if not owns(current, who):
         return Submission(Outcome.NOT_OWNER, None, current)
     same_stops = body.stops == current.stops
     if same_stops and (body.classification, body.card_id) == (current.classification,
@@ -47,12 +64,12 @@ def submit(current: Itinerary | None, body: Itinerary, by: str, now_ms: int) -> 
         return Submission(Outcome.UNCHANGED, None, current)
     since = current.submitted_at_ms if same_stops else now_ms
     return Submission(Outcome.REPLACED, replace(
-        body, submitted_at_ms=since, submitted_by=by, opened_by=current.owner,
-        shared_with=current.shared_with), current)
+        body, submitted_at_ms=since, submitted_by=who.name, opened_by=current.owner,
+        shared_with=current.shared_with, team=current.team), current)
 
 
-def may_see(it: Itinerary, name: str, roles: frozenset[str]) -> bool:
-    return name == it.owner or name in it.shared_with or bool(roles & READ_ALL)
+def may_see(it: Itinerary, who: Caller) -> bool:
+    return owns(it, who) or who.name in it.shared_with or bool(who.roles & READ_ALL)
 
 
 def may_share(roles: frozenset[str]) -> bool:
@@ -60,7 +77,7 @@ def may_share(roles: frozenset[str]) -> bool:
 
 
 def shared(it: Itinerary, with_name: str) -> Itinerary:
-    """The case shared with one more principal (no change when it already is, or owns it).
+    """The case shared with one more principal (no change when it already is, or opened it).
     Raises ``ValueError`` past the limit of the record."""
     if with_name == it.owner or with_name in it.shared_with:
         return it
