@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -86,3 +88,54 @@ def test_a_valid_itinerary_is_answered_and_kept(api: Settings) -> None:
     assert status == 200 and again["revision"] == 2  # a corrected itinerary replaces it
     assert again["classification"] == "F1"
     assert http_json(api, "GET", "/api/v1/itineraries/kept")[1]["revision"] == 2
+
+
+def test_a_caller_past_its_limits_gets_429_with_retry_after(services: Services,
+                                                            tmp_path: Path) -> None:
+    """The real API with small limits (2 requests a second, bursts of 4; one event stream):
+    the fifth quick request, a second stream and a guessing client are refused with 429 and
+    Retry-After; after the wait the principal is served again."""
+    import urllib.request
+    import uuid
+
+    from tests.integration.helpers import api_process, http_json, itinerary_body, register_venue
+
+    s = Settings.from_env(env={}, bootstrap_servers=services.bootstrap_servers,
+                          redis_url=services.redis_url, topic_prefix=f"t{uuid.uuid4().hex[:10]}",
+                          data_dir=tmp_path, api_port=_free_port(),
+                          api_token="limit-" + "0" * 30, api_rate=2.0, api_max_streams=1)
+    ensure_topics(s)
+    register_venue(s, "V1")
+    with api_process(s, tmp_path / "api.log"):
+        assert http_json(s, "POST", "/api/v1/itineraries",
+                         itinerary_body("lim", "V1", int(time.time())))[0] == 201
+        time.sleep(2.1)  # the bucket full again (4 tokens): what is measured starts here
+        got = []
+        while len(got) < 40 and (not got or got[-1][0] == 200):
+            got.append(_status(s, "/api/v1/whoami", s.api_token))
+        assert len(got) >= 5 and {st for st, _ in got[:4]} == {200}  # a burst of 4 at least
+        assert got[-1][0] == 429 and got[-1][1] is not None, got  # then refused, saying when
+        time.sleep(float(got[-1][1]))  # as Retry-After says
+        assert _status(s, "/api/v1/whoami", s.api_token)[0] == 200
+        time.sleep(2.1)
+        req = urllib.request.Request(f"{s.api_url}/api/v1/itineraries/lim/events",
+                                     headers={"Authorization": f"Bearer {s.api_token}"})
+        with urllib.request.urlopen(req, timeout=30) as stream:  # the one stream allowed
+            assert any(stream.readline().startswith(b"data: ") for _ in range(5))
+            status, after = _status(s, "/api/v1/itineraries/lim/events", s.api_token)
+            assert status == 429 and after
+        guesses = [_status(s, "/api/v1/whoami", "guess-" + "9" * 30)[0] for _ in range(3)]
+        assert guesses[0] == 401 and 429 in guesses  # failed tokens: a fifth of the rate
+
+
+def _status(s: Settings, path: str, token: str) -> tuple[int, str | None]:
+    """(status, Retry-After) of a GET; streams are not read."""
+    import urllib.error
+    import urllib.request
+
+    req = urllib.request.Request(s.api_url + path, headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, r.headers.get("Retry-After")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers.get("Retry-After")
