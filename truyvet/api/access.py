@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass
 
 ROLES = ("tracer", "supervisor", "inspector", "ops", "admin")
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")  # a principal's or a team's name
 MIN_TOKEN_LENGTH = 22  # 128 bits of base64url
 
 
@@ -121,9 +121,9 @@ def parse_tokens(spec: str, admin_token: str = "") -> Tokens:
             raise ValueError(f"TRUYVET_API_TOKENS entry {i}: expected name:role:token[:team]")
         name, roles_text, token = parts[:3]
         team = parts[3] if len(parts) == 4 else None
-        if team is not None and not _NAME.fullmatch(team):
+        if team is not None and not NAME.fullmatch(team):
             raise ValueError(f"TRUYVET_API_TOKENS entry {i} ({name}): bad team {team[:64]!r}")
-        if not _NAME.fullmatch(name):
+        if not NAME.fullmatch(name):
             raise ValueError(f"TRUYVET_API_TOKENS entry {i}: bad name {name[:64]!r}")
         roles = frozenset(roles_text.split("+"))
         unknown = roles - set(ROLES)

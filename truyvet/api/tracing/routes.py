@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 
 import orjson
 from aiohttp import web
 
+from truyvet.api.access import NAME
 from truyvet.api.audit import AuditLog
 from truyvet.api.limits import StreamSlots
 from truyvet.api.tracing.service import TracerService
@@ -31,7 +31,6 @@ AUDIT = web.AppKey("audit", AuditLog)
 STREAMS = web.AppKey("streams", StreamSlots)  # open event streams per principal
 WRITE_TIMEOUT_S = 30.0  # a client that takes no bytes for this long is dropped
 PRINCIPALS = web.AppKey("principals", frozenset)  # the names the API knows (a case is shared with one)
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 
 
 def add(app: web.Application) -> None:
@@ -180,7 +179,7 @@ async def share_itinerary(request: web.Request) -> web.Response:
     except orjson.JSONDecodeError:
         return error(400, "not_json", "the body is not JSON")
     if type(body) is not dict or set(body) != {"with"} or type(body["with"]) is not str \
-            or not _NAME.fullmatch(body["with"]):
+            or not NAME.fullmatch(body["with"]):
         return error(400, "bad_value", 'the body is {"with": "<principal name>"}')
     name = body["with"]
     if name not in request.app[PRINCIPALS]:
