@@ -99,6 +99,16 @@ FOLLOWER_SKIPPED = Counter(
     ["follower", "reason"],
 )
 INDEX_VISITS = Gauge("truyvet_index_visits", "Gauge: visits held in the API's in-memory index.")
+INDEX_CHECKPOINT_WRITTEN = Gauge(
+    "truyvet_index_checkpoint_written_seconds",
+    "Gauge: when the API last wrote its index checkpoint (Unix seconds; 0: not yet). A restart "
+    "reads the visits topic from there on.",
+)
+INDEX_CHECKPOINT_FAILURES = Counter(
+    "truyvet_index_checkpoint_failures_total",
+    "Counter: index checkpoints the API could not write (disk full, not writable): its next "
+    "restart reads the visits topic from an older checkpoint or from the beginning.",
+)
 INDEX_BYTES = Gauge(
     "truyvet_index_bytes", "Gauge: bytes of the index's visit columns (allocated)."
 )

@@ -169,6 +169,16 @@ class Settings:
         "TRUYVET_API_MAX_STREAMS", 20,
         "Server-sent event streams each principal may hold open at once; beyond: 429.",
     )
+    api_checkpoint_s: float = _setting(
+        "TRUYVET_API_CHECKPOINT_S", 300.0,
+        "Seconds between checkpoints of the API's visit index (also written on stop and after a "
+        "rebuild); a start loads the newest valid one and reads only what came after. 0 = none.",
+    )
+    api_checkpoint_dir: str = _setting(
+        "TRUYVET_API_CHECKPOINT_DIR", "",
+        "Where the API keeps its checkpoint (local disk, private: it holds card ids); default "
+        "DATA_DIR/checkpoints.",
+    )
     # --- HTTP ------------------------------------------------------------------------------
     worker_web_port: int = _setting(
         "TRUYVET_WORKER_WEB_PORT", 6066,
@@ -198,6 +208,8 @@ class Settings:
                           ("api_rate", "TRUYVET_API_RATE"), ("api_max_streams", "TRUYVET_API_MAX_STREAMS")):
             if not getattr(self, name) > 0:
                 raise SettingsError(f"{env}={getattr(self, name)}: must be more than 0")
+        if self.api_checkpoint_s < 0:
+            raise SettingsError(f"TRUYVET_API_CHECKPOINT_S={self.api_checkpoint_s}: 0 (none) or more")
         if not self.bootstrap_servers:
             object.__setattr__(self, "local_kafka", True)
             object.__setattr__(self, "bootstrap_servers", f"127.0.0.1:{self.kafka_port}")
@@ -229,6 +241,10 @@ class Settings:
     @property
     def retention_ms(self) -> int:
         return int(self.retention_days * 86_400_000)
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        return Path(self.api_checkpoint_dir) if self.api_checkpoint_dir else self.data_dir / "checkpoints"
 
     def redacted(self) -> dict[str, Any]:
         return {

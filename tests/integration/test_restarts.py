@@ -1,5 +1,6 @@
 """State survives: a stream worker killed (SIGKILL) mid-stream and replaced, and a restarted
-tracer API, leave every answer equal to the reference."""
+tracer API (from its index checkpoint, and from Kafka alone when the checkpoint is corrupt),
+leave every answer equal to the reference."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from tests.integration.helpers import (
 )
 from tests.integration.test_matching_pipeline import _answers, _body, _expected, _generate, _publish
 from tests.reference import reference_visits
+from truyvet.api.tracing import checkpoint
 from truyvet.kafka.admin import ensure_topics
 from truyvet.settings import Settings
 
@@ -57,14 +59,45 @@ def test_killed_worker_and_restarted_api_change_no_answer(services: Services, tm
                 assert status == 201
                 assert _answers(res) == _expected(visits, card, stops), case_id
                 before[case_id] = res
-        api.terminate()
+        api.terminate()  # a clean stop writes the index's checkpoint
         api.wait(30)
+    where = checkpoint.path(s)
+    assert where.exists()
 
-    with api_process(s, tmp_path / "api-2.log"):  # rebuilt from Kafka alone
+    # while the API is away, more scans become visits: a restart must read them after the
+    # checkpoint's offsets
+    extra_scans, extra_itineraries = _generate_groups(rng, "x", 2, now)
+    with worker_process(s, tmp_path / "worker-3.log") as w3:
+        _publish(s, extra_scans)
+        wait_caught_up(s, 120, [w3])
+    visits = reference_visits(scans + extra_scans, lambda v: 3600, now, retention)
+
+    def same_answers() -> None:
+        wait_index_caught_up(s)
         for case_id, res in before.items():
             status, again = http_json(s, "GET", f"/api/v1/itineraries/{case_id}")
             assert status == 200
             assert again["stops"] == res["stops"] and again["revision"] == res["revision"]
+        for case_id, card, stops in extra_itineraries:
+            status, res = http_json(s, "POST", "/api/v1/itineraries", _body(case_id, card, stops))
+            assert status in (200, 201)
+            assert _answers(res) == _expected(visits, card, stops), case_id
+
+    with api_process(s, tmp_path / "api-2.log"):  # from the checkpoint, then the records after it
+        _, health = http_json(s, "GET", "/healthz")
+        restored = health["index_restored"]
+        assert restored["from"] == "checkpoint", restored
+        assert restored["records_after"] > 0
+        same_answers()
+
+    data = bytearray(where.read_bytes())  # one bit flipped on disk: rebuilt from Kafka alone
+    data[len(data) // 3] ^= 0x04
+    where.write_bytes(bytes(data))
+    with api_process(s, tmp_path / "api-3.log"):
+        _, health = http_json(s, "GET", "/healthz")
+        assert health["index_restored"]["from"] == "topic"
+        assert "digest" in health["index_restored"]["reason"]
+        same_answers()
 
 
 def _generate_groups(rng: random.Random, tag: str, n: int, now: int) -> tuple[list, list]:

@@ -140,6 +140,10 @@ async def healthz(request: web.Request) -> web.Response:
             "standing_itineraries": len(service.cases),
             # next offset of the visits topic applied to the index, per partition
             "index_offsets": {str(p): o for p, o in sorted(service.view.positions().items())},
+            # how the index started (a checkpoint, or the whole topic and why) and the last
+            # checkpoint written
+            "index_restored": service.view.restored,
+            "index_checkpoint": service.view.last_checkpoint,
             "views": {f.name: f.health() for f in followers}}
     return json_response(body, 200 if service.ready else 503)
 

@@ -35,6 +35,7 @@ from truyvet.kafka.retry import BROKER_AWAY_S, BrokerError, retrying
 from truyvet.settings import Settings
 
 log = logging.getLogger(__name__)
+Resume = Callable[[dict[int, tuple[int, int]]], "dict[int, int] | None"]
 
 
 class TopicFollower:
@@ -66,7 +67,11 @@ class TopicFollower:
         self.last_error: str | None = None  # where the last handler error was, and its type
         self._thread = threading.Thread(target=self._run, name=f"follow-{topic}", daemon=True)
 
-    def start(self, timeout: float = 30.0) -> TopicFollower:
+    def start(self, timeout: float = 30.0, resume: Resume | None = None) -> TopicFollower:
+        """Start following from each partition's beginning, or from where ``resume`` says:
+        given every partition's watermarks ``{partition: (low, high)}`` before anything is
+        read, it returns the offsets to start from (a view restored from a checkpoint) or
+        None (from the beginning)."""
         deadline = time.monotonic() + timeout
         while True:  # a topic created a moment ago may not be in every broker's metadata yet
             try:
@@ -76,11 +81,13 @@ class TopicFollower:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)
-        for p in parts:
-            low, high = retrying(lambda p=p: self._reader.watermarks(self.topic, p, 10),
-                                 f"watermarks of {self.topic}[{p}]", deadline - time.monotonic())
-            self.positions[p] = low
-            if high > low:
+        marks = {p: retrying(lambda p=p: self._reader.watermarks(self.topic, p, 10),
+                             f"watermarks of {self.topic}[{p}]", deadline - time.monotonic())
+                 for p in parts}
+        start_at = resume(marks) if resume is not None else None
+        for p, (low, high) in marks.items():
+            self.positions[p] = start_at[p] if start_at is not None else low
+            if high > self.positions[p]:
                 self._targets[p] = high
         if not self._targets:
             self._caught_up.set()

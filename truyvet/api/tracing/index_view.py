@@ -4,17 +4,25 @@ The follower thread decodes visit buckets and applies them to the
 :class:`~truyvet.domain.matching.index.VisitIndex` in chunks under ``lock`` (a query waits at
 most one chunk), and hands every chunk's changed (venue, day) buckets to ``on_change`` (the
 service's re-matching). Answers are computed under the same lock, on the event loop.
+
+At start the view loads its checkpoint when one fits (``truyvet.api.tracing.checkpoint``) and
+follows the topic from the checkpoint's offsets; otherwise from the beginning.
+:meth:`IndexView.checkpoint` writes a new one (any thread; the lock is held only to copy).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from truyvet import metrics, topics
 from truyvet.codec import visits as visits_codec
+from truyvet.api.tracing import checkpoint
 from truyvet.codec.itinerary import Itinerary
+from truyvet.domain.matching import index_columns
 from truyvet.domain.matching.index import VisitIndex
 from truyvet.domain.matching.matcher import StopResult, match
 from truyvet.domain.matching.rules import MatchRules
@@ -23,21 +31,87 @@ from truyvet.kafka.follower import TopicFollower
 from truyvet.kafka.record import Record
 from truyvet.settings import Settings
 
+log = logging.getLogger(__name__)
 APPLY_CHUNK = 1000  # visit buckets applied per lock hold: bounds the wait of a query
 Changes = set[tuple[str, int]]
 
 
 class IndexView:
-    def __init__(self, s: Settings, rules: MatchRules, backend: Backend | None = None) -> None:
+    def __init__(self, s: Settings, rules: MatchRules, backend: Backend | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.s = s
         self.rules = rules
+        self.clock = clock
         self.index = VisitIndex()
         self.lock = threading.Lock()
         self.on_change: Callable[[Changes], None] | None = None  # set once serving
-        self.follower = TopicFollower(s, topics.visits(s), self._apply, "api-index",
-                                      backend=backend)
+        self.topic = topics.visits(s)
+        self.follower = TopicFollower(s, self.topic, self._apply, "api-index", backend=backend)
+        self.checkpoints = s.api_checkpoint_s > 0
+        self.checkpoint_path = checkpoint.path(s)
+        # how the index started: from a checkpoint or the whole topic, and why
+        self.restored: dict[str, Any] = {"from": "topic", "reason": "checkpoints are off"}
+        self.last_checkpoint: dict[str, Any] | None = None
+        self._writing = threading.Lock()  # one checkpoint written at a time
 
     def start(self) -> None:
-        self.follower.start()
+        self.follower.start(resume=self._resume if self.checkpoints else None)
+
+    def _resume(self, marks: dict[int, tuple[int, int]]) -> dict[int, int] | None:
+        """Where to follow the topic from: a checkpoint's offsets, its index installed, when
+        it fits the topic now (the follower's start, before it reads)."""
+        started = time.monotonic()
+        try:
+            cp = checkpoint.load(self.checkpoint_path)
+            reason = checkpoint.why_unusable(
+                cp, self.topic, self.rules.retention_s, checkpoint.max_age_ms(self.s),
+                int(self.clock() * 1000)) or checkpoint.why_offsets_do_not_fit(cp.positions, marks)
+            index = None if reason else index_columns.build(cp.columns)
+        except FileNotFoundError:
+            self.restored = {"from": "topic", "reason": "no checkpoint yet"}
+            return None
+        except (checkpoint.Unreadable, ValueError) as exc:
+            reason = f"unreadable: {exc}"
+        if reason or index is None:
+            log.warning("index checkpoint %s not used, rebuilding from %s: %s",
+                        self.checkpoint_path, self.topic, reason)
+            self.restored = {"from": "topic", "reason": f"checkpoint not used: {reason}"}
+            return None
+        self.index = index
+        behind = sum(max(0, high - cp.positions[p]) for p, (_, high) in marks.items())
+        self.restored = {"from": "checkpoint", "written_ms": cp.written_ms,
+                         "visits": cp.columns.visits, "records_after": behind,
+                         "load_s": round(time.monotonic() - started, 3)}
+        log.info("index loaded from checkpoint %s: %d visits in %.2fs, %d records after it",
+                 self.checkpoint_path, cp.columns.visits, time.monotonic() - started, behind)
+        return cp.positions
+
+    def checkpoint(self) -> int | None:
+        """Write a checkpoint of the index now; its size in bytes, or None when there is
+        nothing worth writing (checkpoints off, not caught up yet, or the follower passed over
+        records it failed on: the index lacks them, and a restart must read them again)."""
+        if not self.checkpoints or not self.follower.caught_up or self.follower.degraded:
+            return None
+        with self._writing:
+            return self._write_checkpoint()
+
+    def _write_checkpoint(self) -> int:
+        started = time.monotonic()
+        with self.lock:
+            positions = self.positions()  # first: the copy reflects at least these
+            columns = index_columns.take(self.index)
+        held = time.monotonic() - started
+        cp = checkpoint.Checkpoint(self.topic, positions, int(self.clock() * 1000),
+                                   self.rules.retention_s, index_columns.compacted(columns))
+        size = checkpoint.save(self.checkpoint_path, cp)
+        took = time.monotonic() - started
+        self.last_checkpoint = {"written_ms": cp.written_ms, "visits": columns.visits,
+                                "bytes": size, "write_s": round(took, 3),
+                                "lock_held_s": round(held, 4)}
+        metrics.INDEX_CHECKPOINT_WRITTEN.set(cp.written_ms / 1000)
+        log.info("index checkpoint written: %d visits, %d bytes in %.2fs (lock held %.3fs)",
+                 columns.visits, size, took, held)
+        return size
 
     def wait_caught_up(self) -> None:
         self.follower.wait_caught_up()

@@ -70,7 +70,7 @@ class TracerService:
         self.rules = s.rules()
         self.clock = clock
         self.backend = backend
-        self.view = IndexView(s, self.rules, backend)
+        self.view = IndexView(s, self.rules, backend, clock)
         self.cases = StandingCases()
         self.ready = False
         self.results = ResultStore(s, self.rules.retention_s)
@@ -115,6 +115,7 @@ class TracerService:
             await self._resolve(it, self._from_published(it, last), publish_unchanged=False)
         self._tasks = [asyncio.create_task(self._rematch_loop()),
                        asyncio.create_task(self._expire_loop()),
+                       asyncio.create_task(self._checkpoint_loop()),
                        asyncio.create_task(self.results.refill_when_empty(lambda: self.cases))]
         self.ready = True
         log.info("tracer service ready: %d standing itineraries", len(self.cases))
@@ -123,8 +124,28 @@ class TracerService:
         for t in self._tasks:
             t.cancel()
         self.view.stop()
+        if self.ready:  # the next start reads only what comes after this
+            await asyncio.to_thread(self._checkpoint)
         await asyncio.to_thread(self.producer.close)
         await self.results.close()
+
+    async def _checkpoint_loop(self) -> None:
+        """A checkpoint of the index every ``TRUYVET_API_CHECKPOINT_S``, and one at once after
+        a rebuild from the whole topic (the next start then need not repeat it)."""
+        if not self.view.checkpoints:
+            return
+        if self.view.restored["from"] != "checkpoint":
+            await asyncio.to_thread(self._checkpoint)
+        while True:
+            await asyncio.sleep(self.s.api_checkpoint_s)
+            await asyncio.to_thread(self._checkpoint)
+
+    def _checkpoint(self) -> None:
+        try:
+            self.view.checkpoint()
+        except OSError as exc:  # a full or read-only disk costs the fast restart, not the service
+            log.error("index checkpoint not written to %s: %s", self.view.checkpoint_path, exc)
+            metrics.INDEX_CHECKPOINT_FAILURES.inc()
 
     def _from_published(self, it: Itinerary, last: MatchResult | None) -> Result | None:
         if last is None:

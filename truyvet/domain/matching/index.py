@@ -33,6 +33,24 @@ class Bucket:
         self.size = 0
         self.dead = 0
 
+    @classmethod
+    def holding(cls, cards: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> Bucket:
+        """A bucket of these rows (copied), none deleted."""
+        b = cls.__new__(cls)
+        b.cards = np.array(cards, np.uint32)
+        b.starts = np.array(starts, np.uint32)
+        b.ends = np.array(ends, np.uint32)
+        b.size, b.dead = len(b.cards), 0
+        return b
+
+    def live(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Copies of the rows not deleted: cards, starts, ends."""
+        n = self.size
+        if not self.dead:
+            return self.cards[:n].copy(), self.starts[:n].copy(), self.ends[:n].copy()
+        keep = self.cards[:n] != DEAD
+        return self.cards[:n][keep], self.starts[:n][keep], self.ends[:n][keep]
+
     def replace(self, cards: Sequence[int], rows: Sequence[tuple[int, int, int]]) -> None:
         """Delete every row of ``cards``, then append ``rows`` (card, start, end)."""
         n = self.size
