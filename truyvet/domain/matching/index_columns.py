@@ -11,6 +11,8 @@ may differ; nothing outside the index keeps them across a restart.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,37 +38,80 @@ class IndexColumns:
         return len(self.cards)
 
 
-def take(index: VisitIndex) -> IndexColumns:
-    """The index's content, copied (run under the index's lock)."""
-    venues = sorted(set(index.days_of) | set(index.longest))
+def take(index: VisitIndex, hold: Callable[[], AbstractContextManager[object]] = nullcontext,
+         ) -> IndexColumns:
+    """The index's content, copied a few buckets at a time, each time inside ``hold()`` (the
+    index's lock: an answer waits for one group of plain copies at most; deleted rows are
+    dropped after, by :func:`compacted`).
+
+    Taken while updates go on, the copy mixes buckets of different moments, all at or after
+    the moment ``take`` began: what a checkpoint needs, since the records after the offsets
+    read *before* it began are applied again on restart and each replaces its bucket whole.
+    Card numbers are another matter: one forgotten and given to a new card meanwhile would
+    name the wrong card in a row copied before, so then the copy is taken again in one hold."""
+    columns = _take(index, hold, _GROUP)
+    if columns is None:  # cards were forgotten meanwhile
+        with hold():
+            columns = _take(index, nullcontext, 1 << 62)
+    assert columns is not None
+    return columns
+
+
+def _take(index: VisitIndex, hold: Callable[[], AbstractContextManager[object]], group: int,
+          ) -> IndexColumns | None:
+    with hold():
+        forgets = index.cards.forgets
+        keys = sorted(index.buckets)
+        venues = sorted(set(index.days_of) | set(index.longest))
+        longest = np.fromiter((index.longest.get(v, 0) for v in venues), np.int64, len(venues))
+        names = list(index.card_names)
+    copied: list[tuple[tuple[str, int], np.ndarray, np.ndarray, np.ndarray]] = []
+    for i in range(0, len(keys), group):
+        with hold():
+            for key in keys[i:i + group]:
+                b = index.buckets.get(key)
+                if b is not None and b.size > b.dead:
+                    n = b.size
+                    copied.append((key, b.cards[:n].copy(), b.starts[:n].copy(),
+                                   b.ends[:n].copy()))
+    with hold():  # with the cards interned meanwhile
+        names = list(index.card_names)
+        if index.cards.forgets != forgets:
+            return None
     number = {v: i for i, v in enumerate(venues)}
-    keys, parts = [], []
-    for key in sorted(index.buckets):
-        rows = index.buckets[key].live()
-        if len(rows[0]):
-            keys.append(key)
-            parts.append(rows)
-    sizes = np.fromiter((len(p[0]) for p in parts), np.int64, len(parts))
+    sizes = np.fromiter((len(c[1]) for c in copied), np.int64, len(copied))
     return IndexColumns(
-        venues=venues,
-        longest=np.fromiter((index.longest.get(v, 0) for v in venues), np.int64, len(venues)),
-        bucket_venue=np.fromiter((number[v] for v, _ in keys), np.int32, len(keys)),
-        bucket_day=np.fromiter((d for _, d in keys), np.int32, len(keys)),
+        venues=venues, longest=longest,
+        bucket_venue=np.fromiter((number[k[0]] for k, *_ in copied), np.int32, len(copied)),
+        bucket_day=np.fromiter((k[1] for k, *_ in copied), np.int32, len(copied)),
         bucket_end=np.cumsum(sizes),
-        cards=_joined([p[0] for p in parts]),
-        starts=_joined([p[1] for p in parts]),
-        ends=_joined([p[2] for p in parts]),
-        card_names=list(index.card_names),
+        cards=_joined([c[1] for c in copied]),
+        starts=_joined([c[2] for c in copied]),
+        ends=_joined([c[3] for c in copied]),
+        card_names=names,
     )
 
 
+_GROUP = 256  # buckets copied per hold of the lock
+
+
 def compacted(c: IndexColumns) -> IndexColumns:
-    """The same content with the cards a row references numbered 0.. (the others dropped)."""
-    used, renumbered = np.unique(c.cards, return_inverse=True)
+    """The same content without deleted rows, and with the cards a row references numbered
+    0.. in their old order (the others dropped)."""
+    live = c.cards != DEAD
+    if not live.all():
+        kept = np.cumsum(live)
+        bucket_end = kept[c.bucket_end - 1] if len(c.bucket_end) else c.bucket_end
+        nonempty = np.diff(bucket_end, prepend=0) > 0
+        c = IndexColumns(c.venues, c.longest, c.bucket_venue[nonempty], c.bucket_day[nonempty],
+                         bucket_end[nonempty].astype(np.int64), c.cards[live], c.starts[live],
+                         c.ends[live], c.card_names)
+    used = np.flatnonzero(np.bincount(c.cards, minlength=len(c.card_names)))
+    renumber = np.zeros(len(c.card_names), np.uint32)
+    renumber[used] = np.arange(len(used), dtype=np.uint32)
     names = c.card_names
     return IndexColumns(c.venues, c.longest, c.bucket_venue, c.bucket_day, c.bucket_end,
-                        renumbered.astype(np.uint32).reshape(-1), c.starts, c.ends,
-                        [names[int(n)] for n in used])
+                        renumber[c.cards], c.starts, c.ends, [names[n] for n in used.tolist()])
 
 
 def build(c: IndexColumns) -> VisitIndex:

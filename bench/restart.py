@@ -1,0 +1,92 @@
+"""Restarting the tracer API: ready after a full rebuild of the index from the visits topic,
+then after restarts from its checkpoint, with the same visits (5 M by default), same run.
+
+Each restart is a fresh process (interpreter start and imports included) stopped with SIGTERM
+before it (the stop writes the checkpoint). The answers to a sample of itineraries must be the
+same after every restart as after the rebuild, or the benchmark fails."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import orjson
+
+from bench.data import Shape, itineraries
+from bench.serving import Client, child, publish_visits, wait_ready
+from bench.services import bench_settings
+from truyvet.api.tracing import checkpoint
+
+RESTARTS = int(os.environ.get("TRUYVET_BENCH_RESTARTS", "2"))
+SAMPLE = 20
+
+
+def _health(s) -> dict:  # type: ignore[no-untyped-def]
+    status, body = Client(s).call("GET", "/healthz")
+    assert status == 200, status
+    return orjson.loads(body)
+
+
+def _answers(s, bodies: list[bytes]) -> list[object]:  # type: ignore[no-untyped-def]
+    out = []
+    client = Client(s)
+    for body in bodies:
+        status, raw = client.call("POST", "/api/v1/itineraries", body)
+        assert status in (200, 201), (status, raw[:200])
+        out.append(orjson.loads(raw)["stops"])
+    return out
+
+
+def _stopped(proc) -> None:  # type: ignore[no-untyped-def]
+    proc.terminate()
+    try:
+        proc.wait(120)
+    except Exception:
+        proc.kill()
+        proc.wait(10)
+        raise
+
+
+def main() -> None:
+    shape = Shape()
+    bodies = [orjson.dumps(it) for it in itineraries(shape, SAMPLE)]
+    with bench_settings() as s:
+        logs = s.data_dir / "bench-logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        where = checkpoint.path(s)
+        t = time.monotonic()
+        n = publish_visits(s, shape)
+        print(f"published {n:,} visits as visit buckets in {time.monotonic() - t:.0f}s", flush=True)
+        api = child(s, ["truyvet", "api"], logs / "api-restart.log")
+        try:
+            rebuild = wait_ready(s, api)
+            restored = _health(s)["index_restored"]
+            assert restored["from"] == "topic", restored
+            print(f"full rebuild        {n / rebuild:>10,.0f} visits/s: ready {rebuild:.1f}s after "
+                  f"process start, {n:,} visits", flush=True)
+            reference = _answers(s, bodies)
+            while (written := _health(s)["index_checkpoint"]) is None:
+                time.sleep(0.2)
+            print(f"checkpoint written  {written['write_s']:.2f}s, {written['bytes'] / 1e6:.0f} MB "
+                  f"({written['bytes'] / written['visits']:.1f} bytes a visit), answers waited "
+                  f"{written['lock_held_s'] * 1000:.0f} ms while it was copied", flush=True)
+            _stopped(api)
+            for i in range(RESTARTS):
+                api = child(s, ["truyvet", "api"], logs / "api-restart.log")
+                ready = wait_ready(s, api)
+                restored = _health(s)["index_restored"]
+                if restored["from"] != "checkpoint":
+                    raise AssertionError(f"restart {i + 1} did not use the checkpoint: {restored}")
+                if _answers(s, bodies) != reference:
+                    raise AssertionError(f"restart {i + 1}: answers differ from the rebuild's")
+                print(f"restart {i + 1}           ready {ready:.2f}s after process start from the "
+                      f"checkpoint (loaded in {restored['load_s']:.2f}s, "
+                      f"{restored['records_after']:,} records after it); "
+                      f"{rebuild / ready:.1f}x faster than the rebuild; {SAMPLE} answers equal",
+                      flush=True)
+                _stopped(api)
+        finally:
+            if api.poll() is None:
+                api.kill()
+                api.wait(10)
+            where.unlink(missing_ok=True)
