@@ -260,6 +260,8 @@ class TracerService:
         while True:
             await asyncio.sleep(self.rules.sweep_every_s)
             await self.expire()
+            # the checkpoint on disk forgets what the index forgot, at the same sweep
+            await asyncio.to_thread(self._checkpoint)
 
     async def expire(self) -> None:
         """Apply the retention: visits that ended before it leave the index; cases submitted
