@@ -3,9 +3,10 @@ refused when any byte of it changed.
 
 Layout: ``MAGIC``, the header's length (8 bytes, little-endian), the header (JSON: the
 caller's ``meta`` and where each array lies), the arrays (each at an 8-byte boundary), and the
-SHA-256 of everything before it. :func:`write` streams it to a private temporary file beside
-the target (0600: a checkpoint holds what the data it reflects holds), syncs it and renames it
-over the target, so a reader finds the previous checkpoint or the whole new one.
+SHA-256 of everything before it. :func:`write` streams it through
+:func:`~truyvet.secret_file.replacing_private` (0600: a checkpoint holds what the data it
+reflects holds; synced, then renamed over the target), so a reader finds the previous
+checkpoint or the whole new one.
 :func:`read` checks length, magic and digest before trusting a byte: a truncated file, a
 flipped bit, a file of another format raise :class:`Unreadable` with the reason. Arrays are
 plain numbers (no pickles, no object arrays).
@@ -20,6 +21,8 @@ from typing import Any
 
 import numpy as np
 import orjson
+
+from truyvet.secret_file import replacing_private
 
 MAGIC = b"truyvet checkpoint 1\n"
 _DIGEST = 32
@@ -45,29 +48,18 @@ def write(path: Path, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> in
         pieces.append((pad, a))
         offset += a.nbytes
     header = orjson.dumps({"meta": meta, "arrays": layout, "payload_bytes": offset})
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.unlink(missing_ok=True)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     digest = hashlib.sha256()
-    try:
-        with os.fdopen(fd, "wb") as f:
-            def put(data: bytes | memoryview) -> None:
-                digest.update(data)
-                f.write(data)
-            put(MAGIC)
-            put(len(header).to_bytes(8, "little"))
-            put(header)
-            for pad, a in pieces:
-                put(b"\0" * pad)
-                put(memoryview(a).cast("B"))
-            f.write(digest.digest())
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with replacing_private(path) as f:
+        def put(data: bytes | memoryview) -> None:
+            digest.update(data)
+            f.write(data)
+        put(MAGIC)
+        put(len(header).to_bytes(8, "little"))
+        put(header)
+        for pad, a in pieces:
+            put(b"\0" * pad)
+            put(memoryview(a).cast("B"))
+        f.write(digest.digest())
     _sync_dir(path.parent)
     return len(MAGIC) + 8 + len(header) + offset + _DIGEST
 

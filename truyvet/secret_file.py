@@ -14,7 +14,10 @@ import logging
 import os
 import secrets
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 log = logging.getLogger(__name__)
 
@@ -27,13 +30,24 @@ def new_token() -> str:
 
 
 def write_private(path: Path, text: str) -> None:
+    with replacing_private(path) as f:
+        f.write(text.encode())
+
+
+@contextmanager
+def replacing_private(path: Path) -> Iterator[BinaryIO]:
+    """A new private file (0600 from its first byte, in a 0700 folder if one is made) to write
+    ``path``'s new content to; renamed over ``path`` when the block ends without error, else
+    removed. Synced before the rename: after a crash ``path`` is the old file or the new one."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

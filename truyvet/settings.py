@@ -171,8 +171,9 @@ class Settings:
     )
     api_checkpoint_s: float = _setting(
         "TRUYVET_API_CHECKPOINT_S", 300.0,
-        "Seconds between checkpoints of the API's visit index (also written on stop and after a "
-        "rebuild); a start loads the newest valid one and reads only what came after. 0 = none.",
+        "Seconds between checkpoints of the API's visit index (also written after a rebuild, each "
+        "retention sweep and on stop); a start loads it when valid and reads only what came "
+        "after. 0 = none.",
     )
     api_checkpoint_dir: str = _setting(
         "TRUYVET_API_CHECKPOINT_DIR", "",

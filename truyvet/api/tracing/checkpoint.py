@@ -123,4 +123,3 @@ def why_offsets_do_not_fit(positions: dict[int, int], marks: dict[int, tuple[int
             return f"partition {p}: the checkpoint read to {at}, the topic ends at {high} " \
                    "(recreated?)"
     return None
-

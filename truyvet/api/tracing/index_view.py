@@ -67,18 +67,18 @@ class IndexView:
             reason = checkpoint.why_unusable(
                 cp, self.topic, self.rules.retention_s, checkpoint.max_age_ms(self.s),
                 int(self.clock() * 1000)) or checkpoint.why_offsets_do_not_fit(cp.positions, marks)
-            index = None if reason else index_columns.build(cp.columns)
+            if not reason:
+                self.index = index_columns.build(cp.columns)
         except FileNotFoundError:
             self.restored = {"from": "topic", "reason": "no checkpoint yet"}
             return None
         except (checkpoint.Unreadable, ValueError) as exc:
             reason = f"unreadable: {exc}"
-        if reason or index is None:
+        if reason:
             log.warning("index checkpoint %s not used, rebuilding from %s: %s",
                         self.checkpoint_path, self.topic, reason)
             self.restored = {"from": "topic", "reason": f"checkpoint not used: {reason}"}
             return None
-        self.index = index
         behind = sum(max(0, high - cp.positions[p]) for p, (_, high) in marks.items())
         self.restored = {"from": "checkpoint", "written_ms": cp.written_ms,
                          "visits": cp.columns.visits, "records_after": behind,

@@ -43,14 +43,6 @@ class Bucket:
         b.size, b.dead = len(b.cards), 0
         return b
 
-    def live(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Copies of the rows not deleted: cards, starts, ends."""
-        n = self.size
-        if not self.dead:
-            return self.cards[:n].copy(), self.starts[:n].copy(), self.ends[:n].copy()
-        keep = self.cards[:n] != DEAD
-        return self.cards[:n][keep], self.starts[:n][keep], self.ends[:n][keep]
-
     def replace(self, cards: Sequence[int], rows: Sequence[tuple[int, int, int]]) -> None:
         """Delete every row of ``cards``, then append ``rows`` (card, start, end)."""
         n = self.size

@@ -1,9 +1,9 @@
 """A :class:`~truyvet.domain.matching.index.VisitIndex` as a few flat arrays, and back: what a
 checkpoint stores (``truyvet.api.tracing.checkpoint``).
 
-:func:`take` copies the live rows of every bucket (the caller holds the index's lock: the
-copy is all it waits for); :func:`compacted` then numbers the cards anew, keeping only those
-a live row references (a card whose visits all left the retention is not written anywhere),
+:func:`take` copies the rows of every bucket, a few buckets per hold of the index's lock;
+:func:`compacted` then drops the deleted rows and numbers the cards anew, keeping only those
+a row references (a card whose visits all left the retention is not written anywhere),
 and :func:`build` makes an index equal to the one taken: the same visits under the same
 (venue, day) buckets, the same card ids, the same longest visit per venue. The card *numbers*
 may differ; nothing outside the index keeps them across a restart.
@@ -64,7 +64,6 @@ def _take(index: VisitIndex, hold: Callable[[], AbstractContextManager[object]],
         keys = sorted(index.buckets)
         venues = sorted(set(index.days_of) | set(index.longest))
         longest = np.fromiter((index.longest.get(v, 0) for v in venues), np.int64, len(venues))
-        names = list(index.card_names)
     copied: list[tuple[tuple[str, int], np.ndarray, np.ndarray, np.ndarray]] = []
     for i in range(0, len(keys), group):
         with hold():
