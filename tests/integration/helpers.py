@@ -9,6 +9,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from datetime import date, timedelta
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,6 +23,10 @@ from truyvet.kafka.lag import group_lag
 from truyvet.kafka.retry import retrying
 from truyvet.topics import pipeline_groups
 from truyvet.settings import Settings
+
+# a recent day for fixed clock times in test scans: event-stamped topics delete records older
+# than their retention, so a literal date in a test stops working some weeks after it was written
+YESTERDAY = (date.today() - timedelta(days=1)).isoformat()
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import orjson
 
 from truyvet.producers.scans import ScanPublisher
 from tests.integration.helpers import (
+    YESTERDAY,
     group_committed,
     metric_value,
     metrics_text,
@@ -27,7 +28,7 @@ from truyvet.kafka.admin import ensure_topics
 from truyvet.settings import Settings
 
 VALID = {"event_id": "ok-{n}", "card_id": "card-{n}", "venue_id": "venue-1", "scanner_id": "s1",
-         "direction": "in", "scanned_at": "2026-11-20T08:00:00+07:00", "method": "app"}
+         "direction": "in", "scanned_at": f"{YESTERDAY}T08:00:00+07:00", "method": "app"}
 
 GARBAGE: list[tuple[bytes | None, str]] = [
     (b"this is not json", "not_json"),

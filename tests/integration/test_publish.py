@@ -11,7 +11,7 @@ from aiokafka.partitioner import murmur2
 from click.testing import CliRunner
 
 from truyvet.producers.publish import publish_file
-from tests.integration.helpers import read_all
+from tests.integration.helpers import YESTERDAY, read_all
 from truyvet import topics
 from truyvet.cli import main
 from truyvet.codec import checkin
@@ -25,7 +25,7 @@ def _scans(n: int, venues: int = 7) -> list[dict[str, str]]:
         {
             "event_id": f"ev-{i}", "card_id": f"card-{i % 13}", "venue_id": f"venue-{i % venues}",
             "scanner_id": f"scanner-{i % venues}", "direction": "in" if i % 2 else "out",
-            "scanned_at": f"2026-11-20T{8 + i % 10:02d}:{i % 60:02d}:00+07:00", "method": "card",
+            "scanned_at": f"{YESTERDAY}T{8 + i % 10:02d}:{i % 60:02d}:00+07:00", "method": "card",
         }
         for i in range(n)
     ]

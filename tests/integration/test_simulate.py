@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from truyvet.producers.simulator.runner import SimulationConfig, run
@@ -14,8 +15,12 @@ from truyvet.codec import heartbeat as heartbeat_codec
 from truyvet.kafka.admin import ensure_topics
 from truyvet.settings import Settings
 
-START_MS = 1_795_000_000_000  # 2026-11-18
-END_MS = START_MS + 6 * 3600 * 1000
+HOUR_MS = 3600 * 1000
+# six evening hours of yesterday in Vietnam (11:00 to 17:00 UTC), always in the past and well
+# inside the shortest retention (heartbeats keep 3 days; records older than that are deleted by
+# the broker, so a fixed date here once failed the test two weeks after it was written)
+START_MS = (int(time.time() * 1000) // (24 * HOUR_MS) - 1) * 24 * HOUR_MS + 11 * HOUR_MS
+END_MS = START_MS + 6 * HOUR_MS
 
 
 def test_simulation_publishes_the_timeline(settings: Settings, tmp_path: Path) -> None:
