@@ -1,5 +1,6 @@
 # truyvet: the two commands a newcomer needs are `make run` and `make test`.
-# Both do all set-up first (deploy/setup.sh: Debian packages, virtualenv, Kafka jars).
+# Both do all set-up first (deploy/setup.sh: Debian packages, virtualenv, Kafka jars; for the
+# tests also helm and the KEDA CRDs, which the offline checks of deploy/ use).
 
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -16,7 +17,8 @@ run: setup
 	$(TRUYVET) run
 
 ## test: every test against real Kafka and Redis (started by the tests themselves)
-test: setup
+test:
+	@bash deploy/setup.sh --tests
 	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
 

@@ -5,7 +5,8 @@ processes need (Kafka's ``StandardAuthorizer``, ``allow.everyone.if.no.acl.found
   a scan back, nor forge an alert, a visit or a result;
 - ``worker`` (the stream jobs) reads its inputs and writes its outputs, in its consumer groups;
 - ``api`` reads the views it serves and writes what the API records (itineraries, results,
-  gaps, the audit trail, inspections, campaigns and an inspection's headcount);
+  gaps, the audit trail, inspections, campaigns and an inspection's headcount), in the
+  replicas' group ``<prefix>-api``;
 - ``admin`` (a super user) makes the topics, the users and these ACLs.
 
 Every principal may *describe* truyvet's topics and groups (metadata and offsets, never data):
@@ -67,6 +68,8 @@ def grants(s: Settings, role: str) -> list[Grant]:
     out += [Grant("topic", f"{s.topic_prefix}.", "DESCRIBE", prefixed=True),
             Grant("group", f"{s.topic_prefix}-", "READ" if role == "worker" else "DESCRIBE",
                   prefixed=True)]
+    if role == "api":  # the replicas' group: which replica re-matches which cases
+        out.append(Grant("group", f"{s.topic_prefix}-api", "READ"))
     return out
 
 
