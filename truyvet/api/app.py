@@ -137,7 +137,10 @@ async def healthz(request: web.Request) -> web.Response:
             "status": "starting" if not service.ready else "degraded" if degraded else "ok",
             "degraded": degraded,
             "index_visits": service.index.visits(),
-            "standing_itineraries": len(service.cases),
+            "standing_itineraries": len(service.board),
+            # the cases this replica re-matches: its partitions of the itineraries topic
+            "rematched_here": len(service.cases),
+            "owned_partitions": sorted(service.owned),
             # next offset of the visits topic applied to the index, per partition
             "index_offsets": {str(p): o for p, o in sorted(service.view.positions().items())},
             # how the index started (a checkpoint, or the whole topic and why) and the last

@@ -8,25 +8,40 @@ accounted for does not happen (the route answers 503 instead)."""
 from __future__ import annotations
 
 import uuid
+from typing import Protocol
 
 from truyvet import topics
 from truyvet.api.access import Principal
 from truyvet.codec import audit as audit_codec
 from truyvet.codec.audit import ACTIONS, AuditRecord
-from truyvet.domain.matching.revisions import Case
 from truyvet.kafka.async_producer import AsyncProducer
 from truyvet.settings import Settings
 
 
-def audit_record(principal: Principal, action: str, case: Case, at_ms: int,
+class Disclosed(Protocol):
+    """What an audit record says of a case disclosed: a revision and its counts."""
+
+    @property
+    def case_id(self) -> str: ...
+
+    @property
+    def revision(self) -> int: ...
+
+    @property
+    def stop_count(self) -> int: ...
+
+    @property
+    def contacts(self) -> int: ...
+
+
+def audit_record(principal: Principal, action: str, case: Disclosed, at_ms: int,
                  client: str | None = None, previous_revision: int | None = None,
                  shared_with: str | None = None) -> AuditRecord:
     """The record (pure)."""
     if action not in ACTIONS:
         raise ValueError(f"audit action {action!r}")
     return AuditRecord(uuid.uuid4().hex, at_ms, principal.name, tuple(sorted(principal.roles)),
-                       action, case.itinerary.case_id, case.result.revision,
-                       len(case.result.stops), case.contacts, client[:128] if client else None,
+                       action, case.case_id, case.revision, case.stop_count, case.contacts, client[:128] if client else None,
                        previous_revision, shared_with)
 
 
@@ -35,7 +50,7 @@ class AuditLog:
         self.topic = topics.audit(s)
         self.producer = producer
 
-    async def record(self, principal: Principal, action: str, case: Case, at_ms: int,
+    async def record(self, principal: Principal, action: str, case: Disclosed, at_ms: int,
                      client: str | None = None, previous_revision: int | None = None,
                      shared_with: str | None = None) -> None:
         """Returns once Kafka has acknowledged the record; raises if it could not."""

@@ -42,8 +42,10 @@ def too_many(wait_s: float, detail: str) -> web.Response:
     return refusal
 
 
-def json_response(obj: Any, status: int = 200) -> web.Response:
-    return web.Response(status=status, body=orjson.dumps(obj), content_type="application/json")
+def json_response(obj: Any, status: int = 200,
+                  headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(status=status, body=orjson.dumps(obj), content_type="application/json",
+                        headers=headers)
 
 
 async def read_json_body(request: web.Request) -> bytes | web.Response:

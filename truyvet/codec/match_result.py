@@ -1,7 +1,9 @@
 """Match result v1 (schemas/match-result.v1.schema.json): the answer to an itinerary, per stop
 in submitted order -- whether a scan of the person's card backs it (else a gap) and who was
 co-present. The body of the API's itinerary answers, and every revision on topic
-``<prefix>.match-results.v1`` (key = case_id, compacted: the latest stays).
+``<prefix>.match-results.v1`` (key = case_id, compacted: the latest stays; record headers
+``itinerary``, the offset of the itinerary version it answers, and ``revision``:
+``truyvet.api.tracing.board``).
 
 Answers at busy venues list thousands of contacts: :func:`encode_parts` takes each stop's
 contacts already written as a JSON array (``truyvet.domain.matching.cards`` writes them with

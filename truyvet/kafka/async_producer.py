@@ -70,32 +70,32 @@ class AsyncProducer:
             self._producer.poll(0.05)
 
     async def send(self, topic: str, key: bytes | str | None, value: bytes | None,
-                   headers: Headers | None = None, timestamp_ms: int = 0) -> None:
-        """Resolves when the broker has acknowledged the record (acks=all); raises
-        :class:`DeliveryFailed` if it did not, :class:`Unavailable` if it did not in time.
-        Never blocks the event loop."""
+                   headers: Headers | None = None, timestamp_ms: int = 0) -> tuple[int, int]:
+        """Resolves when the broker has acknowledged the record (acks=all), to the record's
+        (partition, offset); raises :class:`DeliveryFailed` if it did not, :class:`Unavailable`
+        if it did not in time. Never blocks the event loop."""
         loop = asyncio.get_running_loop()
-        done: asyncio.Future[None] = loop.create_future()
+        done: asyncio.Future[tuple[int, int]] = loop.create_future()
 
-        def delivered(err: DeliveryError | None, _: Delivered) -> None:
+        def delivered(err: DeliveryError | None, record: Delivered) -> None:
             self.stats.settled(err is None)
             why = None if err is None else err.str()
+            where = (record.partition(), record.offset()) if why is None else (-1, -1)
 
             def settle() -> None:
                 if done.done():
                     return
                 if why is None:
-                    done.set_result(None)
+                    done.set_result(where)
                 else:
                     done.set_exception(DeliveryFailed(f"{topic}: {why}"))
             loop.call_soon_threadsafe(settle)
 
         self._produce(topic, key, value, headers, delivered, timestamp_ms)
         if self.send_timeout_s is None:
-            await done
-            return
+            return await done
         try:
-            await asyncio.wait_for(done, self.send_timeout_s)
+            return await asyncio.wait_for(done, self.send_timeout_s)
         except TimeoutError:
             raise Unavailable(f"{topic}: not acknowledged within {self.send_timeout_s:g}s") from None
 
@@ -129,6 +129,11 @@ class AsyncProducer:
                 if attempt == 0:
                     self._producer.poll(0)
         raise Unavailable(f"{topic}: the producer's queue is full (Kafka away?)")
+
+    def flush(self, timeout: float) -> int:
+        """Wait (blocking: not on the event loop) until every record queued is delivered or
+        failed; returns how many are still pending after ``timeout``."""
+        return self._producer.flush(timeout)
 
     def close(self, timeout: float = 30.0) -> int:
         self._stop.set()

@@ -35,6 +35,10 @@ class Delivered(Protocol):
 
     def value(self) -> bytes | None: ...
 
+    def partition(self) -> int: ...
+
+    def offset(self) -> int: ...
+
 
 class DeliveryError(Protocol):
     def str(self) -> str:

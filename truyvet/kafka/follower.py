@@ -54,7 +54,8 @@ class TopicFollower:
         self._on_batch = on_batch
         self._batch_size = batch_size
         self._poll_timeout = poll_timeout
-        self._reader = (backend or default_backend(s)).reader(
+        self._backend = backend or default_backend(s)
+        self._reader = self._backend.reader(
             f"truyvet-{name}", **{"queued.max.messages.kbytes": 256 * 1024})
         self._stop = threading.Event()
         self._caught_up = threading.Event()
@@ -97,6 +98,23 @@ class TopicFollower:
 
     def wait_caught_up(self, timeout: float | None = None) -> bool:
         return self._caught_up.wait(timeout)
+
+    def wait_for_end(self, timeout: float) -> None:
+        """Block until everything in the topic *now* (each partition's end, asked of the broker
+        with a client of its own) has been handed over; raises ``TimeoutError`` after
+        ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        reader = self._backend.reader(f"truyvet-{self.name}-ends")
+        try:
+            ends = {p: retrying(lambda p=p: reader.watermarks(self.topic, p, 10)[1],
+                                f"watermarks of {self.topic}[{p}]", timeout)
+                    for p in self.positions}
+        finally:
+            reader.close()
+        while any(self.positions.get(p, 0) < end for p, end in ends.items()):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.topic}: not read to its end in {timeout:g}s")
+            time.sleep(0.005)
 
     @property
     def caught_up(self) -> bool:

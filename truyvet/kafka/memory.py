@@ -67,17 +67,19 @@ class MemoryBroker:
 
     # --- used by the clients, under the lock -------------------------------------------------
     def _append(self, topic: str, partition: int | None, key: bytes | None, value: bytes | None,
-                timestamp_ms: int, headers: Headers | None, rr: Callable[[int], int]) -> str | None:
+                timestamp_ms: int, headers: Headers | None, rr: Callable[[int], int],
+                ) -> tuple[str | None, int, int]:
+        """(None or why it failed, the partition, the offset) of a record appended."""
         parts = self.logs.get(topic)
         if parts is None or (partition is not None and not 0 <= partition < len(parts)):
-            return UNKNOWN_TOPIC
+            return UNKNOWN_TOPIC, -1, -1
         if partition is None:
             partition = partition_of(key, len(parts)) if key is not None else rr(len(parts))
         log = parts[partition]
         log.append(Record(topic, partition, len(log), key, value,
                           timestamp_ms or int(time.time() * 1000), headers))
         self.lock.notify_all()
-        return None
+        return None, partition, len(log) - 1
 
     def _rebalance(self, group: str) -> None:
         g = self.groups[group]
@@ -245,8 +247,9 @@ class MemoryReader:
         self._positions = {}
 
 
-class _Delivered(tuple[str, bytes | None, bytes | None]):
-    """What a delivery report gives back: ``topic()``, ``key()``, ``value()``."""
+class _Delivered(tuple[str, bytes | None, bytes | None, int, int]):
+    """What a delivery report gives back: ``topic()``, ``key()``, ``value()``,
+    ``partition()``, ``offset()``."""
 
     def topic(self) -> str:
         return self[0]
@@ -256,6 +259,12 @@ class _Delivered(tuple[str, bytes | None, bytes | None]):
 
     def value(self) -> bytes | None:
         return self[2]
+
+    def partition(self) -> int:
+        return self[3]
+
+    def offset(self) -> int:
+        return self[4]
 
 
 class _Error(str):
@@ -274,11 +283,11 @@ class MemoryProducer:
                 headers: Headers | None = None, on_delivery: Delivery | None = None) -> None:
         raw_key = key.encode() if isinstance(key, str) else key
         with self.broker.lock:
-            err = self.broker._append(topic, partition, raw_key, value, timestamp_ms, headers,
-                                      lambda n: next(self._rr) % n)
+            err, at, offset = self.broker._append(topic, partition, raw_key, value, timestamp_ms,
+                                                  headers, lambda n: next(self._rr) % n)
         if on_delivery is not None:
             self._pending.append((on_delivery, None if err is None else _Error(err),
-                                  _Delivered((topic, raw_key, value))))
+                                  _Delivered((topic, raw_key, value, at, offset))))
 
     def poll(self, timeout_s: float) -> int:
         served, self._pending = self._pending, []

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 import orjson
 import redis.asyncio as aioredis
@@ -60,27 +60,29 @@ class ResultStore:
         except Exception as exc:  # noqa: BLE001 - Redis is a cache here; Kafka has it
             log.warning("storing result of %s in Redis failed: %s", case_id, exc)
 
-    async def refill_when_empty(self, cases: Callable[[], Iterable[Case]],
+    async def refill_when_empty(self, owned: Callable[[], dict[int, list[Case]]],
                                 every_s: float = 2.0) -> None:
-        """Forever: when Redis has lost the marker key it is filled, write every current result
-        again (a flush or a restart emptied it)."""
-        marker = f"{self.prefix}:api-filled"
+        """Forever: for each partition of the itineraries topic this replica owns, when Redis
+        has lost the marker key saying it is filled, write the current result of every case
+        of that partition again (a flush or a restart emptied it; each replica refills its
+        own cases)."""
         while True:
             await asyncio.sleep(every_s)
             try:
-                if await self.redis.exists(marker):
-                    continue
-                started = time.monotonic()
-                current = list(cases())
-                pipe = self.redis.pipeline(transaction=False)
-                for case in current:
-                    pipe.set(result_key(self.prefix, case.itinerary.case_id), summary(case),
-                             exat=case.expires_at_s(self.retention_s))
-                pipe.set(marker, b"1")
-                await pipe.execute()
-                metrics.REDIS_REFILLS.inc()
-                log.info("Redis was empty: %d results written again in %.2fs", len(current),
-                         time.monotonic() - started)
+                for partition, cases in owned().items():
+                    marker = f"{self.prefix}:api-filled:{partition}"
+                    if await self.redis.exists(marker):
+                        continue
+                    started = time.monotonic()
+                    pipe = self.redis.pipeline(transaction=False)
+                    for case in cases:
+                        pipe.set(result_key(self.prefix, case.itinerary.case_id), summary(case),
+                                 exat=case.expires_at_s(self.retention_s))
+                    pipe.set(marker, b"1")
+                    await pipe.execute()
+                    metrics.REDIS_REFILLS.inc()
+                    log.info("Redis was empty: %d results of partition %d written again in "
+                             "%.2fs", len(cases), partition, time.monotonic() - started)
             except Exception as exc:  # noqa: BLE001 - Redis away: the answers do not need it
                 log.debug("Redis unavailable: %s", exc)
 

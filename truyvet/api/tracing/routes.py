@@ -23,7 +23,8 @@ from truyvet.api.web import (PRINCIPAL, error, json_response, read_body, read_js
 from truyvet.codec import itinerary as itinerary_codec
 from truyvet.domain.matching import ownership
 from truyvet.domain.matching.ownership import Outcome
-from truyvet.domain.matching.revisions import Case
+from truyvet.api.tracing.board import Shown
+from truyvet.codec.itinerary import Itinerary
 
 log = logging.getLogger(__name__)
 SERVICE = web.AppKey("service", TracerService)
@@ -51,9 +52,14 @@ async def post_itinerary(request: web.Request) -> web.Response:
     if not service.ready:
         return unavailable("not_ready", "the visit index is being rebuilt from Kafka; retry shortly")
     done = await service.submit(it, _caller(request))
-    case = done.case
-    if case is None:
+    if done.outcome is Outcome.NOT_OWNER:
         return _not_yours(it.case_id, "replace")
+    case = done.case
+    if case is None:  # recorded; its owner (another replica) has not answered it in time
+        return json_response({"case_id": it.case_id, "status": "accepted",
+                              "detail": "recorded; the answer follows on GET or the event "
+                                        "stream of the case"}, 202,
+                             headers={"Location": f"/api/v1/itineraries/{it.case_id}"})
     replaced = done.outcome is Outcome.REPLACED
     refused = await _audit(request, "replace" if replaced else "submit", case,
                            previous_revision=done.previous_revision if replaced else None)
@@ -68,7 +74,7 @@ def _not_yours(case_id: str, verb: str) -> web.Response:
                  f"only its owner may {verb} it; a supervisor may share it with you")
 
 
-async def _audit(request: web.Request, action: str, case: Case, **detail: object,
+async def _audit(request: web.Request, action: str, case: Shown, **detail: object,
                  ) -> web.Response | None:
     """Record the disclosure; the refusal to return instead when it cannot be recorded."""
     try:
@@ -76,7 +82,7 @@ async def _audit(request: web.Request, action: str, case: Case, **detail: object
                                         int(time.time() * 1000), request.remote,
                                         **detail)  # type: ignore[arg-type]
     except Exception as exc:  # noqa: BLE001 - no audit, no data
-        log.error("audit record for %s not written: %s", case.itinerary.case_id, exc)
+        log.error("audit record for %s not written: %s", case.case_id, exc)
         return unavailable("audit_unavailable", "the access could not be audited; retry shortly")
     return None
 
@@ -85,11 +91,12 @@ async def get_itinerary(request: web.Request) -> web.Response:
     service = request.app[SERVICE]
     if not service.ready:
         return unavailable("not_ready", "standing itineraries are being restored; retry shortly")
-    case = service.cases.get(request.match_info["case_id"])
-    if case is None:
-        return error(404, "not_found", f"no itinerary with case_id {request.match_info['case_id']!r}")
-    if not _may_see(request, case):
-        return _not_yours(case.itinerary.case_id, "read")
+    case_id = request.match_info["case_id"]
+    it, case = service.board.itinerary(case_id), service.board.latest(case_id)
+    if it is None or case is None:
+        return error(404, "not_found", f"no itinerary with case_id {case_id!r}")
+    if not _may_see(request, it):
+        return _not_yours(case_id, "read")
     refused = await _audit(request, "read", case)
     if refused is not None:
         return refused
@@ -97,16 +104,21 @@ async def get_itinerary(request: web.Request) -> web.Response:
 
 
 async def itinerary_events(request: web.Request) -> web.StreamResponse:
-    """Server-sent events: the current result at once, then every new revision."""
+    """Server-sent events: the current result at once, then every new revision; a client
+    reconnecting with ``Last-Event-ID`` (the revision it saw last), to this replica or any
+    other, gets the revisions it missed first."""
     service = request.app[SERVICE]
     case_id = request.match_info["case_id"]
     if not service.ready:
         return unavailable("not_ready", "standing itineraries are being restored; retry shortly")
-    case = service.cases.get(case_id)
-    if case is None:
+    it, case = service.board.itinerary(case_id), service.board.latest(case_id)
+    if it is None or case is None:
         return error(404, "not_found", f"no itinerary with case_id {case_id!r}")
-    if not _may_see(request, case):
+    if not _may_see(request, it):
         return _not_yours(case_id, "watch")
+    seen = _last_event_id(request)
+    if isinstance(seen, web.Response):
+        return seen
     slots, name = request.app[STREAMS], request[PRINCIPAL].name
     if not slots.acquire(name):
         return too_many(5, f"{name}: {slots.limit} event streams open already")
@@ -114,22 +126,36 @@ async def itinerary_events(request: web.Request) -> web.StreamResponse:
         refused = await _audit(request, "watch", case)
         if refused is not None:
             return refused
-        return await _stream(request, service, case)
+        return await _stream(request, service, case_id, seen)
     finally:
         slots.release(name)
 
 
-async def _stream(request: web.Request, service: TracerService, case: Case) -> web.StreamResponse:
-    """The current result, then every new revision, until the client leaves, falls too far
-    behind (dropped: it reconnects and gets the latest) or takes no bytes for
-    ``WRITE_TIMEOUT_S``."""
-    case_id = case.itinerary.case_id
+def _last_event_id(request: web.Request) -> int | None | web.Response:
+    raw = request.headers.get("Last-Event-ID")
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit() or len(raw) > 12:
+        return error(400, "bad_value", "Last-Event-ID is the revision last received")
+    return int(raw)
+
+
+async def _stream(request: web.Request, service: TracerService, case_id: str,
+                  seen: int | None) -> web.StreamResponse:
+    """The revisions after ``seen`` (None: the current one), then every new revision, until the
+    client leaves, falls too far behind (dropped: it reconnects with ``Last-Event-ID``) or
+    takes no bytes for ``WRITE_TIMEOUT_S``."""
     resp = web.StreamResponse(headers={"Content-Type": "text/event-stream",
                                        "Cache-Control": "no-cache"})
     await resp.prepare(request)
-    queue = service.subscribe(case_id)
+    queue = service.subscribe(case_id)  # before the backlog is taken: nothing falls between
     try:
-        await _write(resp, _event(case))
+        latest = service.board.latest(case_id)
+        backlog = ([latest] if latest is not None else []) if seen is None else \
+            service.board.since(case_id, seen)
+        for shown in backlog:
+            await _write(resp, _event(shown))
+            seen = shown.revision
         while True:
             try:
                 latest = await asyncio.wait_for(queue.get(), timeout=15)
@@ -139,9 +165,12 @@ async def _stream(request: web.Request, service: TracerService, case: Case) -> w
             if latest is None:
                 log.info("a watcher of %s fell too far behind; dropped", case_id)
                 break
+            if seen is not None and latest.revision <= seen:
+                continue
             if await _audit(request, "watch", latest) is not None:
                 break  # not auditable: end the stream rather than disclose
             await _write(resp, _event(latest))
+            seen = latest.revision
     except (ConnectionResetError, asyncio.CancelledError, TimeoutError):
         pass
     finally:
@@ -153,8 +182,8 @@ async def _write(resp: web.StreamResponse, data: bytes) -> None:
     await asyncio.wait_for(resp.write(data), WRITE_TIMEOUT_S)
 
 
-def _event(case: Case) -> bytes:
-    return b"event: result\nid: %d\ndata: %s\n\n" % (case.result.revision, case.json)
+def _event(case: Shown) -> bytes:
+    return b"event: result\nid: %d\ndata: %s\n\n" % (case.revision, case.json)
 
 
 def _caller(request: web.Request) -> ownership.Caller:
@@ -164,8 +193,8 @@ def _caller(request: web.Request) -> ownership.Caller:
     return ownership.Caller(p.name, p.roles, p.team if teams else None)
 
 
-def _may_see(request: web.Request, case: Case) -> bool:
-    return ownership.may_see(case.itinerary, _caller(request))
+def _may_see(request: web.Request, it: Itinerary) -> bool:
+    return ownership.may_see(it, _caller(request))
 
 
 async def share_itinerary(request: web.Request) -> web.Response:
@@ -188,13 +217,14 @@ async def share_itinerary(request: web.Request) -> web.Response:
         return unavailable("not_ready", "standing itineraries are being restored; retry shortly")
     case_id = request.match_info["case_id"]
     try:
-        case = await service.share(case_id, name)
+        it = await service.share(case_id, name)
     except ValueError as exc:
         return error(409, "too_many_shares", str(exc))
-    if case is None:
+    case = service.board.latest(case_id)
+    if it is None or case is None:
         return error(404, "not_found", f"no itinerary with case_id {case_id!r}")
     refused = await _audit(request, "share", case, shared_with=name)
     if refused is not None:
         return refused
-    return json_response({"case_id": case_id, "owner": case.itinerary.owner,
-                          "shared_with": list(case.itinerary.shared_with)})
+    return json_response({"case_id": case_id, "owner": it.owner,
+                          "shared_with": list(it.shared_with)})

@@ -2,21 +2,33 @@
 late scans arrive; the I/O around the pure decision of
 :func:`~truyvet.domain.matching.revisions.next_revision`.
 
-Threads and ordering:
-- the index follower thread (:class:`~truyvet.api.tracing.index_view.IndexView`) applies the
-  visits topic to the index and hands the changed (venue, day) buckets to the event loop;
-- everything else runs on the asyncio loop: answering itineraries (under the index's lock, a
-  few milliseconds at most), re-matching standing itineraries whose stops touch changed buckets
-  (coalesced for a second), publishing revisions and gap events, storing them in Redis, pushing
-  them to watchers.
+Any number of API processes (replicas) serve the same cases behind any load balancer. Each
+follows the whole visits topic (its index), and the whole itineraries and match-results topics
+(its :class:`~truyvet.api.tracing.board.Board` of every case: what GET, the event streams and
+the ownership checks read). Each case is re-matched by one replica only: the one Kafka's
+consumer group assigned its ``itineraries.v1`` partition to (``truyvet.api.tracing.owners``).
 
-A submission goes one way: the route calls :meth:`TracerService.submit`, which asks the domain
-what it does to the case (``ownership``: opened, replaced by its owner, unchanged, or another
-principal's), publishes the new version of the itinerary (acknowledged), answers it from the
-index, takes the next revision from the domain, and publishes, stores and pushes it. The
-submissions and shares of one case are taken one at a time. State survives restarts through Kafka alone: the index is
-rebuilt from the compacted visits topic, standing itineraries from the itineraries topic, the
-last published revision of each from the match-results topic (``restore``).
+A submission goes one way, on whichever replica it reaches: the route calls
+:meth:`TracerService.submit`, which asks the domain what it does to the case (``ownership``:
+opened, replaced by its owner, unchanged, or another principal's) and publishes the new version
+of the itinerary (acknowledged). The owner of its partition -- this replica, or another that
+reads the record -- answers it from the index, takes the next revision from the domain and
+publishes it, with the offset of the version it answers (header ``itinerary``); a replica that
+is not the owner waits for that revision on the match-results topic and answers with it. Every
+replica pushes each new revision to its own watchers (server-sent events).
+
+Threads and ordering:
+- the follower threads hand what they read to the event loop (the index's changed buckets;
+  itinerary and result records), in offset order;
+- everything else runs on the asyncio loop: answering (under the index's lock), re-matching the
+  owned cases whose stops touch changed buckets (coalesced for a second), publishing revisions
+  and gap events, storing summaries in Redis, pushing to watchers. The submissions, shares and
+  answers of one case are taken one at a time.
+
+State survives restarts through Kafka alone (and the index's checkpoint on local disk): a
+replica that is given partitions answers each of their cases again against the last revision
+published, so a rebuilt answer equal to it keeps its revision and a different one (or one never
+answered: its owner died first) becomes the next.
 """
 
 from __future__ import annotations
@@ -25,40 +37,48 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
+
+import orjson
 
 from truyvet import metrics, topics
 from truyvet.codec import gap as gap_codec
 from truyvet.codec import itinerary as itinerary_codec
+from truyvet.codec import match_result as match_result_codec
+from truyvet.codec.errors import InvalidEvent
 from truyvet.codec.itinerary import Itinerary
 from truyvet.codec.match_result import MatchResult
 from truyvet.domain.matching import cards, ownership
 from truyvet.domain.matching.ownership import Outcome
-from truyvet.domain.matching.matcher import Result, encode_result, from_published
+from truyvet.domain.matching.matcher import Result, encode_result, from_published, reflects
 from truyvet.domain.matching.revisions import Case, next_revision
 from truyvet.domain.matching.standing import StandingCases
-from truyvet.api.tracing import restore
+from truyvet.api.tracing.board import ITINERARY_HEADER, REVISION_HEADER, Board, Shown
 from truyvet.api.tracing.index_view import Changes, IndexView
+from truyvet.api.tracing.owners import CaseOwners
 from truyvet.api.tracing.results import ResultStore
 from truyvet.kafka.async_producer import AsyncProducer
 from truyvet.kafka.backend import Backend
 from truyvet.kafka.follower import TopicFollower
+from truyvet.kafka.record import Headers, Record
 from truyvet.settings import Settings
 from truyvet.topics import MAX_RESULT_BYTES
 
 log = logging.getLogger(__name__)
 COALESCE_S = 1.0  # a standing result changes at most about once a second
 WATCH_QUEUE = 8  # revisions held for one watcher; a watcher that falls further behind is dropped
+ANSWER_WAIT_S = 30.0  # a submission waits this long for its owner's answer (a handover: 10 s+)
+OWNERS_WAIT_S = 30.0  # longest a handover of partitions waits for the topics' ends
 
 
 @dataclass(frozen=True)
 class Submitted:
-    """What a submission did: the case as it is now (None: refused, nothing standing), and for
-    a replacement the revision it replaced."""
+    """What a submission did: the case as shown now (None: refused, or recorded but not
+    answered in time), and for a replacement the revision it replaced."""
 
-    case: Case | None
+    case: Shown | None
     outcome: Outcome
     previous_revision: int | None = None
 
@@ -71,15 +91,26 @@ class TracerService:
         self.clock = clock
         self.backend = backend
         self.view = IndexView(s, self.rules, backend, clock)
-        self.cases = StandingCases()
+        self.board = Board()  # every case, as every replica shows it
+        self.cases = StandingCases()  # the cases this replica owns (re-matches)
+        self.owned: set[int] = set()  # their partitions of the itineraries topic
+        self._answers: dict[str, int] = {}  # owned case -> offset of the version its result answers
         self.ready = False
         self.results = ResultStore(s, self.rules.retention_s)
         self.producer = AsyncProducer(s, "truyvet-api", backend, s.api_send_timeout_s,
                                       **{"message.max.bytes": MAX_RESULT_BYTES})
-        self._watchers: dict[str, set[asyncio.Queue[Case | None]]] = defaultdict(set)
+        self._itineraries = TopicFollower(s, topics.itineraries(s), self._handing(
+            self._apply_itineraries), "api-itineraries", backend=backend)
+        self._published = TopicFollower(s, topics.match_results(s), self._handing(
+            self._apply_results), "api-results", backend=backend)
+        self.owners = CaseOwners(s, topics.itineraries(s), self._assigned, self._revoked, backend)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._watchers: dict[str, set[asyncio.Queue[Shown | None]]] = defaultdict(set)
+        self._waiting: dict[str, list[tuple[int, asyncio.Future[Shown]]]] = defaultdict(list)
         self._changed: asyncio.Queue[Changes] = asyncio.Queue()
         self._case_locks: dict[str, list] = {}  # case_id -> [lock, users]: taken one at a time
         self._tasks: list[asyncio.Task[None]] = []
+        self._owning: set[asyncio.Task[None]] = set()
 
     @property
     def index(self):  # type: ignore[no-untyped-def]
@@ -87,43 +118,50 @@ class TracerService:
 
     @property
     def followers(self) -> list[TopicFollower]:
-        return [self.view.follower]
+        return [self.view.follower, self._itineraries, self._published]
 
     # --- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
-        """Rebuild from Kafka, answer every standing itinerary again, then serve."""
-        loop = asyncio.get_running_loop()
+        """Follow the three topics to their ends, serve, then join the replicas' group: ready
+        once the partitions it is first given are answered again (or none was given)."""
+        self._loop = loop = asyncio.get_running_loop()
         started = time.monotonic()
         self.view.start()
         cards.warm_up()
-        itineraries, published = await asyncio.gather(
-            asyncio.to_thread(restore.latest_by_key, self.s, topics.itineraries(self.s),
-                              self.backend),
-            asyncio.to_thread(restore.latest_by_key, self.s, topics.match_results(self.s),
-                              self.backend),
-        )
-        await asyncio.to_thread(self.view.wait_caught_up)
+        self._itineraries.start()
+        self._published.start()
+        for follower in (self._itineraries, self._published, self.view.follower):
+            await asyncio.to_thread(follower.wait_caught_up)
         # Kafka deletes whole segments: some records may be past the retention
         self.view.expire(int(self.clock()) - self.rules.retention_s)
+        self._expire_board()
         log.info("index rebuilt: %d visits in %.1fs", self.index.visits(),
                  time.monotonic() - started)
         # from here on, changes are re-matched (the rebuild's own are reflected in the answers)
         self.view.on_change = lambda changed: loop.call_soon_threadsafe(
             self._changed.put_nowait, changed)
-        cutoff_ms = int(self.clock() * 1000) - self.rules.retention_s * 1000
-        for it, last in restore.standing(itineraries, published, cutoff_ms):
-            await self._resolve(it, self._from_published(it, last), publish_unchanged=False)
         self._tasks = [asyncio.create_task(self._rematch_loop()),
                        asyncio.create_task(self._expire_loop()),
                        asyncio.create_task(self._checkpoint_loop()),
-                       asyncio.create_task(self.results.refill_when_empty(lambda: self.cases))]
+                       asyncio.create_task(self.results.refill_when_empty(self._owned_by_partition))]
+        self.owners.start()
+        # the first assignment is answered before the replica says it is ready (a lone replica
+        # is given every partition); one given nothing in a session's time is ready all the same
+        await asyncio.to_thread(self.owners.assigned_once.wait, OWNERS_WAIT_S)
+        while self._owning:
+            await asyncio.gather(*list(self._owning), return_exceptions=True)
         self.ready = True
-        log.info("tracer service ready: %d standing itineraries", len(self.cases))
+        log.info("tracer service ready: %d standing itineraries, %d re-matched here",
+                 len(self.board), len(self.cases))
 
     async def stop(self) -> None:
         for t in self._tasks:
             t.cancel()
+        # leave the group first: the others take this replica's cases at once
+        await asyncio.to_thread(self.owners.stop)
         self.view.stop()
+        self._itineraries.stop()
+        self._published.stop()
         if self.ready:  # the next start reads only what comes after this
             await asyncio.to_thread(self._checkpoint)
         await asyncio.to_thread(self.producer.close)
@@ -147,6 +185,154 @@ class TracerService:
             log.error("index checkpoint not written to %s: %s", self.view.checkpoint_path, exc)
             metrics.INDEX_CHECKPOINT_FAILURES.inc()
 
+    # --- the board: every case, from the itineraries and match-results topics ---------------
+    def _handing(self, apply: Callable[[list[Record]], None]) -> Callable[[list[Record]], None]:
+        """A follower's handler: its batch goes to the event loop, in order."""
+        def hand(batch: list[Record]) -> None:
+            assert self._loop is not None
+            self._loop.call_soon_threadsafe(apply, batch)
+        return hand
+
+    def _apply_itineraries(self, batch: list[Record]) -> None:
+        for r in batch:
+            if r.key is None or r.value is None:
+                continue  # no case (itineraries are never deleted by a tombstone)
+            try:
+                it = itinerary_codec.decode(r.value)
+            except InvalidEvent as exc:
+                log.error("itinerary record %s[%d]@%d unreadable, passed over: %s", r.topic,
+                          r.partition, r.offset, exc)
+                continue
+            if self.board.put_itinerary(it, r.partition, r.offset) and r.partition in self.owned:
+                self._own(self._answer_again(it.case_id))
+
+    def _apply_results(self, batch: list[Record]) -> None:
+        now_ms = int(self.clock() * 1000)
+        for r in batch:
+            if r.key is None or r.value is None:
+                continue
+            answers, revision = _said(r.headers)
+            held = self.board.latest(r.key.decode(errors="replace"))
+            if held is not None and revision is not None and revision <= held.revision:
+                continue  # published by this replica (applied then) or read before
+            try:
+                shown = _shown(r.value, answers, now_ms)
+            except (ValueError, TypeError, KeyError) as exc:
+                log.error("result record %s[%d]@%d unreadable, passed over: %s", r.topic,
+                          r.partition, r.offset, exc)
+                continue
+            self._took(shown)
+
+    def _took(self, shown: Shown) -> None:
+        """A revision published (by this replica, or read back from the topic): shown, pushed
+        to this replica's watchers, and to a submission waiting for it."""
+        if not self.board.put_revision(shown):
+            return
+        for q in list(self._watchers.get(shown.case_id, ())):
+            _push(q, shown)
+        waiting = self._waiting.get(shown.case_id)
+        if waiting:
+            for offset, fut in waiting:
+                if offset <= shown.answers_offset and not fut.done():
+                    fut.set_result(shown)
+
+    def _expire_board(self) -> None:
+        cutoff_ms = (int(self.clock()) - self.rules.retention_s) * 1000
+        for case_id in self.board.expired(cutoff_ms):
+            self.board.drop(case_id)
+
+    # --- ownership: the partitions Kafka's group gives this replica --------------------------
+    def _assigned(self, parts: set[int]) -> None:
+        """(The group's thread.) Take the cases of ``parts``: wait until the board has read
+        both topics to their ends as they are now (a previous owner's last revisions with
+        them), then answer each case again; returns once they are all answered."""
+        assert self._loop is not None
+        asyncio.run_coroutine_threadsafe(self._take(parts), self._loop).result()
+
+    def _revoked(self, parts: set[int]) -> None:
+        """(The group's thread.) Give up the cases of ``parts``: returns once nothing of them
+        is being answered and what was published is delivered, so the next owner starts from
+        every revision this one published."""
+        assert self._loop is not None
+        asyncio.run_coroutine_threadsafe(self._give_up(parts), self._loop).result(
+            OWNERS_WAIT_S)
+        self.producer.flush(self.s.api_send_timeout_s)
+
+    async def _take(self, parts: set[int]) -> None:
+        await asyncio.to_thread(self._itineraries.wait_for_end, OWNERS_WAIT_S)
+        await asyncio.to_thread(self._published.wait_for_end, OWNERS_WAIT_S)
+        self.owned |= parts
+        task = self._own(self._answer_all([cid for p in parts
+                                           for cid in self.board.in_partition(p)]))
+        await asyncio.gather(task, return_exceptions=True)
+
+    async def _answer_all(self, case_ids: list[str]) -> None:
+        for case_id in case_ids:
+            await self._answer_again(case_id)
+
+    async def _give_up(self, parts: set[int]) -> None:
+        self.owned -= parts
+        while self._owning:  # answers under way finish first
+            await asyncio.gather(*list(self._owning), return_exceptions=True)
+        for case in self.cases:
+            if not self._owns(case.case_id):
+                async with self._one_at_a_time(case.case_id):  # a re-match under way ends
+                    self.cases.drop(case.case_id)
+                    self._answers.pop(case.case_id, None)
+
+    def _owns(self, case_id: str) -> bool:
+        entry = self.board.entry(case_id)
+        return entry is not None and entry.partition in self.owned
+
+    def _own(self, work: Awaitable[None]) -> asyncio.Task[None]:
+        task = asyncio.ensure_future(work)
+        self._owning.add(task)
+        task.add_done_callback(self._owning.discard)
+        return task
+
+    async def _answer_again(self, case_id: str) -> None:
+        """An owned case, after its itinerary changed or its partition came to this replica:
+        answered against what it is now (or against the last revision published), unless it
+        already answers its latest version."""
+        async with self._one_at_a_time(case_id):
+            entry = self.board.entry(case_id)
+            if entry is None or entry.itinerary is None or entry.partition not in self.owned:
+                return
+            it, offset = entry.itinerary, entry.offset
+            if self._answers.get(case_id, -1) >= offset:
+                return  # answered here already (submitted to this replica)
+            current = self.cases.get(case_id)
+            if current is not None:
+                if not ownership.same_owner(current.itinerary, it):
+                    # recorded by a replica that did not know the case was opened already:
+                    # the owner's version is recorded again (the latest once more)
+                    log.warning("case %s: a version naming another owner ignored", case_id)
+                    await self.producer.send(topics.itineraries(self.s), case_id,
+                                             itinerary_codec.encode(current.itinerary))
+                    return
+                if ownership.only_shares_differ(current.itinerary, it):
+                    self.cases.put(Case(replace(current.result, itinerary=it), current.json,
+                                        current.flagged_at))
+                    self._answers[case_id] = offset
+                    return
+                await self._resolve(it, current.result, False, offset)
+                return
+            last = self.board.latest(case_id)
+            published = _decoded(last) if last is not None else None
+            old = self._from_published(it, published)
+            # a version its last revision does not answer (its owner died before answering,
+            # or it changed only the classification or the card) gets a revision of its own
+            await self._resolve(it, old, published is None or not reflects(published, it),
+                                offset)
+
+    def _owned_by_partition(self) -> dict[int, list[Case]]:
+        out: dict[int, list[Case]] = {p: [] for p in self.owned}
+        for case in self.cases:
+            entry = self.board.entry(case.case_id)
+            if entry is not None and entry.partition in out:
+                out[entry.partition].append(case)
+        return out
+
     def _from_published(self, it: Itinerary, last: MatchResult | None) -> Result | None:
         if last is None:
             return None
@@ -156,39 +342,65 @@ class TracerService:
     # --- answering ------------------------------------------------------------------------------
     async def submit(self, body: Itinerary, by: ownership.Caller) -> Submitted:
         """Apply a submission of ``body`` by ``by``: a new version is recorded (acknowledged
-        by Kafka before anything else), answered, and kept re-matched."""
+        by Kafka before anything else), answered by the case's owner, and kept re-matched."""
         async with self._one_at_a_time(body.case_id):
-            current = self.cases.get(body.case_id)
-            decision = ownership.submit(current.itinerary if current else None, body, by,
-                                        int(self.clock() * 1000))
+            current = self.board.itinerary(body.case_id)
+            decision = ownership.submit(current, body, by, int(self.clock() * 1000))
             it = decision.itinerary
+            latest = self.board.latest(body.case_id)
             if it is None:  # unchanged, or not the submitter's
-                return Submitted(current if decision.outcome is Outcome.UNCHANGED else None,
+                return Submitted(latest if decision.outcome is Outcome.UNCHANGED else None,
                                  decision.outcome)
-            await self.producer.send(topics.itineraries(self.s), it.case_id,
-                                     itinerary_codec.encode(it))
+            partition, offset = await self.producer.send(
+                topics.itineraries(self.s), it.case_id, itinerary_codec.encode(it))
             metrics.ITINERARIES.labels(it.classification).inc()
-            case = await self._resolve(it, current.result if current else None,
-                                       publish_unchanged=True)
-            return Submitted(case, decision.outcome,
-                             current.result.revision if current is not None else None)
+            self.board.put_itinerary(it, partition, offset)
+            previous = latest.revision if latest is not None and current is not None else None
+            if partition in self.owned:
+                owned = self.cases.get(it.case_id)
+                await self._resolve(it, owned.result if owned else None, True, offset)
+                return Submitted(self.board.latest(it.case_id), decision.outcome, previous)
+        # not the owner: wait for the owner's answer without holding the case (this replica
+        # may become its owner meanwhile, and then answers it itself)
+        return Submitted(await self._answer_of(it.case_id, offset), decision.outcome, previous)
 
-    async def share(self, case_id: str, with_name: str) -> Case | None:
+    async def _answer_of(self, case_id: str, offset: int) -> Shown | None:
+        """The revision answering the version at ``offset`` (published by the case's owner,
+        read from the match-results topic); None when none came in ``ANSWER_WAIT_S``."""
+        shown = self.board.latest(case_id)
+        if shown is not None and shown.answers_offset >= offset:
+            return shown
+        fut: asyncio.Future[Shown] = asyncio.get_running_loop().create_future()
+        waiting = self._waiting[case_id]
+        waiting.append((offset, fut))
+        try:
+            return await asyncio.wait_for(fut, ANSWER_WAIT_S)
+        except TimeoutError:
+            return None
+        finally:
+            waiting.remove((offset, fut))
+            if not waiting:
+                del self._waiting[case_id]
+
+    async def share(self, case_id: str, with_name: str) -> Itinerary | None:
         """Let principal ``with_name`` read and watch the case too (a new version of its
         itinerary, acknowledged; the result and its revision do not change). None: no such
         standing case. Raises ``ValueError`` past the record's limit."""
         async with self._one_at_a_time(case_id):
-            current = self.cases.get(case_id)
-            if current is None:
+            current = self.board.itinerary(case_id)
+            if current is None or self.board.latest(case_id) is None:
                 return None
-            it = ownership.shared(current.itinerary, with_name)
-            if it is not current.itinerary:
-                await self.producer.send(topics.itineraries(self.s), case_id,
-                                         itinerary_codec.encode(it))
-                current = Case(replace(current.result, itinerary=it), current.json,
-                               current.flagged_at)
-                self.cases.put(current)
-            return current
+            it = ownership.shared(current, with_name)
+            if it is not current:
+                partition, offset = await self.producer.send(
+                    topics.itineraries(self.s), case_id, itinerary_codec.encode(it))
+                self.board.put_itinerary(it, partition, offset)
+                owned = self.cases.get(case_id)
+                if owned is not None and partition in self.owned:
+                    self.cases.put(Case(replace(owned.result, itinerary=it), owned.json,
+                                        owned.flagged_at))
+                    self._answers[case_id] = offset
+            return it
 
     @asynccontextmanager
     async def _one_at_a_time(self, case_id: str) -> AsyncIterator[None]:
@@ -202,12 +414,14 @@ class TracerService:
             if not held[1]:
                 del self._case_locks[case_id]
 
-    async def _resolve(self, it: Itinerary, old: Result | None, publish_unchanged: bool) -> Case:
-        """Answer ``it``; when the domain says it is a new revision, publish its gap events
-        and the result, store it and push it to watchers."""
+    async def _resolve(self, it: Itinerary, old: Result | None, publish_unchanged: bool,
+                       offset: int) -> Case:
+        """Answer ``it`` (the version at ``offset`` of an owned case); when the domain says it
+        is a new revision, publish its gap events and the result, show it, store it."""
         stops = self.view.answer(it)
         rev = next_revision(self.cases.get(it.case_id), old, it, stops, int(self.clock() * 1000),
                             self._encode, publish_unchanged)
+        self._answers[it.case_id] = max(offset, self._answers.get(it.case_id, -1))
         if rev.published:
             for g in rev.gaps:
                 self.producer.send_nowait(topics.gaps(self.s), gap_codec.key(g),
@@ -216,9 +430,11 @@ class TracerService:
             # stamped with the submission time: the topic's retention removes every revision
             # of the result when the case expires
             self.producer.send_nowait(topics.match_results(self.s), it.case_id, rev.case.json,
+                                      headers=[(ITINERARY_HEADER, str(offset).encode()),
+                                               (REVISION_HEADER, str(rev.case.revision).encode())],
                                       timestamp_ms=it.submitted_at_ms or 0)
-            for q in list(self._watchers.get(it.case_id, ())):
-                _push(q, rev.case)
+            self._took(Shown(it.case_id, rev.case.revision, rev.case.json, rev.case.stop_count,
+                             rev.case.contacts, offset, int(self.clock() * 1000)))
             await self.results.store(rev.case)
         self.cases.put(rev.case)
         return rev.case
@@ -227,15 +443,15 @@ class TracerService:
         return encode_result(result, self.index, self.rules.close_contact_s)
 
     # --- watchers (server-sent events) -----------------------------------------------------------
-    def subscribe(self, case_id: str) -> asyncio.Queue[Case | None]:
+    def subscribe(self, case_id: str) -> asyncio.Queue[Shown | None]:
         """A queue receiving each new revision of the case; ``None`` when the watcher fell
         more than ``WATCH_QUEUE`` revisions behind (it is dropped, not buffered without bound:
-        its client reconnects and gets the latest)."""
-        q: asyncio.Queue[Case | None] = asyncio.Queue(WATCH_QUEUE)
+        its client reconnects with ``Last-Event-ID`` and gets what it missed)."""
+        q: asyncio.Queue[Shown | None] = asyncio.Queue(WATCH_QUEUE)
         self._watchers[case_id].add(q)
         return q
 
-    def unsubscribe(self, case_id: str, q: asyncio.Queue[Case | None]) -> None:
+    def unsubscribe(self, case_id: str, q: asyncio.Queue[Shown | None]) -> None:
         self._watchers[case_id].discard(q)
         if not self._watchers[case_id]:
             del self._watchers[case_id]
@@ -249,12 +465,14 @@ class TracerService:
                 changed |= self._changed.get_nowait()
             affected = self.cases.affected(changed, self.rules.tolerance_s, self.index.longest)
             for case_id in sorted(affected):
-                case = self.cases.get(case_id)
-                if case is None:
-                    continue
-                after = await self._resolve(case.itinerary, case.result, publish_unchanged=False)
-                if after.result is not case.result:
-                    metrics.RESULT_REVISIONS.inc()
+                async with self._one_at_a_time(case_id):
+                    case = self.cases.get(case_id)
+                    if case is None or not self._owns(case_id):
+                        continue
+                    after = await self._resolve(case.itinerary, case.result, False,
+                                                self._answers.get(case_id, -1))
+                    if after.result is not case.result:
+                        metrics.RESULT_REVISIONS.inc()
 
     async def _expire_loop(self) -> None:
         while True:
@@ -274,9 +492,15 @@ class TracerService:
         forgotten = self.view.expire(cutoff_s)
         for case_id in self.cases.expired(now_s, self.rules.retention_s):
             self.cases.drop(case_id)
+            self._answers.pop(case_id, None)
+        self._expire_board()
         if forgotten:
             for case in self.cases.reaching_before(cutoff_s, self.rules.tolerance_s):
-                await self._resolve(case.itinerary, case.result, publish_unchanged=False)
+                async with self._one_at_a_time(case.case_id):
+                    now = self.cases.get(case.case_id)
+                    if now is not None and self._owns(case.case_id):
+                        await self._resolve(now.itinerary, now.result, False,
+                                            self._answers.get(case.case_id, -1))
         # then the card ids no visit and no standing result names any more leave memory
         # (no await between the references taken and the forgetting)
         cards_forgotten = self.view.forget_cards(
@@ -285,7 +509,35 @@ class TracerService:
             log.info("retention: %d card ids forgotten", cards_forgotten)
 
 
-def _push(q: asyncio.Queue[Case | None], case: Case) -> None:
+def _said(headers: Headers | None) -> tuple[int, int | None]:
+    """What a result record's headers say: the offset of the itinerary version it answers (-1:
+    a record from before replicas said it) and its revision (None: not said; the JSON has it)."""
+    answers, revision = -1, None
+    for name, value in headers or ():
+        if name == ITINERARY_HEADER:
+            answers = int(value)
+        elif name == REVISION_HEADER:
+            revision = int(value)
+    return answers, revision
+
+
+def _shown(raw: bytes, answers_offset: int, now_ms: int) -> Shown:
+    """A published result as the board keeps it (its counts for the audit trail)."""
+    obj = orjson.loads(raw)
+    stops = obj["stops"]
+    return Shown(obj["case_id"], int(obj["revision"]), raw, len(stops),
+                 sum(len(stop["contacts"]) for stop in stops), answers_offset, now_ms)
+
+
+def _decoded(shown: Shown) -> MatchResult | None:
+    try:
+        return match_result_codec.decode(shown.json)
+    except InvalidEvent as exc:
+        log.warning("last result of %s unreadable (%s); answering anew", shown.case_id, exc)
+        return None
+
+
+def _push(q: asyncio.Queue[Shown | None], case: Shown) -> None:
     """A revision to one watcher; one too far behind gets ``None`` instead: the end."""
     if q.qsize() >= WATCH_QUEUE:
         while not q.empty():

@@ -68,6 +68,14 @@ def encode_result(res: Result, index: VisitIndex, close_contact_s: int) -> bytes
           index.cards.contacts_json(s.cards, s.overlaps, close_contact_s)) for s in res.stops))
 
 
+def reflects(published: MatchResult, it: Itinerary) -> bool:
+    """Whether a published result answers this version of the itinerary: the same stops,
+    classification and card (the principals it is shared with are not in a result)."""
+    return ((published.classification, published.card_id) == (it.classification, it.card_id)
+            and [(s.venue_id, s.from_ms, s.to_ms) for s in published.stops]
+            == [(s.venue_id, s.from_ms, s.to_ms) for s in it.stops])
+
+
 def from_published(published: MatchResult, it: Itinerary, index: VisitIndex) -> Result:
     """A result as published earlier (match-results topic), against this process's index."""
     stops = []

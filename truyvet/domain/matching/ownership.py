@@ -68,6 +68,18 @@ def submit(current: Itinerary | None, body: Itinerary, by: Caller | str,
         shared_with=current.shared_with, team=current.team), current)
 
 
+def same_owner(a: Itinerary, b: Itinerary) -> bool:
+    """Whether ``b`` may follow ``a`` as a version of the same case: the same owner (a version
+    recorded by a replica that did not know of ``a`` yet names another)."""
+    return (a.owner, a.team) == (b.owner, b.team)
+
+
+def only_shares_differ(a: Itinerary, b: Itinerary) -> bool:
+    """Whether ``b`` is ``a`` shared with other principals, and nothing else changed (its
+    result and revision stay)."""
+    return a != b and replace(a, shared_with=b.shared_with) == b
+
+
 def may_see(it: Itinerary, who: Caller) -> bool:
     return owns(it, who) or who.name in it.shared_with or bool(who.roles & READ_ALL)
 

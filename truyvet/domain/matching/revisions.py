@@ -28,6 +28,18 @@ class Case:
         return self.result.itinerary
 
     @property
+    def case_id(self) -> str:
+        return self.result.itinerary.case_id
+
+    @property
+    def revision(self) -> int:
+        return self.result.revision
+
+    @property
+    def stop_count(self) -> int:
+        return len(self.result.stops)
+
+    @property
     def contacts(self) -> int:
         return sum(len(stop.cards) for stop in self.result.stops)
 

@@ -1,0 +1,64 @@
+"""The board every API replica keeps of every case: versions by offset, revisions by number,
+what a reconnecting client gets after its ``Last-Event-ID``."""
+
+from __future__ import annotations
+
+from truyvet.api.tracing.board import RESUME_MAX, RESUME_WINDOW_MS, Board, Shown
+from truyvet.codec.itinerary import Itinerary, Stop
+
+IT = Itinerary("c1", "F0", "card", (Stop("V", 0, 60_000),), submitted_at_ms=1_000,
+               opened_by="tracer-1")
+
+
+def _shown(revision: int, at_ms: int = 0, answers: int = 0, case_id: str = "c1") -> Shown:
+    return Shown(case_id, revision, b'{"revision":%d}' % revision, 1, 0, answers, at_ms)
+
+
+def test_a_version_or_revision_already_held_changes_nothing() -> None:
+    b = Board()
+    assert b.put_itinerary(IT, 2, 5)
+    assert not b.put_itinerary(IT, 2, 5)  # read back from the topic after applying it at once
+    assert not b.put_itinerary(Itinerary("c1", "F1", None, ()), 2, 4)  # older
+    assert b.itinerary("c1") == IT and list(b.in_partition(2)) == ["c1"]
+    assert b.latest("c1") is None  # not answered yet
+    assert b.put_revision(_shown(1, answers=5))
+    assert not b.put_revision(_shown(1, answers=5))
+    assert b.latest("c1").revision == 1 and b.answered("c1")  # type: ignore[union-attr]
+    assert b.put_itinerary(IT, 2, 9)  # a newer version, not answered yet
+    assert not b.answered("c1")
+    assert b.put_revision(_shown(2, answers=9)) and b.answered("c1")
+    assert not b.put_revision(_shown(1, answers=9))  # an older revision never replaces
+    assert b.latest("c1").revision == 2  # type: ignore[union-attr]
+
+
+def test_a_client_gets_the_revisions_it_missed_or_the_latest_when_they_are_gone() -> None:
+    b = Board()
+    b.put_itinerary(IT, 0, 0)
+    for rev in range(1, 6):
+        b.put_revision(_shown(rev, at_ms=rev * 1000))
+    assert [s.revision for s in b.since("c1", 2)] == [3, 4, 5]
+    assert b.since("c1", 5) == [] and b.since("c1", 9) == []
+    assert [s.revision for s in b.since("c1", 0)] == [1, 2, 3, 4, 5]
+    # older than the window: let go, the latest kept; one who missed them gets the latest
+    b.put_revision(_shown(6, at_ms=6000 + RESUME_WINDOW_MS))
+    assert [s.revision for s in b.since("c1", 6 - 1)] == [6]
+    assert [s.revision for s in b.since("c1", 2)] == [6]
+    assert b.since("other", 0) == []
+
+
+def test_at_most_resume_max_revisions_are_kept_per_case() -> None:
+    b = Board()
+    for rev in range(1, RESUME_MAX + 10):
+        b.put_revision(_shown(rev))
+    held = b.since("c1", 0)
+    assert [s.revision for s in held] == [RESUME_MAX + 9]  # revision 1 is gone: the latest
+    assert [s.revision for s in b.since("c1", 9)] == list(range(10, RESUME_MAX + 10))
+
+
+def test_expired_cases_are_those_submitted_before_the_cutoff() -> None:
+    b = Board()
+    b.put_itinerary(IT, 0, 0)
+    b.put_itinerary(Itinerary("c2", "F0", None, (), submitted_at_ms=5_000), 1, 0)
+    assert b.expired(2_000) == ["c1"]
+    b.drop("c1")
+    assert b.itinerary("c1") is None and len(b) == 1
