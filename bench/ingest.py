@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import itertools
 import os
-import subprocess
-import sys
 import time
 from collections import defaultdict
 
 from confluent_kafka import Consumer, Producer, TopicPartition
 
+from bench import children
 from bench.services import bench_settings
 from truyvet.producers.scans import ScanPublisher
 from truyvet.producers.simulator.timeline import Timeline
@@ -36,6 +35,9 @@ from truyvet.topics import pipeline_groups
 N = int(os.environ.get("TRUYVET_BENCH_SCANS", "1000000"))
 
 
+STALL_S = 120.0  # no commit for this long: the worker is stuck, the figure would be wrong
+
+
 def publish_scans(s: Settings, n: int) -> None:
     world = build_world(11, 60_000)
     start_ms = int(time.time() * 1000) - 12 * 86_400_000  # 1 M scans end before now
@@ -48,16 +50,15 @@ def publish_scans(s: Settings, n: int) -> None:
 
 def faust_worker(s: Settings, n: int, jobs: tuple[str, ...] = ("ingest", "visits")) -> float:
     """Scans/s of one `truyvet worker` running ``jobs``, timed from its first commit to the
-    last of the final job's group on its scan topic."""
-    env = {**os.environ, **s.to_env(), "TRUYVET_LOG_LEVEL": "warning",
-           "TRUYVET_WORKER_JOBS": ",".join(jobs)}
-    log = open(s.data_dir / "bench-worker.log", "ab")  # noqa: SIM115
-    proc = subprocess.Popen([sys.executable, "-m", "truyvet", "worker"], env=env, stdout=log,
-                            stderr=subprocess.STDOUT)
+    last of the final job's group on its scan topic. Fails, saying so, when the worker exits
+    or its commits stop moving for ``STALL_S`` before it has caught up."""
     groups = {g: t for g, t in pipeline_groups(s).items() if g.rsplit("-", 1)[1] in jobs}
     counted = topics.scans_by_card(s) if "visits" in jobs else topics.checkins(s)
-    try:
+    with children.running(s, ["truyvet", "worker"], s.data_dir / "bench-worker.log",
+                          TRUYVET_LOG_LEVEL="warning",
+                          TRUYVET_WORKER_JOBS=",".join(jobs)) as proc:
         first = None
+        moved = (time.monotonic(), -1)  # when the commits last moved, and to what
         while True:
             time.sleep(0.5)
             parts = [p for g, ts in groups.items() for p in group_lag(s, g, ts)]
@@ -66,12 +67,21 @@ def faust_worker(s: Settings, n: int, jobs: tuple[str, ...] = ("ingest", "visits
                 first = (time.monotonic(), done)
             if parts and all(p.lag == 0 for p in parts) and first:  # empty inputs: no commit
                 t0, d0 = first  # caught up (dead letters never reach the counted topic)
+                if done == d0:
+                    raise RuntimeError(f"the worker caught up with {n:,} scans before a second "
+                                       "sample of its commits: too few scans for a figure "
+                                       "(TRUYVET_BENCH_SCANS)")
                 return (done - d0) / (time.monotonic() - t0)
             if proc.poll() is not None:
-                raise RuntimeError("the worker exited; see bench-worker.log")
-    finally:
-        proc.terminate()
-        proc.wait(60)
+                raise RuntimeError(f"the worker exited with {proc.returncode} before catching "
+                                   f"up; see {s.data_dir / 'bench-worker.log'}")
+            total = sum(p.committed or 0 for p in parts)
+            if total != moved[1]:
+                moved = (time.monotonic(), total)
+            elif time.monotonic() - moved[0] > STALL_S:
+                raise RuntimeError(f"the worker's commits stayed at {total:,} for {STALL_S:g}s "
+                                   f"(lag {sum(p.lag or 0 for p in parts):,}): no figure; see "
+                                   f"{s.data_dir / 'bench-worker.log'}")
 
 
 def hand_written(s: Settings, n: int) -> float:

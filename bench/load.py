@@ -93,6 +93,7 @@ def post_at_rate(s: Settings, itineraries: list[dict], rps: float,
 
 
 def main() -> None:
+    from bench import children
     from bench.data import Shape, itineraries
     from bench.serving import child, publish_visits, wait_ready
     from bench.services import bench_settings
@@ -123,6 +124,4 @@ def main() -> None:
                   f"{result.summary()}", flush=True)
         finally:
             for p in (load, worker, api):
-                if p is not None:
-                    p.terminate()
-                    p.wait(60)
+                children.stop(p)

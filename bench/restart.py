@@ -12,6 +12,7 @@ import time
 
 import orjson
 
+from bench import children
 from bench.data import Shape, itineraries
 from bench.serving import Client, child, publish_visits, wait_ready
 from bench.services import bench_settings
@@ -38,13 +39,7 @@ def _answers(s, bodies: list[bytes]) -> list[object]:  # type: ignore[no-untyped
 
 
 def _stopped(proc) -> None:  # type: ignore[no-untyped-def]
-    proc.terminate()
-    try:
-        proc.wait(120)
-    except Exception:
-        proc.kill()
-        proc.wait(10)
-        raise
+    children.stop(proc, grace_s=120)
 
 
 def main() -> None:
@@ -86,7 +81,5 @@ def main() -> None:
                       flush=True)
                 _stopped(api)
         finally:
-            if api.poll() is None:
-                api.kill()
-                api.wait(10)
+            children.stop(api, grace_s=10)
             where.unlink(missing_ok=True)

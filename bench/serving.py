@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import orjson
 
-from bench import postgres
+from bench import children, postgres
 from bench.data import Shape, bucket_updates, itineraries
 from bench.services import bench_settings
 from truyvet.producers.scans import ScanPublisher
@@ -49,9 +49,7 @@ def publish_visits(s: Settings, shape: Shape) -> int:
 
 
 def child(s: Settings, args: list[str], log: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, **s.to_env(), "TRUYVET_LOG_LEVEL": "info"}
-    return subprocess.Popen([sys.executable, "-m", *args], env=env, stdout=open(log, "ab"),  # noqa: SIM115
-                            stderr=subprocess.STDOUT)
+    return children.start(s, args, log)
 
 
 class Client:
@@ -143,7 +141,7 @@ def main() -> None:
         print(f"published {n:,} visits as visit buckets in {time.monotonic() - t:.0f}s", flush=True)
 
         api = child(s, ["truyvet", "api"], logs / "api.log")
-        worker = None
+        worker = load = None
         try:
             seconds = wait_ready(s, api)
             print(f"rebuild             {n / seconds:>10,.0f} visits/s: API ready with {n:,} visits "
@@ -174,10 +172,8 @@ def main() -> None:
                       f"from publish to matchable ({len(fresh)} probes during that load)",
                       flush=True)
         finally:
-            for p in (worker, api):
-                if p is not None:
-                    p.terminate()
-                    p.wait(60)
+            for p in (load, worker, api):
+                children.stop(p)
     if os.environ.get("TRUYVET_BENCH_PG", "1") == "0":
         return
     pg = postgres.baseline(shape, its)
