@@ -2,7 +2,8 @@
 secured Strimzi example: every object valid, every variable a truyvet setting or flag, secrets
 only by reference, and the facts the chart repeats equal to their sources (the jobs of
 `truyvet worker`, the consumer groups and partitions of the topic catalogue, the users of the
-ACL table, the image's user, the worker's shutdown deadline)."""
+ACL table, the image's user, the worker's shutdown deadline). The API is a StatefulSet of
+replicas, each with a checkpoint of its own, rolled one at a time."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ def _of(objs: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
 def _containers(objs: list[dict[str, Any]]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     out = []
     for o in objs:
-        if o["kind"] in ("Deployment", "Job"):
+        if o["kind"] in ("Deployment", "StatefulSet", "Job"):
             spec = o["spec"]["template"]["spec"]
             out += [(o, c) for c in spec.get("initContainers", []) + spec["containers"]]
     return out
@@ -55,6 +56,17 @@ def _settings_of(container: dict[str, Any]) -> Settings:
     return Settings.from_env(env)
 
 
+def _api(objs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The API's workload: a StatefulSet, and no Deployment runs `truyvet api`."""
+    assert not [d for d in _of(objs, "Deployment") if d["metadata"]["name"].endswith("-api")]
+    (api,) = [d for d in _of(objs, "StatefulSet") if d["metadata"]["name"].endswith("-api")]
+    return api
+
+
+def _services(objs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {v["metadata"]["name"]: v for v in _of(objs, "Service")}
+
+
 def _worker_deployments(objs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     out = {}
     for d in _of(objs, "Deployment"):
@@ -72,8 +84,23 @@ def test_every_object_validates(rendered: tuple[str, list[dict[str, Any]]]) -> N
     assert objs
     for obj in objs:
         tools.validate(obj)
+    assert {o["kind"] for o in objs} >= {"StatefulSet", "Service", "PodDisruptionBudget", "Deployment"}
     if name == "strimzi":  # the example exercises the KEDA objects
         assert {o["kind"] for o in objs} >= {"ScaledObject", "TriggerAuthentication", "Job"}
+
+
+# values the two renderings above do not exercise
+OTHER_SETS = {
+    "checkpoint-emptydir": ("api.checkpoint.persistence.enabled=false",),
+    "more-api-replicas-than-partitions": ("api.replicas=4",),
+    "one-api-replica": ("api.replicas=1",),
+}
+
+
+@pytest.mark.parametrize("sets", list(OTHER_SETS.values()), ids=list(OTHER_SETS))
+def test_every_object_validates_with_other_values(sets: tuple[str, ...]) -> None:
+    for obj in tools.render(sets=sets):
+        tools.validate(obj)
 
 
 def test_every_variable_is_a_setting_or_flag_of_truyvet(rendered: tuple[str, list[dict[str, Any]]]) -> None:
@@ -116,7 +143,7 @@ def test_every_job_of_the_worker_has_its_own_deployment(rendered: tuple[str, lis
 
 def test_the_api_is_ready_on_healthz_and_has_a_disruption_budget(rendered: tuple[str, list[dict[str, Any]]]) -> None:
     _, objs = rendered
-    (api,) = [d for d in _of(objs, "Deployment") if d["metadata"]["name"].endswith("-api")]
+    api = _api(objs)
     (c,) = api["spec"]["template"]["spec"]["containers"]
     tools.parse_command(c["args"])
     s = _settings_of(c)
@@ -124,14 +151,75 @@ def test_the_api_is_ready_on_healthz_and_has_a_disruption_budget(rendered: tuple
     assert c["readinessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
     assert ports["http"] == s.api_port and s.api_host == "0.0.0.0"
     assert c["livenessProbe"]["httpGet"]["path"] != "/healthz"  # 503 while rebuilding is no death
-    (pdb,) = _of(objs, "PodDisruptionBudget")
     labels = api["spec"]["template"]["metadata"]["labels"]
+    assert api["spec"]["selector"]["matchLabels"].items() <= labels.items()
+    # a drain evicts one replica at a time, and with the default replicas the rest serve
+    (pdb,) = _of(objs, "PodDisruptionBudget")
     assert pdb["spec"]["selector"]["matchLabels"].items() <= labels.items()
-    (svc,) = [v for v in _of(objs, "Service") if v["metadata"]["name"].endswith("-api")]
+    assert pdb["spec"]["maxUnavailable"] == 1 and api["spec"]["replicas"] - 1 >= 1
+    svc = _services(objs)[api["metadata"]["name"]]
     assert svc["spec"]["selector"].items() <= labels.items()
+    # any replica answers anything: no affinity of a client to one
+    assert svc["spec"].get("sessionAffinity", "None") == "None"
     # the checkpoint on its own writable volume
     mounts = {m["mountPath"]: m["name"] for m in c["volumeMounts"]}
     assert mounts[str(s.checkpoint_dir)] == "checkpoints"
+
+
+def test_the_api_is_a_statefulset_of_replicas_rolled_one_at_a_time(rendered: tuple[str, list[dict[str, Any]]]) -> None:
+    _, objs = rendered
+    api = _api(objs)
+    spec = api["spec"]
+    defaults = yaml.safe_load((tools.CHART / "values.yaml").read_text())
+    assert defaults["api"]["replicas"] == spec["replicas"] == 2
+    assert spec["podManagementPolicy"] == "Parallel"
+    assert spec["updateStrategy"]["type"] == "RollingUpdate"
+    assert "partition" not in spec["updateStrategy"].get("rollingUpdate", {})  # every replica rolls
+    # its governing Service exists and is headless, over the same pods
+    headless = _services(objs)[spec["serviceName"]]
+    assert headless["spec"]["clusterIP"] == "None"
+    assert headless["spec"]["selector"].items() <= spec["template"]["metadata"]["labels"].items()
+
+
+def test_each_api_replica_has_a_checkpoint_claim_of_its_own() -> None:
+    objs = tools.render()
+    spec = _api(objs)["spec"]
+    assert not _of(objs, "PersistentVolumeClaim")  # no claim the replicas would share
+    (claim,) = spec["volumeClaimTemplates"]
+    assert claim["metadata"]["name"] == "checkpoints"
+    assert claim["spec"]["accessModes"] == ["ReadWriteOnce"]
+    assert claim["spec"]["resources"]["requests"]["storage"]
+    # Kubernetes refuses any change of the claim templates: no label that a new chart or
+    # app version changes
+    labels = claim["metadata"].get("labels", {})
+    assert not {"app.kubernetes.io/version", "helm.sh/chart"} & set(labels)
+    assert "checkpoints" not in {v["name"] for v in spec["template"]["spec"]["volumes"]}
+    # no claim outlives its replica: a checkpoint nobody sweeps would keep expired visits
+    assert spec["persistentVolumeClaimRetentionPolicy"] == {"whenDeleted": "Delete", "whenScaled": "Delete"}
+
+
+def test_without_persistence_each_api_replica_checkpoints_to_an_empty_dir() -> None:
+    objs = tools.render(sets=("api.checkpoint.persistence.enabled=false",))
+    spec = _api(objs)["spec"]
+    assert "volumeClaimTemplates" not in spec and "persistentVolumeClaimRetentionPolicy" not in spec
+    assert not _of(objs, "PersistentVolumeClaim")
+    volumes = {v["name"]: v for v in spec["template"]["spec"]["volumes"]}
+    assert "emptyDir" in volumes["checkpoints"]
+    (c,) = spec["template"]["spec"]["containers"]
+    assert {m["name"]: m["mountPath"] for m in c["volumeMounts"]}["checkpoints"] == str(_settings_of(c).checkpoint_dir)
+
+
+def test_api_replicas_beyond_the_itineraries_partitions_are_allowed() -> None:
+    """The chart's copy of the itineraries topic's partitions is the catalogue's; more replicas
+    than partitions serve reads and event streams (they re-match nothing), so they are allowed
+    (NOTES.txt says so; helm template does not render it)."""
+    partitions = {spec.name: spec.partitions for spec in topics.catalogue(Settings())}
+    n = partitions[topics.itineraries(Settings())]
+    api = _api(tools.render())
+    assert int(api["metadata"]["annotations"]["truyvet/itineraries-partitions"]) == n
+    assert _api(tools.render(sets=(f"api.replicas={n + 1}",)))["spec"]["replicas"] == n + 1
+    notes = (tools.CHART / "templates" / "NOTES.txt").read_text()
+    assert "truyvet.itinerariesPartitions" in notes and "re-match" in notes
 
 
 def test_processes_run_as_the_image_user_on_a_read_only_root(rendered: tuple[str, list[dict[str, Any]]]) -> None:
@@ -186,7 +274,6 @@ def test_keda_scales_each_job_by_its_own_group_within_its_partitions() -> None:
 
 
 @pytest.mark.parametrize("sets, says", [
-    (("api.replicas=2",), "one API process only"),
     (("kafka.securityProtocol=SASL_SSL",), "kafka.users.worker.passwordSecret.name is needed"),
     (("kafka.securityProtocol=TLS",), "PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL"),
     (("keda.enabled=true", "keda.maxReplicaCount=13"), "more than the 12 partitions"),

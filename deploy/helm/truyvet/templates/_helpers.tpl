@@ -21,6 +21,15 @@ app.kubernetes.io/managed-by: {{ .root.Release.Service }}
 helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version }}
 {{- end -}}
 
+{{/*
+The partitions of the itineraries topic (truyvet/topics.py: fixed, not a setting; tests/deploy
+checks this copy against the catalogue). The API replicas' consumer group shares them: each
+re-matches the cases of the partitions Kafka gives it, so at most this many replicas re-match.
+*/}}
+{{- define "truyvet.itinerariesPartitions" -}}
+3
+{{- end -}}
+
 {{- define "truyvet.image" -}}
 {{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}
 {{- end -}}
