@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -33,6 +35,19 @@ TEST_DATA_DIR = Path(os.environ.get("TRUYVET_TEST_DATA_DIR", ROOT / ".var" / "te
 class Services:
     bootstrap_servers: str
     redis_url: str
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A session stopped by SIGTERM (``timeout``, a CI limit) ends as Ctrl-C does: every
+    fixture's teardown and every test's ``finally`` run, so the Kafka, Redis, workers and APIs
+    it started stop with it (a session killed without them once left a broker on port 29092
+    that failed the next session of another checkout)."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupted)
+
+
+def _interrupted(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"stopped by signal {signum}")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
