@@ -41,8 +41,8 @@ def audit_record(principal: Principal, action: str, case: Disclosed, at_ms: int,
     if action not in ACTIONS:
         raise ValueError(f"audit action {action!r}")
     return AuditRecord(uuid.uuid4().hex, at_ms, principal.name, tuple(sorted(principal.roles)),
-                       action, case.case_id, case.revision, case.stop_count, case.contacts, client[:128] if client else None,
-                       previous_revision, shared_with)
+                       action, case.case_id, case.revision, case.stop_count, case.contacts,
+                       client[:128] if client else None, previous_revision, shared_with)
 
 
 class AuditLog:

@@ -104,13 +104,7 @@ class TopicFollower:
         with a client of its own) has been handed over; raises ``TimeoutError`` after
         ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
-        reader = self._backend.reader(f"truyvet-{self.name}-ends")
-        try:
-            ends = {p: retrying(lambda p=p: reader.watermarks(self.topic, p, 10)[1],
-                                f"watermarks of {self.topic}[{p}]", timeout)
-                    for p in self.positions}
-        finally:
-            reader.close()
+        ends = _ends(self._backend, self.topic, list(self.positions), timeout)
         while any(self.positions.get(p, 0) < end for p, end in ends.items()):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{self.topic}: not read to its end in {timeout:g}s")
@@ -209,6 +203,19 @@ class TopicFollower:
 LOGGED_SKIPS = 100  # records passed over, logged one by one per follower and reason; then 1 in 10k
 
 
+def _ends(backend: Backend, topic: str, partitions: list[int] | None,
+          timeout: float) -> dict[int, int]:
+    """Each partition's end offset now (``partitions`` None: all of the topic's), asked of the
+    broker with a client of its own."""
+    probe = backend.reader("truyvet-ends")
+    try:
+        parts = probe.partitions(topic, timeout) if partitions is None else partitions
+        return {p: retrying(lambda p=p: probe.watermarks(topic, p, timeout)[1],
+                            f"watermarks of {topic}[{p}]", timeout) for p in parts}
+    finally:
+        probe.close()
+
+
 def _low_watermark(backend: Backend, topic: str, partition: int) -> int:
     def attempt() -> int:  # a fresh client each time: its metadata may name a dead leader
         reader = backend.reader("truyvet-watermarks")
@@ -256,13 +263,6 @@ def read_topic(s: Settings, topic: str, backend: Backend | None = None,
     """Every record now in ``topic`` (up to each partition's end when called), partition by
     partition in offset order, streamed."""
     backend = backend or default_backend(s)
-    probe = backend.reader("truyvet-read")
-    try:
-        ends = {p: retrying(lambda p=p: probe.watermarks(topic, p, timeout)[1],
-                            f"watermarks of {topic}[{p}]", timeout)
-                for p in probe.partitions(topic, timeout)}
-    finally:
-        probe.close()
-    for p, end in ends.items():
+    for p, end in _ends(backend, topic, None, timeout).items():
         for batch in read_partition(s, topic, p, end, backend=backend):
             yield from batch

@@ -79,18 +79,12 @@ class Board:
         return iter([cid for cid, e in self._entries.items()
                      if e.partition == partition and e.itinerary is not None])
 
-    def answered(self, case_id: str) -> bool:
-        """Whether the latest revision reflects the latest itinerary version (a submission
-        whose owner died before answering it is not)."""
-        e = self._entries.get(case_id)
-        return e is not None and e.latest is not None and e.latest.answers_offset >= e.offset
-
     # --- applying records ------------------------------------------------------------------
     def put_itinerary(self, it: Itinerary, partition: int, offset: int) -> bool:
         """A version of an itinerary (from its record, or acknowledged just now); False when
         it is not newer than the one held."""
         e = self._entries.setdefault(it.case_id, Entry())
-        if offset <= e.offset and e.partition == partition:
+        if offset <= e.offset:
             return False
         e.itinerary, e.partition, e.offset = it, partition, offset
         return True

@@ -311,9 +311,7 @@ class TracerService:
                                              itinerary_codec.encode(current.itinerary))
                     return
                 if ownership.only_shares_differ(current.itinerary, it):
-                    self.cases.put(Case(replace(current.result, itinerary=it), current.json,
-                                        current.flagged_at))
-                    self._answers[case_id] = offset
+                    self._shared(current, it, offset)
                     return
                 await self._resolve(it, current.result, False, offset)
                 return
@@ -397,10 +395,14 @@ class TracerService:
                 self.board.put_itinerary(it, partition, offset)
                 owned = self.cases.get(case_id)
                 if owned is not None and partition in self.owned:
-                    self.cases.put(Case(replace(owned.result, itinerary=it), owned.json,
-                                        owned.flagged_at))
-                    self._answers[case_id] = offset
+                    self._shared(owned, it, offset)
             return it
+
+    def _shared(self, case: Case, it: Itinerary, offset: int) -> None:
+        """An owned case now shared with more principals (version ``it`` at ``offset``): the
+        same result and revision, the new itinerary."""
+        self.cases.put(Case(replace(case.result, itinerary=it), case.json, case.flagged_at))
+        self._answers[case.case_id] = offset
 
     @asynccontextmanager
     async def _one_at_a_time(self, case_id: str) -> AsyncIterator[None]:
