@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-ALL = ["codec", "steps", "publish", "consumers", "index", "redis_layouts", "ingest", "serving", "restart",
+ALL = ["codec", "steps", "publish", "consumers", "index", "redis_layouts", "ingest", "serving", "restart", "scale",
        "load"]
 
 

@@ -194,6 +194,21 @@ def test_match_results_and_campaigns_are_their_message_schemas() -> None:
     assert_valid("Campaign", example("campaign.v1", "valid-peak-week.json"))
 
 
+def test_the_default_answer_and_its_pages_are_described() -> None:
+    from truyvet.api.tracing import answers
+
+    whole = example("match-result.v1", "valid-gap-and-contacts.json")
+    whole["stops"][0]["contacts"] = [{"card_id": f"c{i:03d}", "overlap_s": 3600 - i,
+                                      "close_contact": i < 150} for i in range(180)]
+    default = json.loads(answers.summary_of(whole).json)
+    assert_valid("MatchSummary", default)
+    assert_valid("Answer", default)
+    assert_valid("Answer", whole)
+    assert default["stops"][0]["next"] is not None  # the schema's cursor pattern held for it
+    assert_valid("ContactPage", json.loads(answers.page(whole, 0, 100, 50).json))
+    assert_valid("ContactPage", json.loads(answers.page(whole, 0, 170, 50).json))
+
+
 def test_healthz_says_degraded_when_a_view_passed_over_a_record_its_handler_failed_on(
         tmp_path: Any) -> None:
     """A real follower (in-memory Kafka) whose handler fails on one record: /healthz still

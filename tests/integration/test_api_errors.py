@@ -90,6 +90,43 @@ def test_a_valid_itinerary_is_answered_and_kept(api: Settings) -> None:
     assert http_json(api, "GET", "/api/v1/itineraries/kept")[1]["revision"] == 2
 
 
+@pytest.mark.parametrize(("path", "status", "reason", "mention"), [
+    ("/api/v1/itineraries/paged?contacts=some", 400, "bad_value", "contacts is all"),
+    ("/api/v1/itineraries/paged?contacts=all&contacts=close", 400, "bad_value", "once"),
+    ("/api/v1/itineraries/paged/events?contacts=", 400, "bad_value", "contacts"),
+    ("/api/v1/itineraries/paged/contacts", 400, "missing_field", "stop"),
+    ("/api/v1/itineraries/paged/contacts?stop=1", 400, "bad_value", "1 stops"),
+    ("/api/v1/itineraries/paged/contacts?stop=-1", 400, "bad_value", "stop is one whole"),
+    ("/api/v1/itineraries/paged/contacts?stop=0&limit=0", 400, "bad_value", "limit"),
+    ("/api/v1/itineraries/paged/contacts?stop=0&limit=10001", 400, "bad_value", "limit"),
+    ("/api/v1/itineraries/paged/contacts?stop=0&after=x", 400, "bad_value", "after"),
+    ("/api/v1/itineraries/paged/contacts?stop=0&page=2", 400, "unknown_field", "page"),
+    ("/api/v1/itineraries/paged/contacts?stop=0&revision=9", 410, "revision_gone",
+     "the latest is 1"),
+    ("/api/v1/itineraries/nobody/contacts?stop=0", 404, "not_found", "nobody"),
+])
+def test_answer_forms_and_pages_refuse_what_they_cannot_give(api: Settings, path, status, reason,
+                                                             mention) -> None:
+    assert http_json(api, "POST", "/api/v1/itineraries", {**GOOD, "case_id": "paged"})[0] in (
+        200, 201)
+    got, res = http_json(api, "GET", path)
+    assert got == status, res
+    assert res["error"]["reason"] == reason and mention in res["error"]["detail"], res
+
+
+def test_the_answer_forms_of_a_stop_without_contacts(api: Settings) -> None:
+    status, default = http_json(api, "POST", "/api/v1/itineraries", {**GOOD, "case_id": "forms"})
+    assert status == 201
+    stop = default["stops"][0]
+    assert stop["counts"] == {"contacts": 0, "close_contacts": 0} and stop["contacts"] == []
+    assert stop["next"] is None and default["counts"]["gaps"] == 1
+    status, whole = http_json(api, "GET", "/api/v1/itineraries/forms?contacts=all")
+    assert status == 200 and "counts" not in whole and whole["revision"] == default["revision"]
+    assert whole["stops"][0]["contacts"] == []
+    status, page = http_json(api, "GET", "/api/v1/itineraries/forms/contacts?stop=0")
+    assert status == 200 and page["contacts"] == [] and page["next"] is None
+
+
 def test_a_caller_past_its_limits_gets_429_with_retry_after(services: Services,
                                                             tmp_path: Path) -> None:
     """The real API with small limits (2 requests a second, bursts of 4; one event stream):
@@ -139,3 +176,24 @@ def _status(s: Settings, path: str, token: str) -> tuple[int, str | None]:
             return r.status, r.headers.get("Retry-After")
     except urllib.error.HTTPError as exc:
         return exc.code, exc.headers.get("Retry-After")
+
+
+def test_truyvet_match_prints_the_default_answer_and_json_the_whole_result(
+        api: Settings, tmp_path: Path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from truyvet.cli.match import command
+
+    f = tmp_path / "case.json"
+    f.write_text(json.dumps({**GOOD, "case_id": "by-cli"}))
+    env = {"TRUYVET_API_URL": api.api_url, "TRUYVET_API_TOKEN": api.api_token,
+           "TRUYVET_DATA_DIR": str(tmp_path), "COLUMNS": "200"}
+    table = CliRunner().invoke(command, [str(f)], env=env)
+    assert table.exit_code == 0, table.output
+    assert "by-cli" in table.output and "GAP" in table.output and "0 (0)" in table.output
+    whole = CliRunner().invoke(command, [str(f), "--json"], env=env)
+    assert whole.exit_code == 0, whole.output
+    res = json.loads(whole.output)
+    assert res["case_id"] == "by-cli" and "counts" not in res and res["stops"][0]["gap"] is True

@@ -103,7 +103,7 @@ def test_worker_killed_during_a_million_scans_changes_nothing(services: Services
             by_venue = _by_venue(visits)
             asked = 0
             for it in itineraries:
-                status, res = http_json(s, "POST", "/api/v1/itineraries", it, timeout=60)
+                status, res = http_json(s, "POST", "/api/v1/itineraries?contacts=all", it, timeout=60)
                 assert status == 201, res
                 for stop, got in zip(it["stops"], res["stops"], strict=True):
                     venue = stop["venue_id"]

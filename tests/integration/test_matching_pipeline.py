@@ -29,6 +29,7 @@ from tests.integration.helpers import (
 )
 from tests.reference import reference_stop, reference_visits
 from truyvet import topics
+from truyvet.api.tracing.answers import CLOSE_SHOWN
 from truyvet.codec.checkin import CheckIn
 from truyvet.codec.timefmt import format_ms_local
 from truyvet.kafka.admin import ensure_topics
@@ -100,8 +101,40 @@ def _expected(visits, card, stops) -> list[dict]:
 
 
 def _answers(result: dict) -> list[dict]:
+    """What a whole result (``?contacts=all``) says per stop."""
     return [{"verified": s["verified"], "gap": s["gap"], "contacts": s["contacts"]}
             for s in result["stops"]]
+
+
+def _default_of(expected: list[dict]) -> list[dict]:
+    """What the default answer must say per stop, from the reference: the counts and the
+    close contacts, at most CLOSE_SHOWN."""
+    out = []
+    for e in expected:
+        close = [c for c in e["contacts"] if c["close_contact"]]
+        out.append({"verified": e["verified"], "gap": e["gap"],
+                    "counts": {"contacts": len(e["contacts"]), "close_contacts": len(close)},
+                    "contacts": close[:CLOSE_SHOWN]})
+    return out
+
+
+def _default_answers(result: dict) -> list[dict]:
+    return [{k: s[k] for k in ("verified", "gap", "counts", "contacts")} for s in result["stops"]]
+
+
+def _every_contact(s: Settings, result: dict, limit: int = 2) -> list[list[dict]]:
+    """Each stop's contacts, from the default answer and its cursor's pages (``limit`` each)."""
+    out = []
+    for stop in result["stops"]:
+        listed, cursor = list(stop["contacts"]), stop["next"]
+        while cursor is not None:
+            status, page = http_json(s, "GET", f"{cursor}&limit={limit}"
+                                     if "limit=" not in cursor else cursor)
+            assert status == 200, page
+            listed += page["contacts"]
+            cursor = page["next"]
+        out.append(listed)
+    return out
 
 
 @hsettings(max_examples=3, deadline=None, derandomize=True,
@@ -120,7 +153,7 @@ def test_pipeline_answers_equal_the_reference_and_follow_late_scans(pipeline: Pi
     _settle(pipeline)
     visits = reference_visits(first, lambda v: DWELL_S, now, retention)
     for case_id, card, stops in itineraries:
-        status, res = http_json(s, "POST", "/api/v1/itineraries", _body(case_id, card, stops))
+        status, res = http_json(s, "POST", "/api/v1/itineraries?contacts=all", _body(case_id, card, stops))
         assert status == 201, res
         assert res["revision"] == 1 and [st["venue_id"] for st in res["stops"]] == [v for v, _, _ in stops]
         assert _answers(res) == _expected(visits, card, stops), case_id
@@ -132,9 +165,11 @@ def test_pipeline_answers_equal_the_reference_and_follow_late_scans(pipeline: Pi
     pending = {case_id: (card, stops) for case_id, card, stops in itineraries}
     while pending and time.monotonic() < deadline:
         for case_id, (card, stops) in list(pending.items()):
-            status, res = http_json(s, "GET", f"/api/v1/itineraries/{case_id}")
+            status, res = http_json(s, "GET", f"/api/v1/itineraries/{case_id}")  # default
             assert status == 200
-            if _answers(res) == _expected(visits, card, stops):
+            expected = _expected(visits, card, stops)
+            if _default_answers(res) == _default_of(expected) and \
+                    _every_contact(s, res) == [e["contacts"] for e in expected]:
                 del pending[case_id]
         time.sleep(0.2)
     assert not pending, f"results not updated by late scans: {sorted(pending)}"

@@ -50,7 +50,7 @@ def _scenario(services: Services, own: LocalRedis, tmp_path: Path) -> None:
         wait_index_caught_up(s)
         *before, last = itineraries
         for case_id, card, stops in before:
-            status, res = http_json(s, "POST", "/api/v1/itineraries", _body(case_id, card, stops))
+            status, res = http_json(s, "POST", "/api/v1/itineraries?contacts=all", _body(case_id, card, stops))
             assert status == 201 and _answers(res) == _expected(visits, card, stops)
         cases = {c for c, _, _ in before}
         assert _until(lambda: keys() >= cases, 10)
@@ -70,7 +70,7 @@ def _scenario(services: Services, own: LocalRedis, tmp_path: Path) -> None:
         own.stop()  # down: tracers keep working
         case_id, card, stops = last
         started = time.monotonic()
-        status, res = http_json(s, "POST", "/api/v1/itineraries", _body(case_id, card, stops))
+        status, res = http_json(s, "POST", "/api/v1/itineraries?contacts=all", _body(case_id, card, stops))
         down_s = time.monotonic() - started
         assert status == 201 and _answers(res) == _expected(visits, card, stops)
         print(f"submission while Redis is down answered in {down_s:.2f}s")
@@ -78,7 +78,7 @@ def _scenario(services: Services, own: LocalRedis, tmp_path: Path) -> None:
         refill_s = _until(lambda: keys() >= cases | {case_id}, 30)
         print(f"Redis restarted empty: every result back in {refill_s:.2f}s")
         for case_id, card, stops in itineraries:
-            status, res = http_json(s, "GET", f"/api/v1/itineraries/{case_id}")
+            status, res = http_json(s, "GET", f"/api/v1/itineraries/{case_id}?contacts=all")
             assert status == 200 and _answers(res) == _expected(visits, card, stops), case_id
 
 

@@ -55,7 +55,7 @@ def test_killed_worker_and_restarted_api_change_no_answer(services: Services, tm
             visits = reference_visits(scans, lambda v: 3600, now, retention)
             before = {}
             for case_id, card, stops in itineraries:
-                status, res = http_json(s, "POST", "/api/v1/itineraries", _body(case_id, card, stops))
+                status, res = http_json(s, "POST", "/api/v1/itineraries?contacts=all", _body(case_id, card, stops))
                 assert status == 201
                 assert _answers(res) == _expected(visits, card, stops), case_id
                 before[case_id] = res
@@ -75,11 +75,11 @@ def test_killed_worker_and_restarted_api_change_no_answer(services: Services, tm
     def same_answers() -> None:
         wait_index_caught_up(s)
         for case_id, res in before.items():
-            status, again = http_json(s, "GET", f"/api/v1/itineraries/{case_id}")
+            status, again = http_json(s, "GET", f"/api/v1/itineraries/{case_id}?contacts=all")
             assert status == 200
             assert again["stops"] == res["stops"] and again["revision"] == res["revision"]
         for case_id, card, stops in extra_itineraries:
-            status, res = http_json(s, "POST", "/api/v1/itineraries", _body(case_id, card, stops))
+            status, res = http_json(s, "POST", "/api/v1/itineraries?contacts=all", _body(case_id, card, stops))
             assert status in (200, 201)
             assert _answers(res) == _expected(visits, card, stops), case_id
 
@@ -170,7 +170,7 @@ def test_two_workers_rebalancing_change_no_answer(services: Services, tmp_path: 
             assert not prober.is_alive(), "the probe is stuck: the API stopped answering"
             visits = reference_visits(scans, lambda v: 3600, now, retention)
             for case_id, card, stops in itineraries:
-                status, res = http_json(s, "POST", "/api/v1/itineraries", _body(case_id, card, stops))
+                status, res = http_json(s, "POST", "/api/v1/itineraries?contacts=all", _body(case_id, card, stops))
                 assert status in (200, 201)
                 assert _answers(res) == _expected(visits, card, stops), case_id
     assert not failures, failures

@@ -94,7 +94,7 @@ def test_data_older_than_the_retention_is_gone_everywhere(services: Services,
         stop = {"venue_id": venue, "from": format_ms_local(now_ms - 60_000, 420),
                 "to": format_ms_local(now_ms, 420)}
         unscanned = {**stop, "venue_id": "ret-unscanned"}  # declared, never scanned: a gap
-        status, res = http_json(s, "POST", "/api/v1/itineraries",
+        status, res = http_json(s, "POST", "/api/v1/itineraries?contacts=all",
                                 {"case_id": "ret-case", "classification": "F0",
                                  "card_id": case, "stops": [stop, unscanned]})
         assert status == 201 and res["stops"][0]["verified"] is True
@@ -114,7 +114,7 @@ def test_data_older_than_the_retention_is_gone_everywhere(services: Services,
         assert left == []
 
         # asked again: no visit of the case, no contact (the index forgot them too)
-        status, res = http_json(s, "POST", "/api/v1/itineraries",
+        status, res = http_json(s, "POST", "/api/v1/itineraries?contacts=all",
                                 {"case_id": "ret-case-2", "classification": "F0",
                                  "card_id": case, "stops": [stop]})
         assert status == 201, res

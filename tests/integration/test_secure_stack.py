@@ -75,7 +75,7 @@ def test_the_pipeline_answers_as_on_plaintext(secured: Secured, tmp_path: Path) 
         wait_index_caught_up(api)
         visits = reference_visits(arrival, lambda v: 3600, now, int(api.retention_days * 86_400))
         for case_id, card, stops in itineraries:
-            status, body = http_json(api, "POST", "/api/v1/itineraries",
+            status, body = http_json(api, "POST", "/api/v1/itineraries?contacts=all",
                                      _body(case_id, card, stops))
             assert status == 201, body
             got = [{"verified": s["verified"], "gap": s["gap"], "contacts": s["contacts"]}

@@ -3,6 +3,7 @@ what a reconnecting client gets after its ``Last-Event-ID``."""
 
 from __future__ import annotations
 
+from truyvet.api.tracing.answers import Answer
 from truyvet.api.tracing.board import RESUME_MAX, RESUME_WINDOW_MS, Board, Shown
 from truyvet.codec.itinerary import Itinerary, Stop
 
@@ -11,7 +12,8 @@ IT = Itinerary("c1", "F0", "card", (Stop("V", 0, 60_000),), submitted_at_ms=1_00
 
 
 def _shown(revision: int, at_ms: int = 0, answers: int = 0, case_id: str = "c1") -> Shown:
-    return Shown(case_id, revision, b'{"revision":%d}' % revision, 1, 0, answers, at_ms)
+    return Shown(case_id, revision, b'{"revision":%d}' % revision, 1, 0,
+                 Answer(case_id, revision, b"{}", 1, 0), answers, at_ms)
 
 
 def test_a_version_or_revision_already_held_changes_nothing() -> None:

@@ -51,6 +51,7 @@ ROUTES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/itineraries"): TRACER,
     ("GET", "/api/v1/itineraries/{case_id}"): TRACER,
     ("GET", "/api/v1/itineraries/{case_id}/events"): TRACER,
+    ("GET", "/api/v1/itineraries/{case_id}/contacts"): TRACER,
     ("POST", "/api/v1/itineraries/{case_id}/shares"): SUPERVISOR,
     ("GET", "/api/v1/compliance"): FIGURES,
     ("GET", "/api/v1/compliance/venues/{venue_id}"): FIGURES,  # inspectors' names: inspector only

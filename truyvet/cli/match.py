@@ -21,14 +21,16 @@ from truyvet.domain import localtime
 @click.command("match")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @env_option("--json", "TRUYVET_JSON", "as_json", is_flag=True, default=False,
-            help="Print the API's JSON answer (schemas/match-result.v1).")
+            help="Print the whole result as JSON, every contact of every stop "
+                 "(schemas/match-result.v1).")
 @settings_mod.options("api_url", "api_port", "api_token", "data_dir")
 def command(file: Path, as_json: bool, **kwargs: object) -> None:
     """Submit the itinerary in FILE (schemas/itinerary.v1) and print, per stop, whether a scan
-    backs it (else a gap) and the contacts with their overlap. Times shown in UTC+07:00."""
+    backs it (else a gap), its contacts and close contacts, and the closest. Times shown in
+    UTC+07:00."""
     s = settings_mod.from_options(kwargs)
-    status, body = api_client.call(s.api_url, s.token(), "POST", "/api/v1/itineraries",
-                                   file.read_bytes())
+    path = "/api/v1/itineraries?contacts=all" if as_json else "/api/v1/itineraries"
+    status, body = api_client.call(s.api_url, s.token(), "POST", path, file.read_bytes())
     if status >= 400:
         raise click.ClickException(api_client.refusal(status, body))
     if as_json:
@@ -38,16 +40,16 @@ def command(file: Path, as_json: bool, **kwargs: object) -> None:
 
 
 def print_result(console: Console, res: dict[str, Any]) -> None:
+    """The API's default answer (its counts and close contacts per stop) as a table."""
     card = res.get("card_id") or "unknown card"
     console.print(f"[bold]{res['case_id']}[/] ({res.get('classification')}, {card}), "
                   f"revision {res.get('revision')}")
     table = Table("#", "venue", "from", "to", "scan", "contacts (close)", "top contacts")
     local = lambda t: localtime.format_local(parse_ms(t))[:16].replace("T", " ")  # noqa: E731
     for i, stop in enumerate(res["stops"], 1):
-        contacts = stop["contacts"]
-        close = sum(c["close_contact"] for c in contacts)
+        counts = stop["counts"]
         scan = {True: "[green]verified[/]", False: "[red]GAP[/]", None: "-"}[stop["verified"]]
-        top = ", ".join(f"{c['card_id']} {c['overlap_s'] // 60}m" for c in contacts[:3])
+        top = ", ".join(f"{c['card_id']} {c['overlap_s'] // 60}m" for c in stop["contacts"][:3])
         table.add_row(str(i), stop["venue_id"], local(stop["from"]), local(stop["to"])[11:],
-                      scan, f"{len(contacts)} ({close})", top)
+                      scan, f"{counts['contacts']} ({counts['close_contacts']})", top)
     console.print(table)

@@ -22,6 +22,7 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from truyvet.api.tracing.answers import Answer
 from truyvet.codec.itinerary import Itinerary
 
 ITINERARY_HEADER = "itinerary"  # on a result: the offset of the itinerary version it answers
@@ -32,13 +33,16 @@ RESUME_MAX = 16  # revisions kept per case at most
 
 @dataclass(frozen=True, slots=True)
 class Shown:
-    """One published revision of a case, as served: its JSON and what the audit counts."""
+    """One published revision of a case, as served: its JSON whole (``?contacts=all``) and
+    what the audit counts of it, and its default answer
+    (:mod:`~truyvet.api.tracing.answers`)."""
 
     case_id: str
     revision: int
     json: bytes
     stop_count: int
     contacts: int
+    summary: Answer
     answers_offset: int  # the offset of the itinerary version it reflects (-1: not said)
     seen_at_ms: int  # when this replica took it (for the resumption window)
 
@@ -105,6 +109,13 @@ class Board:
                 or e.revisions[0].seen_at_ms < shown.seen_at_ms - RESUME_WINDOW_MS):
             e.revisions.popleft()
         return True
+
+    def revision(self, case_id: str, revision: int) -> Shown | None:
+        """That revision of a standing case, while it is held."""
+        e = self._entries.get(case_id)
+        if e is None or e.itinerary is None or not e.revisions:
+            return None
+        return next((r for r in e.revisions if r.revision == revision), None)
 
     def since(self, case_id: str, revision: int) -> list[Shown]:
         """The revisions after ``revision`` still held, oldest first; when the ones right

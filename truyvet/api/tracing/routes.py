@@ -1,5 +1,10 @@
 """Routes for tracers: itineraries, their results, the stream of revisions, and sharing.
 
+Results are answered in their default form -- per stop the counts, the close contacts ranked
+and a cursor to the rest (``truyvet.api.tracing.answers``) -- or whole with
+``?contacts=all``; the cursor pages through a stop's contacts
+(``/api/v1/itineraries/{case_id}/contacts``).
+
 A case is seen only by its owner (its opener, or its team's tracers when teams own cases), the
 principals it was shared with, and supervisors
 (``truyvet.domain.matching.ownership``); anyone else gets 403, and so does a submission of
@@ -23,6 +28,8 @@ from truyvet.api.web import (PRINCIPAL, error, json_response, read_body, read_js
 from truyvet.codec import itinerary as itinerary_codec
 from truyvet.domain.matching import ownership
 from truyvet.domain.matching.ownership import Outcome
+from truyvet.api.tracing import answers
+from truyvet.api.tracing.answers import Answer
 from truyvet.api.tracing.board import Shown
 from truyvet.codec.itinerary import Itinerary
 
@@ -38,11 +45,15 @@ def add(app: web.Application) -> None:
     app.router.add_post("/api/v1/itineraries", post_itinerary)
     app.router.add_get("/api/v1/itineraries/{case_id}", get_itinerary)
     app.router.add_get("/api/v1/itineraries/{case_id}/events", itinerary_events)
+    app.router.add_get("/api/v1/itineraries/{case_id}/contacts", itinerary_contacts)
     app.router.add_post("/api/v1/itineraries/{case_id}/shares", share_itinerary)
 
 
 async def post_itinerary(request: web.Request) -> web.Response:
     service = request.app[SERVICE]
+    whole = _whole(request)
+    if isinstance(whole, web.Response):
+        return whole
     it = await read_body(request, itinerary_codec.decode)
     if isinstance(it, web.Response):
         return it
@@ -61,12 +72,28 @@ async def post_itinerary(request: web.Request) -> web.Response:
                                         "stream of the case"}, 202,
                              headers={"Location": f"/api/v1/itineraries/{it.case_id}"})
     replaced = done.outcome is Outcome.REPLACED
-    refused = await _audit(request, "replace" if replaced else "submit", case,
+    answer = _form(case, whole)
+    refused = await _audit(request, "replace" if replaced else "submit", answer,
                            previous_revision=done.previous_revision if replaced else None)
     if refused is not None:
         return refused
-    return web.Response(status=201 if done.outcome is Outcome.OPENED else 200, body=case.json,
+    return web.Response(status=201 if done.outcome is Outcome.OPENED else 200, body=answer.json,
                         content_type="application/json")
+
+
+def _whole(request: web.Request) -> bool | web.Response:
+    """``?contacts=all``: the result whole; absent or ``close``: the default answer."""
+    given = request.query.getall("contacts", [])
+    if given in ([], ["close"]):
+        return False
+    if given == ["all"]:
+        return True
+    return error(400, "bad_value", "contacts is all (every contact) or close (the default: "
+                 "counts, close contacts and a cursor per stop), once")
+
+
+def _form(case: Shown, whole: bool) -> Shown | Answer:
+    return case if whole else case.summary
 
 
 def _not_yours(case_id: str, verb: str) -> web.Response:
@@ -74,7 +101,7 @@ def _not_yours(case_id: str, verb: str) -> web.Response:
                  f"only its owner may {verb} it; a supervisor may share it with you")
 
 
-async def _audit(request: web.Request, action: str, case: Shown, **detail: object,
+async def _audit(request: web.Request, action: str, case: Shown | Answer, **detail: object,
                  ) -> web.Response | None:
     """Record the disclosure; the refusal to return instead when it cannot be recorded."""
     try:
@@ -89,6 +116,9 @@ async def _audit(request: web.Request, action: str, case: Shown, **detail: objec
 
 async def get_itinerary(request: web.Request) -> web.Response:
     service = request.app[SERVICE]
+    whole = _whole(request)
+    if isinstance(whole, web.Response):
+        return whole
     if not service.ready:
         return unavailable("not_ready", "standing itineraries are being restored; retry shortly")
     case_id = request.match_info["case_id"]
@@ -97,10 +127,65 @@ async def get_itinerary(request: web.Request) -> web.Response:
         return error(404, "not_found", f"no itinerary with case_id {case_id!r}")
     if not _may_see(request, it):
         return _not_yours(case_id, "read")
-    refused = await _audit(request, "read", case)
+    answer = _form(case, whole)
+    refused = await _audit(request, "read", answer)
     if refused is not None:
         return refused
-    return web.Response(body=case.json, content_type="application/json")
+    return web.Response(body=answer.json, content_type="application/json")
+
+
+async def itinerary_contacts(request: web.Request) -> web.Response:
+    """A page of one stop's contacts of one revision, in rank order: the cursor of the
+    default answer (``next``), or asked for directly. A revision no longer held (replicas keep
+    five minutes of them) is 410: the client starts again from the latest answer."""
+    service = request.app[SERVICE]
+    asked = _page_query(request)
+    if isinstance(asked, web.Response):
+        return asked
+    revision, stop, after, limit = asked
+    if not service.ready:
+        return unavailable("not_ready", "standing itineraries are being restored; retry shortly")
+    case_id = request.match_info["case_id"]
+    it, latest = service.board.itinerary(case_id), service.board.latest(case_id)
+    if it is None or latest is None:
+        return error(404, "not_found", f"no itinerary with case_id {case_id!r}")
+    if not _may_see(request, it):
+        return _not_yours(case_id, "read")
+    shown = latest if revision is None else service.board.revision(case_id, revision)
+    if shown is None:
+        return error(410, "revision_gone", f"revision {revision} of {case_id!r} is no longer "
+                     f"held; the latest is {latest.revision}: start again from its answer")
+    try:
+        answer = answers.page(orjson.loads(shown.json), stop, after, limit)
+    except answers.NoSuchStop as exc:
+        return error(400, "bad_value", f"stop {stop}: {exc}")
+    refused = await _audit(request, "read", answer)
+    if refused is not None:
+        return refused
+    return web.Response(body=answer.json, content_type="application/json")
+
+
+def _page_query(request: web.Request) -> tuple[int | None, int, int, int] | web.Response:
+    """``revision`` (default: the latest), ``stop`` (required, 0-based), ``after`` (default
+    0) and ``limit`` (default ``PAGE_SIZE``, at most ``PAGE_MAX``)."""
+    q = request.query
+    unknown = sorted(set(q) - {"revision", "stop", "after", "limit"})
+    if unknown:
+        return error(400, "unknown_field", f"{', '.join(unknown)}: not a parameter of a page")
+    values: dict[str, int] = {}
+    for name, low, high in (("revision", 1, 2**31), ("stop", 0, 10_000),
+                            ("after", 0, 2**31), ("limit", 1, answers.PAGE_MAX)):
+        raw = q.getall(name, [])
+        if not raw:
+            continue
+        if len(raw) > 1 or not raw[0].isdigit() or len(raw[0]) > 10 \
+                or not low <= int(raw[0]) <= high:
+            return error(400, "bad_value", f"{name} is one whole number from {low} to {high}")
+        values[name] = int(raw[0])
+    if "stop" not in values:
+        return error(400, "missing_field", "stop: which stop's contacts (0 is the first)")
+    return (values.get("revision"), values["stop"], values.get("after", 0),
+            values.get("limit", answers.PAGE_SIZE))
 
 
 async def itinerary_events(request: web.Request) -> web.StreamResponse:
@@ -109,6 +194,9 @@ async def itinerary_events(request: web.Request) -> web.StreamResponse:
     other, gets the revisions it missed first."""
     service = request.app[SERVICE]
     case_id = request.match_info["case_id"]
+    whole = _whole(request)
+    if isinstance(whole, web.Response):
+        return whole
     if not service.ready:
         return unavailable("not_ready", "standing itineraries are being restored; retry shortly")
     it, case = service.board.itinerary(case_id), service.board.latest(case_id)
@@ -123,10 +211,10 @@ async def itinerary_events(request: web.Request) -> web.StreamResponse:
     if not slots.acquire(name):
         return too_many(5, f"{name}: {slots.limit} event streams open already")
     try:
-        refused = await _audit(request, "watch", case)
+        refused = await _audit(request, "watch", _form(case, whole))
         if refused is not None:
             return refused
-        return await _stream(request, service, case_id, seen)
+        return await _stream(request, service, case_id, seen, whole)
     finally:
         slots.release(name)
 
@@ -141,7 +229,7 @@ def _last_event_id(request: web.Request) -> int | None | web.Response:
 
 
 async def _stream(request: web.Request, service: TracerService, case_id: str,
-                  seen: int | None) -> web.StreamResponse:
+                  seen: int | None, whole: bool) -> web.StreamResponse:
     """The revisions after ``seen`` (None: the current one), then every new revision, until the
     client leaves, falls too far behind (dropped: it reconnects with ``Last-Event-ID``) or
     takes no bytes for ``WRITE_TIMEOUT_S``."""
@@ -154,7 +242,7 @@ async def _stream(request: web.Request, service: TracerService, case_id: str,
         backlog = ([latest] if latest is not None else []) if seen is None else \
             service.board.since(case_id, seen)
         for shown in backlog:
-            await _write(resp, _event(shown))
+            await _write(resp, _event(_form(shown, whole)))
             seen = shown.revision
         while True:
             try:
@@ -167,9 +255,10 @@ async def _stream(request: web.Request, service: TracerService, case_id: str,
                 break
             if seen is not None and latest.revision <= seen:
                 continue
-            if await _audit(request, "watch", latest) is not None:
+            answer = _form(latest, whole)
+            if await _audit(request, "watch", answer) is not None:
                 break  # not auditable: end the stream rather than disclose
-            await _write(resp, _event(latest))
+            await _write(resp, _event(answer))
             seen = latest.revision
     except (ConnectionResetError, asyncio.CancelledError, TimeoutError):
         pass
@@ -182,7 +271,7 @@ async def _write(resp: web.StreamResponse, data: bytes) -> None:
     await asyncio.wait_for(resp.write(data), WRITE_TIMEOUT_S)
 
 
-def _event(case: Shown) -> bytes:
+def _event(case: Shown | Answer) -> bytes:
     return b"event: result\nid: %d\ndata: %s\n\n" % (case.revision, case.json)
 
 

@@ -55,6 +55,7 @@ from truyvet.domain.matching.ownership import Outcome
 from truyvet.domain.matching.matcher import Result, encode_result, from_published, reflects
 from truyvet.domain.matching.revisions import Case, next_revision
 from truyvet.domain.matching.standing import StandingCases
+from truyvet.api.tracing.answers import Answer, summary_of, summary_of_result
 from truyvet.api.tracing.board import ITINERARY_HEADER, REVISION_HEADER, Board, Shown
 from truyvet.api.tracing.index_view import Changes, IndexView
 from truyvet.api.tracing.owners import CaseOwners
@@ -436,13 +437,19 @@ class TracerService:
                                                (REVISION_HEADER, str(rev.case.revision).encode())],
                                       timestamp_ms=it.submitted_at_ms or 0)
             self._took(Shown(it.case_id, rev.case.revision, rev.case.json, rev.case.stop_count,
-                             rev.case.contacts, offset, int(self.clock() * 1000)))
+                             rev.case.contacts, self._summary(rev.case.result), offset,
+                             int(self.clock() * 1000)))
             await self.results.store(rev.case)
         self.cases.put(rev.case)
         return rev.case
 
     def _encode(self, result: Result) -> bytes:
         return encode_result(result, self.index, self.rules.close_contact_s)
+
+    def _summary(self, result: Result) -> Answer:
+        close_s = self.rules.close_contact_s
+        return summary_of_result(result, close_s, lambda cards_, overlaps:
+                                 self.index.cards.contacts_json(cards_, overlaps, close_s))
 
     # --- watchers (server-sent events) -----------------------------------------------------------
     def subscribe(self, case_id: str) -> asyncio.Queue[Shown | None]:
@@ -528,7 +535,8 @@ def _shown(raw: bytes, answers_offset: int, now_ms: int) -> Shown:
     obj = orjson.loads(raw)
     stops = obj["stops"]
     return Shown(obj["case_id"], int(obj["revision"]), raw, len(stops),
-                 sum(len(stop["contacts"]) for stop in stops), answers_offset, now_ms)
+                 sum(len(stop["contacts"]) for stop in stops), summary_of(obj), answers_offset,
+                 now_ms)
 
 
 def _decoded(shown: Shown) -> MatchResult | None:
