@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,6 +75,14 @@ class AsyncProducer:
         """Resolves when the broker has acknowledged the record (acks=all), to the record's
         (partition, offset); raises :class:`DeliveryFailed` if it did not, :class:`Unavailable`
         if it did not in time. Never blocks the event loop."""
+        return await self.sending(topic, key, value, headers, timestamp_ms)
+
+    def sending(self, topic: str, key: bytes | str | None, value: bytes | None,
+                headers: Headers | None = None, timestamp_ms: int = 0,
+                ) -> Awaitable[tuple[int, int]]:
+        """:meth:`send`, the record handed to the client now (its queue full: raises
+        :class:`Unavailable` now): the caller may do other work while Kafka acknowledges it,
+        then await what this returns."""
         loop = asyncio.get_running_loop()
         done: asyncio.Future[tuple[int, int]] = loop.create_future()
 
@@ -92,6 +101,10 @@ class AsyncProducer:
             loop.call_soon_threadsafe(settle)
 
         self._produce(topic, key, value, headers, delivered, timestamp_ms)
+        return self._acknowledged(topic, done)
+
+    async def _acknowledged(self, topic: str, done: asyncio.Future[tuple[int, int]],
+                            ) -> tuple[int, int]:
         if self.send_timeout_s is None:
             return await done
         try:

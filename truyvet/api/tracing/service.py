@@ -52,7 +52,8 @@ from truyvet.codec.itinerary import Itinerary
 from truyvet.codec.match_result import MatchResult
 from truyvet.domain.matching import cards, ownership
 from truyvet.domain.matching.ownership import Outcome
-from truyvet.domain.matching.matcher import Result, encode_result, from_published, reflects
+from truyvet.domain.matching.matcher import (Result, StopResult, encode_result, from_published,
+                                             reflects)
 from truyvet.domain.matching.revisions import Case, next_revision
 from truyvet.domain.matching.standing import StandingCases
 from truyvet.api.tracing.answers import Answer, summary_of, summary_of_result
@@ -63,6 +64,7 @@ from truyvet.api.tracing.results import ResultStore
 from truyvet.kafka.async_producer import AsyncProducer
 from truyvet.kafka.backend import Backend
 from truyvet.kafka.follower import TopicFollower
+from truyvet.kafka.partitioner import partition_of
 from truyvet.kafka.record import Headers, Record
 from truyvet.settings import Settings
 from truyvet.topics import MAX_RESULT_BYTES
@@ -112,6 +114,8 @@ class TracerService:
         self._case_locks: dict[str, list] = {}  # case_id -> [lock, users]: taken one at a time
         self._tasks: list[asyncio.Task[None]] = []
         self._owning: set[asyncio.Task[None]] = set()
+        self._itinerary_partitions = next(t.partitions for t in topics.catalogue(s)
+                                          if t.name == topics.itineraries(s))
 
     @property
     def index(self):  # type: ignore[no-untyped-def]
@@ -350,14 +354,21 @@ class TracerService:
             if it is None:  # unchanged, or not the submitter's
                 return Submitted(latest if decision.outcome is Outcome.UNCHANGED else None,
                                  decision.outcome)
-            partition, offset = await self.producer.send(
+            acknowledged = self.producer.sending(
                 topics.itineraries(self.s), it.case_id, itinerary_codec.encode(it))
+            # answered while Kafka acknowledges the record, when the case is likely this
+            # replica's (its partition is murmur2 of the key, as the producer's partitioner)
+            entry = self.board.entry(it.case_id)
+            likely = entry.partition if entry is not None and entry.partition >= 0 else \
+                partition_of(it.case_id.encode(), self._itinerary_partitions)
+            stops = self.view.answer(it) if likely in self.owned else None
+            partition, offset = await acknowledged
             metrics.ITINERARIES.labels(it.classification).inc()
             self.board.put_itinerary(it, partition, offset)
             previous = latest.revision if latest is not None and current is not None else None
             if partition in self.owned:
                 owned = self.cases.get(it.case_id)
-                await self._resolve(it, owned.result if owned else None, True, offset)
+                await self._resolve(it, owned.result if owned else None, True, offset, stops)
                 return Submitted(self.board.latest(it.case_id), decision.outcome, previous)
         # not the owner: wait for the owner's answer without holding the case (this replica
         # may become its owner meanwhile, and then answers it itself)
@@ -418,10 +429,12 @@ class TracerService:
                 del self._case_locks[case_id]
 
     async def _resolve(self, it: Itinerary, old: Result | None, publish_unchanged: bool,
-                       offset: int) -> Case:
-        """Answer ``it`` (the version at ``offset`` of an owned case); when the domain says it
-        is a new revision, publish its gap events and the result, show it, store it."""
-        stops = self.view.answer(it)
+                       offset: int, stops: tuple[StopResult, ...] | None = None) -> Case:
+        """Answer ``it`` (the version at ``offset`` of an owned case; ``stops``: its answer
+        from the index when made already); when the domain says it is a new revision, publish
+        its gap events and the result, show it, store it."""
+        if stops is None:
+            stops = self.view.answer(it)
         rev = next_revision(self.cases.get(it.case_id), old, it, stops, int(self.clock() * 1000),
                             self._encode, publish_unchanged)
         self._answers[it.case_id] = max(offset, self._answers.get(it.case_id, -1))
