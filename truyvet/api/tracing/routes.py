@@ -115,18 +115,12 @@ async def _audit(request: web.Request, action: str, case: Shown | Answer, **deta
 
 
 async def get_itinerary(request: web.Request) -> web.Response:
-    service = request.app[SERVICE]
     whole = _whole(request)
     if isinstance(whole, web.Response):
         return whole
-    if not service.ready:
-        return unavailable("not_ready", "standing itineraries are being restored; retry shortly")
-    case_id = request.match_info["case_id"]
-    it, case = service.board.itinerary(case_id), service.board.latest(case_id)
-    if it is None or case is None:
-        return error(404, "not_found", f"no itinerary with case_id {case_id!r}")
-    if not _may_see(request, it):
-        return _not_yours(case_id, "read")
+    case = _visible(request, "read")
+    if isinstance(case, web.Response):
+        return case
     answer = _form(case, whole)
     refused = await _audit(request, "read", answer)
     if refused is not None:
@@ -143,14 +137,10 @@ async def itinerary_contacts(request: web.Request) -> web.Response:
     if isinstance(asked, web.Response):
         return asked
     revision, stop, after, limit = asked
-    if not service.ready:
-        return unavailable("not_ready", "standing itineraries are being restored; retry shortly")
-    case_id = request.match_info["case_id"]
-    it, latest = service.board.itinerary(case_id), service.board.latest(case_id)
-    if it is None or latest is None:
-        return error(404, "not_found", f"no itinerary with case_id {case_id!r}")
-    if not _may_see(request, it):
-        return _not_yours(case_id, "read")
+    latest = _visible(request, "read")
+    if isinstance(latest, web.Response):
+        return latest
+    case_id = latest.case_id
     shown = latest if revision is None else service.board.revision(case_id, revision)
     if shown is None:
         return error(410, "revision_gone", f"revision {revision} of {case_id!r} is no longer "
@@ -197,13 +187,9 @@ async def itinerary_events(request: web.Request) -> web.StreamResponse:
     whole = _whole(request)
     if isinstance(whole, web.Response):
         return whole
-    if not service.ready:
-        return unavailable("not_ready", "standing itineraries are being restored; retry shortly")
-    it, case = service.board.itinerary(case_id), service.board.latest(case_id)
-    if it is None or case is None:
-        return error(404, "not_found", f"no itinerary with case_id {case_id!r}")
-    if not _may_see(request, it):
-        return _not_yours(case_id, "watch")
+    case = _visible(request, "watch")
+    if isinstance(case, web.Response):
+        return case
     seen = _last_event_id(request)
     if isinstance(seen, web.Response):
         return seen
@@ -284,6 +270,21 @@ def _caller(request: web.Request) -> ownership.Caller:
 
 def _may_see(request: web.Request, it: Itinerary) -> bool:
     return ownership.may_see(it, _caller(request))
+
+
+def _visible(request: web.Request, verb: str) -> Shown | web.Response:
+    """The latest revision of the path's case, when the caller may ``verb`` it; else the
+    refusal (503 while restoring, 404, 403)."""
+    service = request.app[SERVICE]
+    if not service.ready:
+        return unavailable("not_ready", "standing itineraries are being restored; retry shortly")
+    case_id = request.match_info["case_id"]
+    it, case = service.board.itinerary(case_id), service.board.latest(case_id)
+    if it is None or case is None:
+        return error(404, "not_found", f"no itinerary with case_id {case_id!r}")
+    if not _may_see(request, it):
+        return _not_yours(case_id, verb)
+    return case
 
 
 async def share_itinerary(request: web.Request) -> web.Response:
