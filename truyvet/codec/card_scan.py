@@ -19,6 +19,7 @@ from truyvet.codec.errors import InvalidEvent, Reason
 from truyvet.codec.fields import load_json
 
 VERSION = 1
+_DIRECTIONS = ("in", "out")
 
 
 def encode(c: CheckIn) -> bytes:
@@ -30,13 +31,15 @@ def decode(raw: bytes) -> CheckIn:
     """A scan-by-card record; a check-in v1 object (what ingest forwarded before this format
     existed, e.g. during a rolling upgrade) is read too, with full validation."""
     obj = load_json(raw)
-    if type(obj) is dict:
+    if type(obj) is list and len(obj) == 8:
+        version, event_id, card_id, venue_id, scanner_id, direction, at_ms, method = obj
+        if (version == VERSION and type(at_ms) is int and type(event_id) is str
+                and type(card_id) is str and type(venue_id) is str and type(scanner_id) is str
+                and type(direction) is str and direction in _DIRECTIONS):
+            return CheckIn(event_id, card_id, venue_id, scanner_id, direction, at_ms, method)
+    elif type(obj) is dict:
         return checkin.from_mapping(obj)
-    if (type(obj) is not list or len(obj) != 8 or obj[0] != VERSION
-            or type(obj[6]) is not int or obj[5] not in ("in", "out")
-            or not all(type(x) is str for x in obj[1:6])):
-        raise InvalidEvent(Reason.BAD_VALUE, f"not a scan-by-card v{VERSION} record")
-    return CheckIn(obj[1], obj[2], obj[3], obj[4], obj[5], obj[6], obj[7])
+    raise InvalidEvent(Reason.BAD_VALUE, f"not a scan-by-card v{VERSION} record")
 
 
 def key(c: CheckIn) -> bytes:

@@ -15,6 +15,7 @@ import orjson
 from truyvet.codec import Codec
 from truyvet.codec.errors import InvalidEvent, Reason
 from truyvet.codec.fields import (
+    MAX_ID_LENGTH,
     check_keys,
     check_version,
     choice,
@@ -45,7 +46,30 @@ class CheckIn(NamedTuple):
 
 
 def from_mapping(obj: Any) -> CheckIn:
-    """Validate a decoded JSON value (or a CSV row's dict) and build a :class:`CheckIn`."""
+    """Validate a decoded JSON value (or a CSV row's dict) and build a :class:`CheckIn`.
+
+    A check-in as scanners send it (version 1, ASCII identifiers) is checked in one pass of
+    cheap tests; whatever fails any of them is judged field by field by
+    :func:`from_mapping_reference`, which says why it is refused. Both accept exactly the same
+    objects and build the same check-in (tests/unit/test_checkin_fast_path.py).
+    """
+    if type(obj) is dict and obj.keys() >= _REQUIRED:
+        e, c, v, s = obj["event_id"], obj["card_id"], obj["venue_id"], obj["scanner_id"]
+        d, t, m = obj["direction"], obj["scanned_at"], obj["method"]
+        if (type(e) is str and type(c) is str and type(v) is str and type(s) is str
+                and 0 < len(e) <= MAX_ID_LENGTH and 0 < len(c) <= MAX_ID_LENGTH
+                and 0 < len(v) <= MAX_ID_LENGTH and 0 < len(s) <= MAX_ID_LENGTH
+                and type(d) is str and d in DIRECTIONS and type(m) is str and m in METHODS
+                and type(t) is str and (version := obj.get("v", VERSION)) == VERSION
+                and type(version) is int):
+            ids = e + c + v + s
+            if ids.isascii() and ids.isprintable():  # no control characters
+                return CheckIn(e, c, v, s, d, timestamp_ms(obj, "scanned_at"), m)
+    return from_mapping_reference(obj)
+
+
+def from_mapping_reference(obj: Any) -> CheckIn:
+    """:func:`from_mapping` field by field, raising for the first field that is wrong."""
     obj = require_object(obj, "check-in")
     check_keys(obj, _REQUIRED, _ALLOWED, "check-in", extensible=True)
     check_version(obj, VERSION, "check-in")

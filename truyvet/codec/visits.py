@@ -45,8 +45,11 @@ def encode(b: Bucket) -> bytes | None:
     """The value; None (a tombstone) when the bucket has no visits any more."""
     if not b.visits:
         return None
+    visits = b.visits  # tuples and lists are both written as JSON arrays
+    if type(visits) is not tuple and type(visits) is not list:
+        visits = [[s, e] for s, e in visits]
     return orjson.dumps({"v": VERSION, "venue_id": b.venue, "day": b.day, "card_id": b.card,
-                         "visits": [[s, e] for s, e in b.visits]})
+                         "visits": visits})
 
 
 def decode(value: bytes) -> Bucket:

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from truyvet.codec.deadletter import DeadLetter
 from truyvet.codec.errors import InvalidEvent
 from truyvet.kafka.record import Record, TopicPartition
 
 
-@dataclass(frozen=True, slots=True)
-class Output:
+class Output(NamedTuple):  # a tuple: made once per output record, in the hottest loops
     topic: str
     key: bytes | None
     value: bytes | None

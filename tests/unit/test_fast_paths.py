@@ -1,0 +1,97 @@
+"""The codecs' fast paths (what scanners send, read in one pass of cheap tests) accept exactly
+what the full rules accept and give the same answer; whatever they do not take is judged by the
+full rules, which say why it is refused. The reference here is each module's full-rules
+function, kept for exactly this: checkin.from_mapping_reference, timefmt.parse_ms_reference."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from truyvet.codec import card_scan, checkin, timefmt
+from truyvet.codec.errors import InvalidEvent
+
+# timestamps near the fast path's forms: digits (some not ASCII), separators, lengths, seconds
+# past 59, fractions of 1..9 digits, offsets, lower-case t and z, dates that do not exist
+digit = st.sampled_from("0123456789") | st.sampled_from("٣९")
+two = st.tuples(digit, digit).map("".join)
+stamp = st.builds(
+    lambda y, mo, d, t, h, mi, sep, s, frac, zone: f"{y}-{mo}-{d}{t}{h}:{mi}{sep}{s}{frac}{zone}",
+    st.sampled_from(["2021", "2026", "2019", "2100", "２０２１"]),
+    st.sampled_from(["01", "02", "12", "13", "00"]), st.sampled_from(["01", "28", "29", "30", "31"]),
+    st.sampled_from("Tt "), st.sampled_from(["00", "09", "23", "24"]), st.sampled_from(["00", "59", "60"]),
+    st.sampled_from("::-"), two,
+    st.sampled_from(["", ".1", ".12", ".123", ".1234", ".123456789", ".", ".12a"]),
+    st.sampled_from(["Z", "z", "+07:00", "-00:30", "+24:00", "", "ZZ"]),
+)
+
+
+def outcome(f, *args: Any) -> Any:  # type: ignore[no-untyped-def]
+    try:
+        return f(*args)
+    except InvalidEvent as exc:
+        return ("refused", exc.reason, exc.detail)
+
+
+@settings(max_examples=2000)
+@given(st.lists(stamp, min_size=1, max_size=8))
+def test_parse_ms_equals_the_full_rules(values: list[str]) -> None:
+    timefmt._MINUTES.clear()  # the fast path answers only for minutes the full rules parsed
+    for value in values + values:  # the second time round, from the fast path's cache
+        assert outcome(timefmt.parse_ms, value) == outcome(timefmt.parse_ms_reference, value)
+
+
+identifier = st.sampled_from(["e1", "TKS-46-0008581", "", "x" * 128, "x" * 129, "tab\there",
+                              "del\x7f", "Cà phê", "nul\x00", " "]) | st.text(max_size=4)
+value = st.one_of(identifier, st.integers(-1, 2), st.none(), st.floats(0, 2), st.booleans(),
+                  st.lists(st.integers(), max_size=1))
+checkin_obj = st.fixed_dictionaries(
+    {},
+    optional={
+        "v": st.sampled_from([1, 1.0, 2, True, "1", None]),
+        "event_id": value, "card_id": value, "venue_id": value, "scanner_id": value,
+        "direction": st.sampled_from(["in", "out", "IN", ""]) | value,
+        "scanned_at": st.sampled_from(["2021-12-06T10:00:00Z", "2021-12-06T10:00:00.5+07:00",
+                                       "2021-02-29T10:00:00Z", "yesterday"]) | value,
+        "method": st.sampled_from(["card", "app", "venue_qr", "poster"]) | value,
+        "extra": value,
+    },
+)
+complete = st.fixed_dictionaries({
+    "event_id": identifier, "card_id": identifier, "venue_id": identifier,
+    "scanner_id": identifier, "direction": st.sampled_from(["in", "out"]),
+    "scanned_at": stamp, "method": st.sampled_from(["card", "app", "venue_qr"]),
+})
+
+
+@settings(max_examples=1500)
+@given(st.one_of(checkin_obj, complete, st.lists(st.integers(), max_size=2), st.text(max_size=3)))
+def test_checkin_from_mapping_equals_the_full_rules(obj: Any) -> None:
+    assert outcome(checkin.from_mapping, obj) == outcome(checkin.from_mapping_reference, obj)
+
+
+def card_scan_reference(raw: bytes):  # type: ignore[no-untyped-def]
+    """The scan-by-card rules as written before the fast path (test_checkin_codec covers the
+    object form)."""
+    import orjson
+
+    obj = orjson.loads(raw)
+    if (type(obj) is not list or len(obj) != 8 or obj[0] != card_scan.VERSION
+            or type(obj[6]) is not int or obj[5] not in ("in", "out")
+            or not all(type(x) is str for x in obj[1:6])):
+        return ("refused",)
+    return checkin.CheckIn(*obj[1:])
+
+
+@settings(max_examples=1000)
+@given(st.lists(st.one_of(st.integers(0, 2), st.text(max_size=3), st.sampled_from(["in", "out"]),
+                          st.none(), st.booleans(), st.floats(0, 2)), min_size=6, max_size=9))
+def test_card_scan_decode_equals_the_rules(items: list[Any]) -> None:
+    import orjson
+
+    raw = orjson.dumps(items)
+    got = outcome(card_scan.decode, raw)
+    want = card_scan_reference(raw)
+    assert (got[0] == "refused") if want == ("refused",) else (got == want)
