@@ -19,7 +19,7 @@ from truyvet.producers.simulator.timeline import Timeline
 from truyvet.producers.simulator.world import build_world
 from truyvet.jobs.visits import to_scan
 from truyvet.kafka.partitioner import partition_of
-from truyvet.domain.matching.visit_builder import VisitBuilder
+from truyvet.domain.matching.visit_builder import new_builder
 from truyvet import gc_tuning, topics
 from truyvet.codec import checkin
 from truyvet.codec import visits as visits_codec
@@ -96,7 +96,7 @@ def hand_written(s: Settings, n: int) -> float:
     parts = consumer.list_topics(src, timeout=10).topics[src].partitions
     consumer.assign([TopicPartition(src, p, 0) for p in parts])
     rules = s.rules()
-    builder = VisitBuilder(lambda v: rules.default_dwell_s, rules.retention_s)
+    builder = new_builder(rules.dwell_function(lambda v: None), rules.retention_s)
     seen = 0
     started = time.monotonic()
     while seen < n:

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Everything a fresh Debian 12 machine needs before truyvet runs or is tested, in three steps:
+# Everything a fresh Debian 12 machine needs before truyvet runs or is tested, in these steps:
 #   1. Debian packages (deploy/debian/install.sh): python3-venv, a JRE >= 17, Maven, Redis,
 #      Chromium, a Vietnamese font -- each only when what it provides is missing; installed
 #      when run as root, otherwise named in one line with the command that installs them;
 #   2. a Python >= 3.11 virtualenv in .venv with the project and its test extras
 #      (deploy/venv.sh: a broken or half-made one is detected and rebuilt);
-#   3. the Apache Kafka jars from Maven Central (deploy/kafka/fetch-jars.sh, cached in .cache/);
-#   4. for the tests only (`setup.sh --tests`, as `make test` runs it): what the offline checks of
+#   3. the compiled visit builder (deploy/native.sh: native/, built with cargo and maturin from
+#      crates.io and PyPI, installed into the virtualenv; rebuilt only when its source changes);
+#   4. the Apache Kafka jars from Maven Central (deploy/kafka/fetch-jars.sh, cached in .cache/);
+#   5. for the tests only (`setup.sh --tests`, as `make test` runs it): what the offline checks of
 #      deploy/ need (deploy/helm/fetch-tools.sh, cached in .cache/tools): helm built from the Go
 #      module proxy, and the KEDA CRDs from KEDA's Go module. Its build (CPU) starts first, in the
 #      background, while the other steps wait on the network and the disk.
@@ -33,6 +35,9 @@ deploy/debian/install.sh
 
 step "Python virtualenv ${TRUYVET_VENV:-.venv}"
 deploy/venv.sh "${TRUYVET_VENV:-$root/.venv}" "$root"
+
+step "compiled visit builder (native/, Rust)"
+deploy/native.sh "${TRUYVET_VENV:-$root/.venv}"
 
 if [[ -z "${KAFKA_BOOTSTRAP_SERVERS:-}" ]]; then
   step "Kafka jars"

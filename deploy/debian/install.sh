@@ -8,6 +8,7 @@
 #   chromium                prints the report to PDF; the dashboard's browser tests
 #   fonts-noto-core         a font with Vietnamese diacritics for the PDF
 #   openssl                 makes the certificates of the secured local stack (stack up --secure)
+#   cargo                   builds the compiled visit builder (native/; rustup's cargo is as good)
 # As root it installs what is missing (apt-get; output in $TRUYVET_SETUP_LOGS/apt.log);
 # otherwise it names the packages in one line with the command that installs them. Idempotent.
 #
@@ -48,6 +49,7 @@ have redis-server || missing+=(redis-server)
 have "${TRUYVET_CHROMIUM:-chromium}" || missing+=(chromium)
 installed fonts-noto-core || missing+=(fonts-noto-core)
 have openssl || missing+=(openssl)
+have cargo || [[ -x "$HOME/.cargo/bin/cargo" ]] || missing+=(cargo)
 
 if [[ ${#missing[@]} -eq 0 ]]; then
   exit 0

@@ -55,7 +55,8 @@ class RecordingProducer(DurableProducer):
     waited for it (from its send to its delivery report; the sender polls every 10 ms)."""
 
     def __init__(self, s: Settings) -> None:
-        super().__init__(s, "fault-test-scanner")
+        # a report for every record, not only the failures (the default)
+        super().__init__(s, "fault-test-scanner", **{"delivery.report.only.error": False})
         self.acked: list[str] = []
         self.longest_wait_s = 0.0
         self._sent_at: dict[bytes, float] = {}

@@ -8,7 +8,7 @@ import random
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from truyvet.domain.matching.visit_builder import VisitBuilder
+from tests.unit.builders import BUILDERS
 from tests.reference import reference_stop, reference_visits
 from truyvet.domain.matching.index import VisitIndex
 from truyvet.domain.matching.overlap import answer_stop
@@ -60,10 +60,11 @@ def scenarios(draw: st.DrawFn):
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios())
-def test_builder_index_and_overlap_equal_the_reference(scenario) -> None:
+@BUILDERS
+def test_builder_index_and_overlap_equal_the_reference(builder_type, scenario) -> None:
     arrival, stops, replay = scenario
     rules = MatchRules(retention_s=21 * DAY)
-    builder = VisitBuilder(dwell, rules.retention_s)
+    builder = builder_type(dwell, rules.retention_s)
     index = VisitIndex()
     replayed = arrival + arrival[replay:]
     for card, event_id, venue, direction, t in replayed:
@@ -84,10 +85,12 @@ def test_builder_index_and_overlap_equal_the_reference(scenario) -> None:
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(scan_st, min_size=1, max_size=40), st.integers(0, 2**32 - 1))
-def test_buckets_hold_exactly_the_reference_visits_whatever_the_arrival_order(scans, seed) -> None:
+@BUILDERS
+def test_buckets_hold_exactly_the_reference_visits_whatever_the_arrival_order(builder_type, scans,
+                                                                              seed) -> None:
     arrival = list(scans)
     random.Random(seed).shuffle(arrival)
-    builder = VisitBuilder(dwell, 21 * DAY)
+    builder = builder_type(dwell, 21 * DAY)
     buckets: dict[tuple[str, int, str], tuple] = {}
     for card, event_id, venue, direction, t in arrival:
         for u in builder.apply(card, [Scan(t, event_id, venue, direction)], NOW):

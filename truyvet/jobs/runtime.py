@@ -85,7 +85,7 @@ class BatchJob:
         self.commit_every_s = commit_every_s
         self._last_commit = time.monotonic()
         self._consumer = self._new_consumer()
-        self._producer = DurableProducer(s, f"truyvet-{name}", backend=backend)
+        self._producer = DurableProducer(s, f"truyvet-{name}", backend=backend, poll_every=None)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"job-{name}", daemon=True)
         self.processed = 0
@@ -260,7 +260,6 @@ class BatchJob:
         for d in result.dead:
             send(self.deadletter_topic, d.key, d.payload, headers=d.headers())
             metrics.DEADLETTERS.labels(d.stage, d.reason).inc()
-        self._producer.poll(0)
 
     def _flush_and_commit(self, wait: bool = False) -> None:
         self._last_commit = time.monotonic()

@@ -24,7 +24,7 @@ from truyvet.codec import visits as visits_codec
 from truyvet.codec.checkin import CheckIn
 from truyvet.codec.errors import InvalidEvent
 from truyvet.domain.matching.rules import MatchRules
-from truyvet.domain.matching.visit_builder import VisitBuilder
+from truyvet.domain.matching.visit_builder import VisitBuilder, new_builder
 from truyvet.domain.matching.visits import Dwell, Scan
 from truyvet.jobs.runtime import BatchJob
 from truyvet.jobs.step import Output, StepResult, dead_letter
@@ -78,17 +78,19 @@ class VisitsStep:
 
     def _rebuild(self, partition: int, until: int) -> VisitBuilder:
         started = time.monotonic()
-        b = VisitBuilder(self.dwell, self.rules.retention_s)
+        b = new_builder(self.dwell, self.rules.retention_s)
         now_s = int(time.time())
         n = 0
         for batch in read_partition(self.s, self.source, partition, until, backend=self.backend):
+            scans = []
             for r in batch:
                 try:
                     c = card_scan.decode(r.value or b"")
                 except InvalidEvent:
                     continue  # was dead-lettered when first processed
-                b.add(c.card_id, to_scan(c), now_s)
-                n += 1
+                scans.append((c.card_id, to_scan(c)))
+            b.add_all(scans, now_s)
+            n += len(scans)
         log.info("visits: partition %d rebuilt from %d scans (offsets < %d) in %.1fs",
                  partition, n, until, time.monotonic() - started)
         metrics.SCANS_HELD.labels(str(partition)).set(b.scans)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 from typing import Any
 
@@ -61,6 +62,10 @@ def run_worker(s: Settings, web_port: int | None = None, loglevel: str = "info",
     Ready -- ``GET /ready`` on its web port answers 200, and it logs ``worker ready`` -- once
     every job has joined its group and rebuilt the state of the partitions it was given."""
     gc_tuning.tune()
+    # the jobs' threads share the interpreter lock: one that calls into librdkafka (consume,
+    # flush) waits for the lock after, up to the switch interval (5 ms by default) -- per batch
+    # more than the batch's own work (docs/benchmarks.md, "ingest")
+    sys.setswitchinterval(0.0005)
     ensure_topics_waiting(s)  # a cluster restarting or electing: wait for it, do not die
     lag.register(s)
     producer.export_metrics()

@@ -100,6 +100,9 @@ class RawProducer(Protocol):
     def flush(self, timeout_s: float) -> int:
         """Serve every delivery; returns how many records are still pending after the timeout."""
 
+    def pending(self) -> int:
+        """Records queued or in flight whose delivery has not been served yet."""
+
 
 class Backend(Protocol):
     def group_consumer(self, group: str, client_id: str,

@@ -176,6 +176,9 @@ class ConfluentProducer:
     def flush(self, timeout_s: float) -> int:
         return int(self._p.flush(timeout_s))
 
+    def pending(self) -> int:
+        return len(self._p)
+
 
 class ConfluentBackend:
     def __init__(self, s: Settings) -> None:

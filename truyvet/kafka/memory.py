@@ -273,8 +273,9 @@ class _Error(str):
 
 
 class MemoryProducer:
-    def __init__(self, broker: MemoryBroker) -> None:
+    def __init__(self, broker: MemoryBroker, only_errors: bool = False) -> None:
         self.broker = broker
+        self.only_errors = only_errors  # librdkafka's delivery.report.only.error
         self._pending: list[tuple[Delivery, _Error | None, _Delivered]] = []
         self._rr = itertools.count()
 
@@ -285,7 +286,7 @@ class MemoryProducer:
         with self.broker.lock:
             err, at, offset = self.broker._append(topic, partition, raw_key, value, timestamp_ms,
                                                   headers, lambda n: next(self._rr) % n)
-        if on_delivery is not None:
+        if on_delivery is not None and (err is not None or not self.only_errors):
             self._pending.append((on_delivery, None if err is None else _Error(err),
                                   _Delivered((topic, raw_key, value, at, offset))))
 
@@ -298,6 +299,9 @@ class MemoryProducer:
     def flush(self, timeout_s: float) -> int:
         self.poll(0)
         return 0
+
+    def pending(self) -> int:
+        return len(self._pending)
 
 
 class MemoryBackend:
@@ -314,4 +318,4 @@ class MemoryBackend:
         return MemoryReader(self.broker)
 
     def producer(self, client_id: str, **config: Any) -> MemoryProducer:
-        return MemoryProducer(self.broker)
+        return MemoryProducer(self.broker, bool(config.get("delivery.report.only.error")))

@@ -30,9 +30,21 @@ class MatchRules:
     def dwell_function(self, category_of: Callable[[str], str | None]) -> Callable[[str], int]:
         """dwell(venue_id) given a venue -> category lookup (the venue registry)."""
         if not self.dwell_by_category_s:
-            default = self.default_dwell_s
-            return lambda venue: default
+            return ConstantDwell(self.default_dwell_s)
         return lambda venue: self.dwell_for(category_of(venue))
+
+
+class ConstantDwell:
+    """The same dwell at every venue (no per-category dwell): a compiled builder reads
+    ``seconds`` once instead of asking for every visit."""
+
+    __slots__ = ("seconds",)
+
+    def __init__(self, seconds: int) -> None:
+        self.seconds = seconds
+
+    def __call__(self, venue: str) -> int:
+        return self.seconds
 
 
 def parse_dwell(spec: str) -> tuple[int, dict[str, int]]:

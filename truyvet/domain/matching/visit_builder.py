@@ -13,7 +13,7 @@ from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from truyvet.codec.visits import Bucket
-from truyvet.domain.matching.rules import DAY_S
+from truyvet.domain.matching.rules import DAY_S, ConstantDwell
 from truyvet.domain.matching.visits import Dwell, Scan, Visit, last_visit, pair_visits, walk
 
 
@@ -109,6 +109,12 @@ class VisitBuilder:
             if v.venue == venue and d0 <= v.start < d1
         ))
 
+    def add_all(self, scans: Iterable[tuple[str, Scan]], now_s: int) -> None:
+        """Record (card, scan) pairs, nothing returned (a state's rebuild)."""
+        add = self.add
+        for card, scan in scans:
+            add(card, scan, now_s)
+
     def apply(self, card: str, scans: Iterable[Scan], now_s: int) -> list[BucketUpdate]:
         """Add a card's scans and return the new content of every bucket they touch."""
         touched: Touched = set()
@@ -135,4 +141,19 @@ class VisitBuilder:
         return dropped
 
 
-__all__ = ["BucketUpdate", "VisitBuilder"]
+def new_builder(dwell: Dwell, retention_s: int) -> VisitBuilder:
+    """The builder the visits job runs: the compiled one (``native/``, the same methods and
+    answers, ~10x less time a scan: docs/benchmarks.md) when it is installed, else this
+    module's, which stays the reference the compiled one is tested against."""
+    if compiled is None:
+        return VisitBuilder(dwell, retention_s)
+    constant = dwell.seconds if isinstance(dwell, ConstantDwell) else None
+    return compiled.VisitBuilder(dwell, retention_s, Bucket, constant)  # type: ignore[no-any-return]
+
+
+try:
+    import truyvet_native as compiled
+except ImportError:  # not built (no Rust toolchain): the reference runs
+    compiled = None
+
+__all__ = ["BucketUpdate", "VisitBuilder", "new_builder"]
