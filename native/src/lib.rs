@@ -21,7 +21,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PySet, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyList, PySet, PyString, PyTuple};
 
 const DAY_S: i64 = 86_400;
 
@@ -144,9 +144,81 @@ pub struct VisitBuilder {
     venues: HashMap<String, Arc<str>>, // one string per venue, shared by its scans
     #[pyo3(get)]
     scans: i64, // scans held
+    partitions: HashMap<Arc<str>, i64>, // venue -> its partition of visits.v1
+}
+
+/// A scan-by-card v1 record exactly as ingest writes it -- `[1, event_id, card_id, venue_id,
+/// scanner_id, "in"|"out", scanned_at_ms, method]`, integers in 64 bits, strings -- as
+/// (card, t, event_id, venue, out); None for anything else, which the codec then judges (a
+/// subset of what `truyvet.codec.card_scan.decode` accepts, read the same).
+fn read_card_scan(raw: &[u8]) -> Option<(String, i64, String, String, bool)> {
+    type Record = (i64, String, String, String, String, String, i64, String);
+    let (version, event_id, card, venue, _scanner, direction, at_ms, _method): Record =
+        serde_json::from_slice(raw).ok()?;
+    let out = match direction.as_str() {
+        "in" => false,
+        "out" => true,
+        _ => return None,
+    };
+    if version != 1 {
+        return None;
+    }
+    Some((card, at_ms.div_euclid(1000), event_id, venue, out))
+}
+
+/// A JSON string as orjson writes it: `"` and `\` escaped, \b \t \n \f \r, other control
+/// characters as \u00xx (lower-case hex); everything else, DEL and non-ASCII included, as is.
+fn write_string(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    for &b in s.as_bytes() {
+        match b {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            0x08 => out.extend_from_slice(b"\\b"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            0x0c => out.extend_from_slice(b"\\f"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            0x00..=0x1f => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[(b >> 4) as usize]);
+                out.push(HEX[(b & 0xf) as usize]);
+            }
+            _ => out.push(b),
+        }
+    }
+    out.push(b'"');
+}
+
+/// A visit bucket v1's value as `truyvet.codec.visits.encode` writes it (byte for byte).
+fn write_bucket(out: &mut Vec<u8>, venue: &str, day: i64, card: &str, visits: &[(i64, i64)]) {
+    out.extend_from_slice(b"{\"v\":1,\"venue_id\":");
+    write_string(out, venue);
+    out.extend_from_slice(format!(",\"day\":{day},\"card_id\":").as_bytes());
+    write_string(out, card);
+    out.extend_from_slice(b",\"visits\":[");
+    for (i, (s, e)) in visits.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(format!("[{s},{e}]").as_bytes());
+    }
+    out.extend_from_slice(b"]}");
 }
 
 impl VisitBuilder {
+    fn intern(&mut self, venue: String) -> Arc<str> {
+        match self.venues.get(&venue) {
+            Some(v) => v.clone(),
+            None => {
+                let v: Arc<str> = Arc::from(venue.as_str());
+                self.venues.insert(venue, v.clone());
+                v
+            }
+        }
+    }
+
     /// A `Scan(t, event_id, venue, direction)` tuple, its strings read in place.
     fn to_scan(&mut self, scan: &Bound<'_, PyAny>) -> PyResult<Scan> {
         let scan = scan.downcast::<PyTuple>()?;
@@ -270,6 +342,7 @@ impl VisitBuilder {
             cards: HashMap::default(),
             venues: HashMap::default(),
             scans: 0,
+            partitions: HashMap::default(),
         }
     }
 
@@ -319,6 +392,81 @@ impl VisitBuilder {
         Ok(out)
     }
 
+    /// The visits job's step for one partition's records of `scans-by-card.v1`, in one call:
+    /// each value read as a scan-by-card v1 array (what ingest writes) or, when it is anything
+    /// else, handed to `decoded(i, value)` -- the codec's verdict: `(card, Scan)`, or None for
+    /// a record it refused (it keeps the dead letter) -- then the scans applied card by card
+    /// (cards in order of first appearance) and every touched bucket returned as
+    /// `(key, value or None, partition, timestamp_ms)`, as `truyvet.codec.visits` writes it and
+    /// `venue_partition(venue)` places it. `truyvet.jobs.visits.apply_records` is the reference.
+    fn apply_records<'py>(
+        &mut self, py: Python<'py>, values: &Bound<'py, PyList>, now_s: i64, now_ms: i64,
+        decoded: &Bound<'py, PyAny>, venue_partition: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        self.dwell.reset();
+        let mut order: Vec<(String, Vec<Scan>)> = Vec::new();
+        let mut at: HashMap<String, usize> = HashMap::default();
+        for (i, value) in values.iter().enumerate() {
+            let fast = match value.downcast::<PyBytes>() {
+                Ok(b) => read_card_scan(b.as_bytes()),
+                Err(_) => None,
+            };
+            let (card, scan) = match fast {
+                Some((card, t, event_id, venue, out)) => {
+                    let venue = self.intern(venue);
+                    (card, Scan { t, event_id: Arc::from(event_id.as_str()), venue, out })
+                }
+                None => {
+                    let got = decoded.call1((i, &value))?;
+                    if got.is_none() {
+                        continue;
+                    }
+                    let got = got.downcast::<PyTuple>()?;
+                    let card: String = got.get_item(0)?.extract()?;
+                    (card, self.to_scan(&got.get_item(1)?)?)
+                }
+            };
+            match at.get(&card) {
+                Some(&k) => order[k].1.push(scan),
+                None => {
+                    at.insert(card.clone(), order.len());
+                    order.push((card, vec![scan]));
+                }
+            }
+        }
+        let out = PyList::empty(py);
+        let mut touched = Touched::new();
+        let mut json = Vec::with_capacity(256);
+        for (card, scans) in order {
+            touched.clear();
+            for scan in scans {
+                self.add_scan(py, &card, scan, now_s, &mut touched)?;
+            }
+            for (venue, day) in touched.iter() {
+                let visits = self.bucket(py, &card, venue, *day)?;
+                let key = format!("{venue}\x1f{day}\x1f{card}");
+                let partition = match self.partitions.get(venue) {
+                    Some(&p) => p,
+                    None => {
+                        let p: i64 = venue_partition.call1((&**venue,))?.extract()?;
+                        self.partitions.insert(venue.clone(), p);
+                        p
+                    }
+                };
+                let (value, stamp) = if visits.is_empty() {
+                    (py.None(), now_ms) // a tombstone, stamped now
+                } else {
+                    json.clear();
+                    write_bucket(&mut json, venue, *day, &card, &visits);
+                    let last_end = visits.iter().map(|v| v.1).max().unwrap_or(0) * 1000;
+                    (PyBytes::new(py, &json).into_any().unbind(), last_end.min(now_ms))
+                };
+                out.append((PyBytes::new(py, key.as_bytes()), value, partition, stamp))?;
+            }
+        }
+        Ok(out)
+    }
+
     /// Forget scans older than the retention; returns how many were dropped.
     fn purge(&mut self, now_s: i64) -> i64 {
         let cutoff = now_s - self.retention_s;
@@ -344,8 +492,141 @@ impl VisitBuilder {
     }
 }
 
+// --- the ingest job's check-ins ------------------------------------------------------------
+
+/// A check-in v1 object with exactly the fields scanners send (no others: an unknown field may
+/// hold a value orjson refuses, e.g. an integer past 64 bits, which serde would skip).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CheckIn {
+    #[serde(default = "version_one")] // absent: the current version; null or 1.0: the full rules
+    v: serde_json::Value,
+    event_id: String,
+    card_id: String,
+    venue_id: String,
+    scanner_id: String,
+    direction: String,
+    scanned_at: String,
+    method: String,
+}
+
+fn version_one() -> serde_json::Value {
+    serde_json::Value::from(1)
+}
+
+const MAX_ID: usize = 128; // truyvet.codec.fields.MAX_ID_LENGTH
+const MAX_BYTES: usize = 4096; // truyvet.codec.checkin.MAX_BYTES
+
+fn identifier(s: &str) -> bool {
+    // 1..128 characters, none a control character; ASCII only here (the rest: the full rules)
+    !s.is_empty() && s.len() <= MAX_ID && s.bytes().all(|b| (0x20..0x7f).contains(&b))
+}
+
+fn digits(b: &[u8]) -> Option<i64> {
+    let mut n = 0i64;
+    for &d in b {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + (d - b'0') as i64;
+    }
+    Some(n)
+}
+
+/// Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's days_from_civil).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` or `…:SS.mmmZ` (what `format_ms` writes), ASCII digits, a real date
+/// and time of day in 2020..2099, as epoch milliseconds; None for anything else (the full
+/// rules of `truyvet.codec.timefmt.parse_ms` judge it).
+fn timestamp_ms(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if !(b.len() == 20 || b.len() == 24) || b[b.len() - 1] != b'Z' || b[4] != b'-' || b[7] != b'-'
+        || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let (y, mo, d) = (digits(&b[0..4])?, digits(&b[5..7])?, digits(&b[8..10])?);
+    let (h, mi, sec) = (digits(&b[11..13])?, digits(&b[14..16])?, digits(&b[17..19])?);
+    let millis = if b.len() == 24 {
+        if b[19] != b'.' {
+            return None;
+        }
+        digits(&b[20..23])?
+    } else {
+        0
+    };
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    if !(2020..=2099).contains(&y) || !(1..=12).contains(&mo) || d < 1
+        || d > month_days[(mo - 1) as usize] || h > 23 || mi > 59 || sec > 59 {
+        return None;
+    }
+    Some(((days_from_civil(y, mo, d) * 86_400) + h * 3600 + mi * 60 + sec) * 1000 + millis)
+}
+
+/// One raw check-in as the ingest job forwards it -- (card key, scan-by-card v1 value,
+/// scanned_at_ms) -- when it is valid by the simple rules; None for anything else, including
+/// every record the full rules refuse, which they then judge (`truyvet.jobs.ingest`).
+fn read_checkin(raw: &[u8], now_ms: i64, max_future_ms: i64) -> Option<(Vec<u8>, Vec<u8>, i64)> {
+    if raw.len() > MAX_BYTES {
+        return None;
+    }
+    let c: CheckIn = serde_json::from_slice(raw).ok()?;
+    if c.v.as_i64() != Some(1) || !c.v.is_i64() || !identifier(&c.event_id) || !identifier(&c.card_id)
+        || !identifier(&c.venue_id) || !identifier(&c.scanner_id)
+        || !(c.direction == "in" || c.direction == "out")
+        || !(c.method == "card" || c.method == "app" || c.method == "venue_qr") {
+        return None;
+    }
+    let at_ms = timestamp_ms(&c.scanned_at)?;
+    if at_ms > now_ms + max_future_ms {
+        return None; // refused: the full rules say why
+    }
+    // truyvet.codec.card_scan.encode: [1, event_id, card_id, venue_id, scanner_id, direction,
+    // scanned_at_ms, method], as orjson writes it
+    let mut out = Vec::with_capacity(raw.len());
+    out.extend_from_slice(b"[1,");
+    for id in [&c.event_id, &c.card_id, &c.venue_id, &c.scanner_id, &c.direction] {
+        write_string(&mut out, id);
+        out.push(b',');
+    }
+    out.extend_from_slice(at_ms.to_string().as_bytes());
+    out.push(b',');
+    write_string(&mut out, &c.method);
+    out.push(b']');
+    Some((c.card_id.into_bytes(), out, at_ms))
+}
+
+/// The ingest job's fast path over a batch's values: for each, `(key, value, scanned_at_ms)`
+/// of the scan-by-card record to forward, or None where the Python rules must judge (anything
+/// not in the simple form, and every refusal). tests/unit/test_fast_paths.py holds it to them.
+#[pyfunction]
+fn read_checkins<'py>(py: Python<'py>, values: &Bound<'py, PyList>, now_ms: i64, max_future_ms: i64) -> PyResult<Bound<'py, PyList>> {
+    let out = PyList::empty(py);
+    for value in values.iter() {
+        let got = match value.downcast::<PyBytes>() {
+            Ok(b) => read_checkin(b.as_bytes(), now_ms, max_future_ms),
+            Err(_) => None,
+        };
+        match got {
+            Some((key, val, at_ms)) => out.append((PyBytes::new(py, &key), PyBytes::new(py, &val), at_ms))?,
+            None => out.append(py.None())?,
+        }
+    }
+    Ok(out)
+}
+
 #[pymodule]
 fn truyvet_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<VisitBuilder>()?;
+    m.add_function(wrap_pyfunction!(read_checkins, m)?)?;
     Ok(())
 }

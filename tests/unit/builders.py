@@ -20,3 +20,9 @@ def compiled(dwell, retention_s):  # type: ignore[no-untyped-def]
 
 BUILDERS = pytest.mark.parametrize("builder_type", [VisitBuilder, compiled],
                                    ids=["python", "compiled"])
+
+
+def native_core():  # type: ignore[no-untyped-def]
+    """The compiled core itself (its functions other than the builder)."""
+    compiled(None, 0)  # fails the test, saying so, when it is not built
+    return visit_builder.compiled

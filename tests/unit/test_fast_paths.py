@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import json
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -95,3 +97,68 @@ def test_card_scan_decode_equals_the_rules(items: list[Any]) -> None:
     got = outcome(card_scan.decode, raw)
     want = card_scan_reference(raw)
     assert (got[0] == "refused") if want == ("refused",) else (got == want)
+
+
+# --- the compiled reading of check-ins (native/: read_checkins) -------------------------------
+
+NOW_MS = 1_800_000_000_000
+FUTURE_MS = 300_000
+
+
+def _raw_checkin(draw: st.DrawFn) -> bytes | None:
+    obj = draw(st.one_of(complete, checkin_obj))
+    if draw(st.booleans()):
+        obj["scanned_at"] = draw(st.sampled_from([
+            "2027-01-15T08:00:00Z", "2027-01-15T08:00:00.250Z", "2027-01-15T08:04:59Z",
+            "2027-01-15T08:05:01Z",  # past the allowed skew of NOW_MS + 5 minutes
+            "2024-02-29T23:59:59Z", "2023-02-29T10:00:00Z", "2020-01-01T00:00:00Z",
+            "2099-12-31T23:59:59.999Z", "2019-12-31T23:59:59Z", "2027-01-15t08:00:00Z"]))
+    kind = draw(st.sampled_from(["json"] * 8 + ["dup", "big", "none", "huge", "bytes"]))
+    if kind == "none":
+        return None
+    raw = json.dumps(obj, ensure_ascii=draw(st.booleans()), separators=(",", ":")).encode()
+    if kind == "dup":  # a repeated key: orjson keeps the last
+        return raw[:-1] + b',"direction":"out"}'
+    if kind == "big":  # an unknown field orjson refuses outright
+        return raw[:-1] + b',"extra":123456789012345678901234567890}'
+    if kind == "huge":
+        return raw[:-1] + b',"pad":"' + b"x" * 4100 + b'"}'
+    if kind == "bytes":
+        return raw.replace(b"e", b"\xff", 1)
+    return raw
+
+
+def _by_the_rules(raw: bytes | None):  # type: ignore[no-untyped-def]
+    from truyvet.jobs.ingest import forwarded
+    from truyvet.domain.checkins import accept
+
+    try:
+        return forwarded(accept(raw, NOW_MS, FUTURE_MS))
+    except InvalidEvent:
+        return None
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.composite(lambda draw: _raw_checkin(draw))(), min_size=1, max_size=5))
+def test_read_checkins_forwards_only_what_the_rules_accept_and_as_they_do(values) -> None:
+    from tests.unit.builders import native_core
+
+    for raw, got in zip(values, native_core().read_checkins(values, NOW_MS, FUTURE_MS), strict=True):
+        if got is not None:  # None: the Python rules judge it (whatever their verdict)
+            assert got == _by_the_rules(raw), raw
+
+
+def test_read_checkins_reads_every_scan_the_simulator_sends() -> None:
+    """The fast path is the common path: what the province's scanners send never falls back."""
+    import itertools
+
+    from tests.unit.builders import native_core
+    from truyvet.producers.simulator.timeline import Timeline
+    from truyvet.producers.simulator.world import build_world
+
+    events = Timeline(build_world(3, 2_000), NOW_MS - 86_400_000).events()
+    scans = [checkin.encode(e.payload) for e in itertools.islice(
+        (e for e in events if e.kind == "scan"), 2_000)]
+    got = native_core().read_checkins(scans, NOW_MS, FUTURE_MS)
+    assert got == [_by_the_rules(raw) for raw in scans]
+    assert None not in got

@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from truyvet import metrics, topics
 from truyvet.codec import card_scan
@@ -51,6 +50,24 @@ def bucket_time_ms(visits: Sequence[tuple[int, int]], now_ms: int) -> int:
     return topics.record_time_ms(max(end for _, end in visits) * 1000, now_ms)
 
 
+def apply_records(builder: VisitBuilder, values: Sequence[bytes | None], now_s: int, now_ms: int,
+                  decoded: Callable[[int, bytes | None], tuple[str, Scan] | None],
+                  venue_partition: Callable[[str], int]) -> list[tuple[bytes, bytes | None, int, int]]:
+    """One partition's records through ``builder``: each value decoded by ``decoded`` (None:
+    refused, dead-lettered by it), the scans applied card by card in order of first
+    appearance, every touched bucket as (key, value, partition, timestamp). The reference of
+    the compiled builder's ``apply_records`` (which reads ingest's records itself and asks
+    ``decoded`` only for the others): tests/unit/test_native_builder.py."""
+    per_card: dict[str, list[Scan]] = {}
+    for i, raw in enumerate(values):
+        got = decoded(i, raw)
+        if got is not None:
+            per_card.setdefault(got[0], []).append(got[1])
+    return [(visits_codec.key(u), visits_codec.encode(u), venue_partition(u.venue),
+             bucket_time_ms(u.visits, now_ms))
+            for card, scans in per_card.items() for u in builder.apply(card, scans, now_s)]
+
+
 class VisitsStep:
     stage = STAGE
 
@@ -63,6 +80,7 @@ class VisitsStep:
         self.source = topics.scans_by_card(s)
         self.sink = topics.visits(s)
         self.partitions = s.checkin_partitions
+        self._venue_partition = lambda venue: partition_of(venue.encode(), self.partitions)
         self.builders: dict[int, VisitBuilder] = {}
         self._last_purge = time.monotonic()
 
@@ -100,27 +118,33 @@ class VisitsStep:
     def process(self, batch: Sequence[Record], now_ms: int) -> StepResult:
         now_s = now_ms // 1000
         result = StepResult()
-        per_card: dict[tuple[int, str], list[Scan]] = defaultdict(list)
-        first_offset: dict[int, int] = {}
+        outputs, sink = result.outputs, self.sink
+        by_partition: dict[int, list[Record]] = {}
         for r in batch:
-            first_offset.setdefault(r.partition, r.offset)
-            try:
-                c = card_scan.decode(r.value or b"")
-            except InvalidEvent as exc:  # only if something bypassed the ingest job
-                result.dead.append(dead_letter(r, exc, STAGE, now_ms))
-                continue
-            per_card[(r.partition, c.card_id)].append(to_scan(c))
-        for partition, offset in first_offset.items():
-            if partition not in self.builders:  # assigned without a callback: rebuild now, up
-                # to this partition's own first record of the batch
-                self.builders[partition] = self._rebuild(partition, offset)
-        for (partition, card), scans in per_card.items():
-            for u in self.builders[partition].apply(card, scans, now_s):
-                result.outputs.append(Output(
-                    self.sink, visits_codec.key(u), visits_codec.encode(u),
-                    partition=partition_of(u.venue.encode(), self.partitions),
-                    timestamp_ms=bucket_time_ms(u.visits, now_ms),
-                ))
+            records = by_partition.get(r.partition)
+            if records is None:
+                records = by_partition[r.partition] = []
+            records.append(r)
+        for partition, records in by_partition.items():
+            builder = self.builders.get(partition)
+            if builder is None:  # assigned without a callback: rebuild now, up to this
+                # partition's own first record of the batch
+                builder = self.builders[partition] = self._rebuild(partition, records[0].offset)
+
+            def decoded(i: int, raw: bytes | None, records: list[Record] = records) -> tuple[str, Scan] | None:
+                try:
+                    c = card_scan.decode(raw or b"")
+                except InvalidEvent as exc:  # only if something bypassed the ingest job
+                    result.dead.append(dead_letter(records[i], exc, STAGE, now_ms))
+                    return None
+                return c.card_id, to_scan(c)
+
+            apply = getattr(builder, "apply_records", None)
+            values = [r.value for r in records]
+            got = (apply(values, now_s, now_ms, decoded, self._venue_partition) if apply else
+                   apply_records(builder, values, now_s, now_ms, decoded, self._venue_partition))
+            for key, value, part, stamp in got:
+                outputs.append(Output(sink, key, value, part, stamp))
         metrics.VISIT_BUCKETS_EMITTED.inc(len(result.outputs))
         for p, b in self.builders.items():
             metrics.SCANS_HELD.labels(str(p)).set(b.scans)

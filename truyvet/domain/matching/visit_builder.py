@@ -12,6 +12,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from truyvet.codec.native import core as compiled
 from truyvet.codec.visits import Bucket
 from truyvet.domain.matching.rules import DAY_S, ConstantDwell
 from truyvet.domain.matching.visits import Dwell, Scan, Visit, last_visit, pair_visits, walk
@@ -149,11 +150,5 @@ def new_builder(dwell: Dwell, retention_s: int) -> VisitBuilder:
         return VisitBuilder(dwell, retention_s)
     constant = dwell.seconds if isinstance(dwell, ConstantDwell) else None
     return compiled.VisitBuilder(dwell, retention_s, Bucket, constant)  # type: ignore[no-any-return]
-
-
-try:
-    import truyvet_native as compiled
-except ImportError:  # not built (no Rust toolchain): the reference runs
-    compiled = None
 
 __all__ = ["BucketUpdate", "VisitBuilder", "new_builder"]
