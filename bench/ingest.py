@@ -5,6 +5,7 @@ the repartition hop)."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
 import time
@@ -151,6 +152,12 @@ def main() -> None:
         print(f"hand-written        {hw:>10,.0f} scans/s (confluent-kafka, same validation and "
               f"visit building, no repartition)")
         print(f"ratio               {fw / hw:.2f} (faust path / hand-written)")
+        alone = dataclasses.replace(s, topic_prefix=f"{s.topic_prefix}x")  # groups of their own
+        ensure_topics(alone)
+        publish_scans(alone, N)
+        aw = faust_worker(alone, N, ("ingest", "visits", "compliance"))
+        print(f"all three jobs      {aw:>10,.0f} scans/s (one worker running ingest, visits and "
+              f"compliance, {N:,} scans; counted through visits)")
         cw = faust_worker(s, N, ("compliance",))
         print(f"compliance job      {cw:>10,.0f} scans/s (one worker running only the compliance "
               f"job, {N:,} scans)")
