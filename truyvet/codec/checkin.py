@@ -51,7 +51,7 @@ def from_mapping(obj: Any) -> CheckIn:
     A check-in as scanners send it (version 1, ASCII identifiers) is checked in one pass of
     cheap tests; whatever fails any of them is judged field by field by
     :func:`from_mapping_reference`, which says why it is refused. Both accept exactly the same
-    objects and build the same check-in (tests/unit/test_checkin_fast_path.py).
+    objects and build the same check-in (tests/unit/test_fast_paths.py).
     """
     if type(obj) is dict and obj.keys() >= _REQUIRED:
         e, c, v, s = obj["event_id"], obj["card_id"], obj["venue_id"], obj["scanner_id"]

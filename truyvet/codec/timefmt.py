@@ -39,7 +39,7 @@ def parse_ms(value: str, field: str = "timestamp") -> int:
     What scanners send (``format_ms``'s two forms, ``…THH:MM:SSZ`` and ``…THH:MM:SS.mmmZ``)
     is read in a fast path once its minute has been parsed by the full rules
     (:func:`parse_ms_reference`); anything else takes the full rules every time. Both give
-    the same answer for every string (tests/unit/test_timefmt.py).
+    the same answer for every string (tests/unit/test_fast_paths.py).
     """
     n = len(value)
     if (n == 20 or n == 24) and value[n - 1] == "Z" and value[16] == ":":

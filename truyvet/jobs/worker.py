@@ -63,8 +63,8 @@ def run_worker(s: Settings, web_port: int | None = None, loglevel: str = "info",
     every job has joined its group and rebuilt the state of the partitions it was given."""
     gc_tuning.tune()
     # the jobs' threads share the interpreter lock: one that calls into librdkafka (consume,
-    # flush) waits for the lock after, up to the switch interval (5 ms by default) -- per batch
-    # more than the batch's own work (docs/benchmarks.md, "ingest")
+    # flush) waits for the lock after, up to the switch interval (5 ms by default); hand it
+    # over more often, as the API does (its effect alone was not measured: docs/benchmarks.md)
     sys.setswitchinterval(0.0005)
     ensure_topics_waiting(s)  # a cluster restarting or electing: wait for it, do not die
     lag.register(s)

@@ -144,7 +144,7 @@ class VisitBuilder:
 
 def new_builder(dwell: Dwell, retention_s: int) -> VisitBuilder:
     """The builder the visits job runs: the compiled one (``native/``, the same methods and
-    answers, ~10x less time a scan: docs/benchmarks.md) when it is installed, else this
+    answers, a quarter of the time a scan: docs/benchmarks.md) when it is installed, else this
     module's, which stays the reference the compiled one is tested against."""
     if compiled is None:
         return VisitBuilder(dwell, retention_s)
