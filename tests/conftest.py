@@ -129,38 +129,33 @@ def own_settings(services: Services, tmp: Path, **overrides: object) -> Settings
     })
 
 
-def _free_port() -> int:
-    import socket
+_HANDED_OUT: set[int] = set()  # ports given to a test: not yet bound, maybe, but promised
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+
+def ephemeral_ports() -> tuple[int, int]:
+    """The kernel's range for outgoing connections' local ports (Linux's default if unreadable)."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32_768, 60_999
+
+
+def _free_port() -> int:
+    """A free port below the ephemeral range (see ``free_base``), never handed out twice."""
+    return free_base((0,))
 
 
 def _free_ports(n: int) -> int:
     """The first of ``n`` consecutive free ports (for a worker and the next processes)."""
-    import socket
-
-    for _ in range(100):
-        base = _free_port()
-        socks = []
-        try:
-            for port in range(base, base + n):
-                sock = socket.socket()
-                socks.append(sock)
-                sock.bind(("127.0.0.1", port))
-            return base
-        except OSError:
-            continue
-        finally:
-            for sock in socks:
-                sock.close()
-    raise RuntimeError(f"no {n} consecutive free ports")
+    return free_base(tuple(range(n)))
 
 
 def free_base(offsets: tuple[int, ...]) -> int:
-    """A port base ``b`` (30,000..39,000) with every ``b + offset`` free: a local cluster's
-    client, controller and broker ports."""
+    """A port base ``b`` with every ``b + offset`` free and below the kernel's ephemeral range:
+    a local cluster's client, controller and broker ports. (Once picked in that range, a port
+    was taken by some client's outgoing connection while Kafka's JVM started, and the broker
+    could not bind it.)"""
     import random
     import socket
 
@@ -172,8 +167,11 @@ def free_base(offsets: tuple[int, ...]) -> int:
                 return False
             return True
 
+    top = ephemeral_ports()[0] - max(offsets) - 1
     for _ in range(200):
-        base = random.randint(30_000, 39_000)
-        if all(free(base + o) for o in offsets):
+        base = random.randint(10_000, top)
+        ports = {base + o for o in offsets}
+        if not ports & _HANDED_OUT and all(free(port) for port in ports):
+            _HANDED_OUT.update(ports)
             return base
     raise RuntimeError(f"no free ports at offsets {offsets}")

@@ -57,3 +57,37 @@ def test_a_second_start_reuses_the_broker_and_a_normal_stop_keeps_every_record(t
         assert values == list(range(5000))
     finally:
         kafka.stop()
+
+
+def test_a_port_taken_while_the_broker_starts_fails_the_start_at_once(tmp_path, monkeypatch) -> None:
+    """The port is free when checked, then taken (as an outgoing connection once took one in
+    CI) before the JVM binds it: the node logs the failure and lingers; the start says so
+    instead of waiting out its whole timeout."""
+    import socket
+
+    import pytest
+
+    from tests.conftest import free_base
+    from truyvet.devstack import kafka as kafka_module
+    from truyvet.devstack.process import StartError
+
+    port = free_base((0, 100))
+    kafka = LocalKafka(tmp_path / "kafka", port=port, start_timeout=150)
+    real_spawn = kafka_module.spawn
+    thief = socket.socket()
+
+    def spawn_after_the_port_is_taken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        thief.bind(("127.0.0.1", port))
+        thief.listen()
+        return real_spawn(*args, **kwargs)
+
+    monkeypatch.setattr(kafka_module, "spawn", spawn_after_the_port_is_taken)
+    try:
+        with pytest.raises(StartError) as failed:
+            kafka.start()
+        said = str(failed.value)
+        assert "could not bind" in said or "exited" in said, said
+    finally:
+        kafka.stop()
+        thief.close()
+    assert kafka.running() == [None]

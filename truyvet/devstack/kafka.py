@@ -14,7 +14,7 @@ import os
 import shutil
 import subprocess
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from truyvet.devstack.secure import BROKER_PORT_OFFSET, SecureStack
@@ -46,6 +46,9 @@ class LocalKafka:
     heap: str = "512m"
     start_timeout: float = 180.0
     secure: SecureStack | None = None  # SASL_SSL for clients, mTLS between brokers, ACLs
+    # where each node's (appended) log was when this object last started it: what it says
+    # after that is about this start
+    _log_starts: dict[int, int] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_settings(cls, s: Settings, nodes: int = 1, secure: bool = False) -> LocalKafka:
@@ -101,6 +104,7 @@ class LocalKafka:
         props = self._write_config(i)
         if not (self.node_dir(i) / "data" / "meta.properties").exists():
             self._format(libs, props, cluster_id, i)
+        self._log_starts[i] = _size(self.logfile(i))
         pid = spawn(self._java(libs, "kafka.Kafka", str(props), heap=self.heap),
                     self.logfile(i), self._pidfile(i))
         log.info("kafka node %d starting (pid %d), log %s", i + 1, pid, self.logfile(i))
@@ -116,6 +120,9 @@ class LocalKafka:
             for i, pid in enumerate(pids):
                 if pid is not None and read_pid(self._pidfile(i)) is None:
                     raise StartError(f"kafka node {i + 1} exited; see {self.logfile(i)}")
+                if _failed_to_bind(self.logfile(i), self._log_starts.get(i, 0)):  # the node lingers, but will never serve
+                    raise StartError(f"kafka node {i + 1} could not bind its port (in use); "
+                                     f"see {self.logfile(i)}")
             if not port_open(HOST, self.port):
                 return False
             return brokers_answering(self.client_settings()) == self.nodes
@@ -225,6 +232,24 @@ class LocalKafka:
             f"-Dlog4j2.configurationFile={log4j}",
             "-cp", f"{libs}/*", main, *args,
         ]
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _failed_to_bind(logfile: Path, since: int) -> bool:
+    """Whether the log says, after byte ``since``, that the node could not bind a port
+    (it then shuts down slowly or not at all: waiting would take the whole start timeout)."""
+    try:
+        with logfile.open("rb") as f:
+            f.seek(since)
+            return b"Socket server failed to bind" in f.read()
+    except OSError:
+        return False
 
 
 def tool(s: Settings, main: str, *args: str) -> subprocess.CompletedProcess[str]:

@@ -79,6 +79,8 @@ def wait_until(
         try:
             if probe():
                 return
+        except StartError:
+            raise  # the probe saw that the server will never be ready
         except Exception as exc:  # noqa: BLE001 - a probe failing is the normal not-ready case
             log.debug("%s not ready: %s", what, exc)
         if time.monotonic() > deadline:
