@@ -1,5 +1,6 @@
 """Steps in process: the ingest step over 5,000 encoded check-ins, including making the
-records from librdkafka's messages as the confluent backend does (best of 15)."""
+records from librdkafka's messages as the confluent backend does (best of 15); the compliance
+step over the same check-ins, with and without the compiled reading of them."""
 
 from __future__ import annotations
 
@@ -32,3 +33,31 @@ def main() -> None:
         best = min(best, time.perf_counter() - started)
     print(f"ingest step         {best / N * 1e6:>10.2f} µs a record (records made from "
           f"librdkafka's messages included; best of 15 batches of {N:,})")
+    compliance_step(s, values, now)
+
+
+def compliance_step(s: Settings, values: list[bytes], now: int) -> None:
+    """The compliance step over the same check-ins, reading them with the compiled core and
+    with the Python rules alone, alternating batches in one run (best of 15 each)."""
+    from truyvet import topics
+    from truyvet.jobs import compliance
+    from truyvet.jobs.progress import InputProgress
+    from truyvet.kafka.record import Record
+
+    records = [Record(topics.checkins(s), i % 12, i, b"V", v, now) for i, v in enumerate(values)]
+    core = compliance.compiled
+    best = {"compiled": float("inf"), "python": float("inf")}
+    for _ in range(15):
+        for name, reader in (("compiled", core), ("python", None)):
+            if name == "compiled" and core is None:
+                raise SystemExit("bench steps: the compiled core is not built (deploy/native.sh)")
+            compliance.compiled = reader
+            step = compliance.ComplianceStep(s, lambda t: {}, InputProgress(
+                clock_topics=[topics.checkins(s), topics.heartbeats(s)]))
+            started = time.perf_counter()
+            step.process(records, now)
+            best[name] = min(best[name], time.perf_counter() - started)
+    compliance.compiled = core
+    c, p = best["compiled"] / N * 1e6, best["python"] / N * 1e6
+    print(f"compliance step     {c:>10.2f} µs a record with the compiled reading of check-ins, "
+          f"{p:.2f} with the Python rules (ratio {p / c:.2f}; best of 15 batches of {N:,})")

@@ -572,10 +572,10 @@ fn timestamp_ms(s: &str) -> Option<i64> {
     Some(((days_from_civil(y, mo, d) * 86_400) + h * 3600 + mi * 60 + sec) * 1000 + millis)
 }
 
-/// One raw check-in as the ingest job forwards it -- (card key, scan-by-card v1 value,
-/// scanned_at_ms) -- when it is valid by the simple rules; None for anything else, including
-/// every record the full rules refuse, which they then judge (`truyvet.jobs.ingest`).
-fn read_checkin(raw: &[u8], now_ms: i64, max_future_ms: i64) -> Option<(Vec<u8>, Vec<u8>, i64)> {
+/// One raw check-in and its time (epoch ms) when it is valid by the simple rules; None for
+/// anything else, including every record the full rules refuse, which they then judge
+/// (`truyvet.domain.checkins.accept`).
+fn valid_checkin(raw: &[u8], now_ms: i64, max_future_ms: i64) -> Option<(CheckIn, i64)> {
     if raw.len() > MAX_BYTES {
         return None;
     }
@@ -590,6 +590,13 @@ fn read_checkin(raw: &[u8], now_ms: i64, max_future_ms: i64) -> Option<(Vec<u8>,
     if at_ms > now_ms + max_future_ms {
         return None; // refused: the full rules say why
     }
+    Some((c, at_ms))
+}
+
+/// One raw check-in as the ingest job forwards it -- (card key, scan-by-card v1 value,
+/// scanned_at_ms) -- when it is valid by the simple rules; None otherwise (`valid_checkin`).
+fn read_checkin(raw: &[u8], now_ms: i64, max_future_ms: i64) -> Option<(Vec<u8>, Vec<u8>, i64)> {
+    let (c, at_ms) = valid_checkin(raw, now_ms, max_future_ms)?;
     // truyvet.codec.card_scan.encode: [1, event_id, card_id, venue_id, scanner_id, direction,
     // scanned_at_ms, method], as orjson writes it
     let mut out = Vec::with_capacity(raw.len());
@@ -624,9 +631,33 @@ fn read_checkins<'py>(py: Python<'py>, values: &Bound<'py, PyList>, now_ms: i64,
     Ok(out)
 }
 
+/// The compliance job's fast path over a batch's values: for each, the check-in made by
+/// `make(event_id, card_id, venue_id, scanner_id, direction, scanned_at_ms, method)` (the
+/// `CheckIn` tuple), or None where the Python rules must judge (anything not in the simple
+/// form, every refusal, and values that are not bytes). tests/unit/test_fast_paths.py holds
+/// it to `truyvet.domain.checkins.accept`.
+#[pyfunction]
+fn accept_checkins<'py>(py: Python<'py>, values: &Bound<'py, PyList>, now_ms: i64, max_future_ms: i64,
+                        make: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyList>> {
+    let out = PyList::empty(py);
+    for value in values.iter() {
+        let got = match value.downcast::<PyBytes>() {
+            Ok(b) => valid_checkin(b.as_bytes(), now_ms, max_future_ms),
+            Err(_) => None,
+        };
+        match got {
+            Some((c, at_ms)) => out.append(make.call1((
+                c.event_id, c.card_id, c.venue_id, c.scanner_id, c.direction, at_ms, c.method))?)?,
+            None => out.append(py.None())?,
+        }
+    }
+    Ok(out)
+}
+
 #[pymodule]
 fn truyvet_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<VisitBuilder>()?;
     m.add_function(wrap_pyfunction!(read_checkins, m)?)?;
+    m.add_function(wrap_pyfunction!(accept_checkins, m)?)?;
     Ok(())
 }

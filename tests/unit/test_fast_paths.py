@@ -162,3 +162,91 @@ def test_read_checkins_reads_every_scan_the_simulator_sends() -> None:
     got = native_core().read_checkins(scans, NOW_MS, FUTURE_MS)
     assert got == [_by_the_rules(raw) for raw in scans]
     assert None not in got
+
+
+# --- the compiled reading of check-ins for the compliance job (native/: accept_checkins) -----
+
+def _accepted(raw: bytes | None):  # type: ignore[no-untyped-def]
+    from truyvet.domain.checkins import accept
+
+    try:
+        return accept(raw, NOW_MS, FUTURE_MS)
+    except InvalidEvent:
+        return None
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.composite(lambda draw: _raw_checkin(draw))(), min_size=1, max_size=5))
+def test_accept_checkins_reads_only_what_the_rules_accept_and_as_they_do(values) -> None:
+    from tests.unit.builders import native_core
+
+    got = native_core().accept_checkins(values, NOW_MS, FUTURE_MS, checkin.CheckIn)
+    for raw, scan in zip(values, got, strict=True):
+        if scan is not None:  # None: the Python rules judge it (whatever their verdict)
+            assert type(scan) is checkin.CheckIn and scan == _accepted(raw), raw
+
+
+def test_accept_checkins_reads_every_scan_the_simulator_sends() -> None:
+    import itertools
+
+    from tests.unit.builders import native_core
+    from truyvet.producers.simulator.timeline import Timeline
+    from truyvet.producers.simulator.world import build_world
+
+    events = Timeline(build_world(3, 2_000), NOW_MS - 86_400_000).events()
+    scans = [checkin.encode(e.payload) for e in itertools.islice(
+        (e for e in events if e.kind == "scan"), 2_000)]
+    got = native_core().accept_checkins(scans + [None], NOW_MS, FUTURE_MS, checkin.CheckIn)
+    assert got == [_accepted(raw) for raw in scans] + [None]  # None: not bytes, not read here
+
+
+def test_the_compliance_step_makes_the_same_records_with_the_compiled_reading_as_without(
+        monkeypatch) -> None:
+    """Check-ins (some refused, some not bytes of the simple form), heartbeats and headcounts
+    of a simulated day through the compliance step, once reading check-ins with the compiled
+    core and once with the Python rules alone: the same records, alerts and dead letters."""
+    import itertools
+
+    from tests.unit.builders import native_core
+    from truyvet import topics
+    from truyvet.codec import headcount, heartbeat
+    from truyvet.jobs import compliance
+    from truyvet.jobs.progress import InputProgress
+    from truyvet.kafka.record import Record
+    from truyvet.producers.simulator.timeline import Timeline
+    from truyvet.producers.simulator.world import build_world
+    from truyvet.settings import Settings
+
+    s = Settings.from_env(env={}, topic_prefix="unit")
+    now_ms = NOW_MS
+    encode = {"scan": (topics.checkins(s), checkin.encode),
+              "heartbeat": (topics.heartbeats(s), heartbeat.encode),
+              "headcount": (topics.headcounts(s), headcount.encode)}
+    events = (e for e in Timeline(build_world(3, 2_000), now_ms - 86_400_000).events()
+              if e.kind in encode)
+    records = []
+    for i, e in enumerate(itertools.islice(events, 6_000)):
+        topic, enc = encode[e.kind]
+        value = enc(e.payload)
+        if e.kind == "scan" and i % 97 == 0:  # refused: not JSON, from the future, too long
+            value = [b"{", value.replace(b'"20', b'"29', 1), value[:-1] + b',"x":1}'][i % 3]
+        records.append(Record(topic, i % s.checkin_partitions, i, b"k", value, now_ms))
+
+    def run() -> list:
+        progress = InputProgress(clock_topics=[topics.checkins(s), topics.heartbeats(s)])
+        step = compliance.ComplianceStep(s, lambda t: {}, progress)
+        out = []
+        for k in range(0, len(records), 500):
+            batch = records[k:k + 500]
+            for r in batch:
+                progress.read(r.topic, r.partition, r.timestamp_ms)
+            result = step.process(batch, now_ms)
+            out.append(([(o.topic, o.key, o.value, o.partition) for o in result.outputs],
+                        [(d.value, d.key) for d in result.dead]))
+        return out
+
+    native_core()  # fails the test when the compiled core is not built
+    with_core = run()
+    monkeypatch.setattr(compliance, "compiled", None)
+    assert with_core == run()
+    assert sum(len(o) for o, _ in with_core) > 1_000

@@ -8,6 +8,7 @@ record replaces the previous one of its key; partitioned by venue_id (set by the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 
@@ -76,7 +77,7 @@ class DayFigures:
 
     @property
     def date(self) -> str:
-        return format_ms(self.day * DAY_MS)[:10]
+        return _start_text(self.day * DAY_MS)[:10]
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +127,11 @@ ComplianceRecord = HourFigures | DayFigures | Coverage | GapStatus
 KINDS = {"hour": HourFigures, "day": DayFigures, "coverage": Coverage, "gap": GapStatus}
 
 
+@lru_cache(maxsize=1 << 16)  # hours and days recur in every batch: formatted once each
+def _start_text(ms: int) -> str:
+    return format_ms(ms)
+
+
 def key(r: ComplianceRecord) -> bytes:
     return f"{r.venue_id}{SEP}{r.kind}{SEP}{r.id}".encode()
 
@@ -133,7 +139,7 @@ def key(r: ComplianceRecord) -> bytes:
 def to_mapping(r: ComplianceRecord) -> dict[str, Any]:
     head = {"v": VERSION, "kind": r.kind, "venue_id": r.venue_id}
     if isinstance(r, HourFigures):
-        return {**head, "hour": format_ms(r.hour * HOUR_MS), "scans_in": r.scans_in,
+        return {**head, "hour": _start_text(r.hour * HOUR_MS), "scans_in": r.scans_in,
                 "scans_out": r.scans_out,
                 "by_method": {"card": r.card, "app": r.app, "venue_qr": r.venue_qr},
                 "cards": r.cards, "scanners_heard": r.scanners_heard, "heartbeats": r.heartbeats}

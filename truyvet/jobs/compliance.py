@@ -11,17 +11,20 @@ times), for the venues open then (the venue registry's opening hours): a job cat
 backlog, or reading a backfill as it is published, must not call every venue silent whose
 later heartbeats it has not read yet.
 
-Check-ins are validated as the ingest job validates them (``truyvet.domain.checkins``); the
-ones refused are skipped here, and dead-lettered by ingest only, so each is reported once.
+Check-ins are validated as the ingest job validates them (``truyvet.domain.checkins``; what
+scanners send is read by the compiled ``accept_checkins`` when it is built, the rest by those
+rules); the ones refused are skipped here, and dead-lettered by ingest only, so each is
+reported once.
 Refused heartbeats, headcounts and gaps are dead-lettered here.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from truyvet import metrics, topics
 from truyvet.codec import alert as alert_codec
@@ -30,7 +33,9 @@ from truyvet.codec import gap as gap_codec
 from truyvet.codec import headcount as headcount_codec
 from truyvet.codec import heartbeat as heartbeat_codec
 from truyvet.codec.alert import Alert
+from truyvet.codec.checkin import CheckIn
 from truyvet.codec.errors import InvalidEvent
+from truyvet.codec.native import core as compiled
 from truyvet.domain.checkins import accept
 from truyvet.domain.compliance.alerts import Compliance
 from truyvet.domain.compliance.state import Keys
@@ -91,6 +96,15 @@ class ComplianceStep:
         gap = gap_codec.decode(raw or b"")
         return gap.venue_id, c.add_gap(gap)
 
+    def _checkins(self, batch: Sequence[Record], now_ms: int) -> Iterable[CheckIn | None]:
+        """Per record of ``batch``, its check-in as the compiled core reads it, or None where
+        the rules of ``truyvet.domain.checkins`` must judge (and for the other inputs)."""
+        if compiled is None:
+            return itertools.repeat(None)
+        checkins = self.checkins
+        return compiled.accept_checkins([r.value if r.topic == checkins else None for r in batch],
+                                        now_ms, self.max_future_ms, CheckIn)
+
     # --- state per partition ------------------------------------------------------------------------
     def assigned(self, partitions: dict[TopicPartition, int]) -> None:
         by_partition: dict[int, dict[str, int]] = defaultdict(dict)
@@ -103,11 +117,14 @@ class ComplianceStep:
             n = 0
             for topic, until in offsets.items():
                 for batch in read_partition(self.s, topic, p, until, backend=self.backend):
-                    for r in batch:
-                        try:
-                            self.inputs[topic](state, r.value, now_s)
-                        except InvalidEvent:
-                            continue  # refused when first read (dead-lettered then)
+                    for r, scan in zip(batch, self._checkins(batch, now_s * 1000)):
+                        if scan is not None:
+                            state.add_scan(scan, now_s)
+                        else:
+                            try:
+                                self.inputs[topic](state, r.value, now_s)
+                            except InvalidEvent:
+                                continue  # refused when first read (dead-lettered then)
                         n += 1
             state.raised.update(state.already_raised(now_s))
             log.info("compliance: partition %d rebuilt from %d records in %.1fs", p, n,
@@ -123,16 +140,19 @@ class ComplianceStep:
         now_s = now_ms // 1000
         result = StepResult()
         touched: dict[tuple[int, str], Keys] = defaultdict(set)
-        for r in batch:
+        for r, scan in zip(batch, self._checkins(batch, now_s * 1000)):
             state = self.states.get(r.partition)
             if state is None:
                 state = self.states[r.partition] = Compliance(self.retention_s)
-            try:
-                venue, keys = self.inputs[r.topic](state, r.value, now_s)
-            except InvalidEvent as exc:
-                if r.topic != self.checkins:  # refused check-ins: the ingest job reports them
-                    result.dead.append(dead_letter(r, exc, STAGE, now_ms))
-                continue
+            if scan is not None:
+                venue, keys = scan.venue_id, state.add_scan(scan, now_s)
+            else:
+                try:
+                    venue, keys = self.inputs[r.topic](state, r.value, now_s)
+                except InvalidEvent as exc:
+                    if r.topic != self.checkins:  # refused check-ins: ingest reports them
+                        result.dead.append(dead_letter(r, exc, STAGE, now_ms))
+                    continue
             touched[(r.partition, venue)] |= keys
         alerts: list[Alert] = []
         read_to: dict[int, int] = {}
