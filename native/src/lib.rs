@@ -14,6 +14,8 @@
 //! tests/unit/test_native_builder.py compares this builder with the reference on generated
 //! scans (late, duplicated, conflicting, past the retention).
 
+mod index_loader;
+
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -657,6 +659,7 @@ fn accept_checkins<'py>(py: Python<'py>, values: &Bound<'py, PyList>, now_ms: i6
 #[pymodule]
 fn truyvet_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<VisitBuilder>()?;
+    m.add_class::<index_loader::IndexLoader>()?;
     m.add_function(wrap_pyfunction!(read_checkins, m)?)?;
     m.add_function(wrap_pyfunction!(accept_checkins, m)?)?;
     Ok(())

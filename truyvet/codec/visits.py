@@ -22,6 +22,8 @@ from truyvet.codec.fields import identifier, load_json, require_object
 VERSION = 1
 SEP = "\x1f"
 FIRST_DAY = 18_262  # 2020-01-01
+MAX_TIME_S = 0xFFFF_FFFF  # the index holds times as uint32 seconds (to 2106)
+MAX_DAY = 2**31 - 1  # and days as int32
 
 
 class Bucket(NamedTuple):
@@ -74,6 +76,8 @@ def decode_record(key: bytes | None, value: bytes | None) -> Bucket:
         day = int(day_text)
     except (UnicodeDecodeError, ValueError):
         raise InvalidEvent(Reason.BAD_VALUE, f"visit bucket key {key[:80]!r}") from None
+    if not 0 <= day <= MAX_DAY:
+        raise InvalidEvent(Reason.BAD_VALUE, f"visit bucket key {key[:80]!r}: day out of range")
     if value is None:
         return Bucket(venue, day, card, [])
     return Bucket(venue, day, card, _visits(require_object(load_json(value), "visit bucket")))
@@ -88,8 +92,9 @@ def _visits(obj: dict) -> list[tuple[int, int]]:  # type: ignore[type-arg]
         if type(pair) is not list or len(pair) != 2:
             raise InvalidEvent(Reason.BAD_VALUE, "visits must be [[start, end], ...]")
         start, end = pair
-        if type(start) is not int or type(end) is not int or not 0 <= start <= end:
-            raise InvalidEvent(Reason.BAD_VALUE, f"visit {pair!r}: need integers 0 <= start <= end")
+        if type(start) is not int or type(end) is not int or not 0 <= start <= end <= MAX_TIME_S:
+            raise InvalidEvent(Reason.BAD_VALUE,
+                               f"visit {pair!r}: need integers 0 <= start <= end < 2**32")
         out.append((start, end))
     return out
 

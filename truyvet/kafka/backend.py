@@ -5,7 +5,8 @@ that makes them.
   assignment callbacks, consume batches of :class:`~truyvet.kafka.record.Record` (and
   :class:`~truyvet.kafka.record.EndOfPartition` markers, in order), commit explicit offsets;
 - :class:`PartitionReader`: no group, partitions assigned by hand at chosen offsets (followers
-  reading a whole topic, state rebuilds);
+  reading a whole topic, state rebuilds), its batches as records or handed to a
+  :class:`RecordSink` whole;
 - :class:`RawProducer`: produce with a delivery callback, poll, flush (``BufferError`` when its
   local queue is full: the caller serves deliveries and tries again).
 
@@ -20,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from truyvet.kafka.record import EndOfPartition, Headers, Record, TopicPartition
+from truyvet.kafka.record import EndOfPartition, Fed, Headers, Record, TopicPartition
 
 Partitions = Callable[[list[TopicPartition]], None]
 
@@ -84,7 +85,23 @@ class PartitionReader(Protocol):
 
     def consume(self, max_records: int, timeout_s: float) -> list[Record]: ...
 
+    def consume_into(self, sink: RecordSink, max_records: int, timeout_s: float) -> Fed:
+        """Up to ``max_records`` handed to ``sink`` as the client has them, no
+        :class:`Record` made (a compiled loader reads them); messages carrying an error
+        other than a partition's end are logged."""
+
     def close(self) -> None: ...
+
+
+class RecordSink(Protocol):
+    """Takes records in bulk (``truyvet_native.IndexLoader``): each feed returns what
+    :class:`~truyvet.kafka.record.Fed` holds, as a tuple."""
+
+    def feed_messages(self, messages: list[Any]) -> tuple[Any, ...]:
+        """confluent-kafka ``Message`` objects (``error()``, ``partition()``, ``offset()``,
+        ``key()``, ``value()``)."""
+
+    def feed_records(self, records: list[Record]) -> tuple[Any, ...]: ...
 
 
 class RawProducer(Protocol):

@@ -22,9 +22,9 @@ from typing import Any
 from confluent_kafka import Consumer, KafkaError, Message, Producer
 from confluent_kafka import TopicPartition as KafkaPartition
 
-from truyvet.kafka.backend import Delivery, Partitions
+from truyvet.kafka.backend import Delivery, Partitions, RecordSink
 from truyvet.kafka.config import librdkafka
-from truyvet.kafka.record import EndOfPartition, Headers, Record, TopicPartition
+from truyvet.kafka.record import EndOfPartition, Fed, Headers, Record, TopicPartition
 from truyvet.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -152,6 +152,13 @@ class ConfluentReader:
             elif err.code() != _EOF:
                 log.warning("reading %s: %s", m.topic(), err)
         return out
+
+    def consume_into(self, sink: RecordSink, max_records: int, timeout_s: float) -> Fed:
+        fed = Fed(*sink.feed_messages(self._c.consume(max_records, timeout_s)))
+        for m in fed.errors:
+            if m.error().code() != _EOF:
+                log.warning("reading %s: %s", m.topic(), m.error())
+        return fed
 
     def close(self) -> None:
         self._c.close()

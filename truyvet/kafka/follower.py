@@ -16,6 +16,12 @@ writer's bad record) as ``invalid``, any other exception (a bug) as ``error``, w
 marks the follower :attr:`~TopicFollower.degraded` until the process restarts (its view lacks
 those records), shown in the API's ``/healthz``.
 
+A follower may be given a :class:`FirstCatchUp` (:attr:`TopicFollower.bulk`) before it
+starts: then everything up to the first catch-up goes to it in bulk, as the client has it
+(``PartitionReader.consume_into``), instead of to ``on_batch`` as records, and it is told when
+the follower has caught up; records it refuses are passed over as above. Should it fail to
+finish, the follower reads the same records again, handing them to ``on_batch``.
+
 Both wait out a broker that is briefly away (``truyvet.kafka.retry``).
 """
 
@@ -25,17 +31,24 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
+from typing import Protocol
 
 from truyvet import metrics
 from truyvet.codec.errors import InvalidEvent
-from truyvet.kafka.backend import Backend
+from truyvet.kafka.backend import Backend, RecordSink
 from truyvet.kafka.producer import default_backend
-from truyvet.kafka.record import Record
+from truyvet.kafka.record import Fed, Record
 from truyvet.kafka.retry import BROKER_AWAY_S, BrokerError, retrying
 from truyvet.settings import Settings
 
 log = logging.getLogger(__name__)
 Resume = Callable[[dict[int, tuple[int, int]]], "dict[int, int] | None"]
+
+
+class FirstCatchUp(RecordSink, Protocol):
+    def caught_up(self) -> None:
+        """Everything that was in the topic at the start has been fed (the follower's thread,
+        before :meth:`TopicFollower.wait_caught_up` returns)."""
 
 
 class TopicFollower:
@@ -56,7 +69,8 @@ class TopicFollower:
         self._poll_timeout = poll_timeout
         self._backend = backend or default_backend(s)
         self._reader = self._backend.reader(
-            f"truyvet-{name}", **{"queued.max.messages.kbytes": 256 * 1024})
+            f"truyvet-{name}", **{"queued.max.messages.kbytes": 256 * 1024,
+                                  "max.partition.fetch.bytes": 8 << 20})
         self._stop = threading.Event()
         self._caught_up = threading.Event()
         self._targets: dict[int, int] = {}
@@ -66,6 +80,8 @@ class TopicFollower:
         self.fetch_error: str | None = None  # the last fetch failure, until a fetch succeeds
         self.skipped = {"invalid": 0, "error": 0}  # records passed over, by reason
         self.last_error: str | None = None  # where the last handler error was, and its type
+        self.bulk: FirstCatchUp | None = None  # set before start(): takes the first catch-up
+        self._started_at: dict[int, int] = {}
         self._thread = threading.Thread(target=self._run, name=f"follow-{topic}", daemon=True)
 
     def start(self, timeout: float = 30.0, resume: Resume | None = None) -> TopicFollower:
@@ -92,6 +108,9 @@ class TopicFollower:
                 self._targets[p] = high
         if not self._targets:
             self._caught_up.set()
+        self._started_at = dict(self.positions)
+        if not self._targets:
+            self.bulk = None
         self._reader.assign({(self.topic, p): self.positions[p] for p in parts})
         self._thread.start()
         return self
@@ -150,15 +169,20 @@ class TopicFollower:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            bulk = self.bulk
             try:
-                batch = self._reader.consume(self._batch_size, self._poll_timeout)
+                if bulk is not None:
+                    self._took_in_bulk(
+                        self._reader.consume_into(bulk, self._batch_size, self._poll_timeout))
+                else:
+                    batch = self._reader.consume(self._batch_size, self._poll_timeout)
             except Exception as exc:  # noqa: BLE001 - keep following; say why
                 log.exception("following %s failed; retrying", self.topic)
                 self.fetch_error = f"{type(exc).__name__}: {exc}"
                 time.sleep(1)
                 continue
             self.fetch_error = None
-            if batch:
+            if bulk is None and batch:
                 self._hand_over(batch)
                 for r in batch:
                     self.positions[r.partition] = r.offset + 1
@@ -167,7 +191,31 @@ class TopicFollower:
             if not self._caught_up.is_set() and all(
                 self.positions.get(p, 0) >= end for p, end in self._targets.items()
             ):
+                if bulk is not None and not self._bulk_finished(bulk):
+                    continue
                 self._caught_up.set()
+
+    def _took_in_bulk(self, fed: Fed) -> None:
+        for p, next_offset in fed.positions:
+            self.positions[p] = next_offset
+        for p, offset, exc in fed.refused:
+            self._skip(f"{self.topic}[{p}]@{offset}", exc)
+        self.records += fed.records
+
+    def _bulk_finished(self, bulk: FirstCatchUp) -> bool:
+        """Tell the bulk taker; when it fails, read everything again record by record."""
+        self.bulk = None
+        try:
+            bulk.caught_up()
+            return True
+        except Exception:  # noqa: BLE001 - a bug in the bulk path must not cost the view
+            log.exception("%s: the bulk load of %s failed; reading it again record by record",
+                          self.name, self.topic)
+        self.positions = dict(self._started_at)
+        self.records = 0
+        self.skipped = {"invalid": 0, "error": 0}  # they are met again
+        self._reader.assign({(self.topic, p): o for p, o in self.positions.items()})
+        return False
 
     def _hand_over(self, batch: list[Record]) -> None:
         try:
@@ -175,19 +223,18 @@ class TopicFollower:
             return
         except Exception as exc:  # noqa: BLE001 - find the records it fails on, pass over those
             if len(batch) == 1:
-                self._skip(batch[0], exc)
+                self._skip(_where(batch[0]), exc)
                 return
         for r in batch:
             try:
                 self._on_batch([r])
             except Exception as exc:  # noqa: BLE001 - one record's failure must not stop the view
-                self._skip(r, exc)
+                self._skip(_where(r), exc)
 
-    def _skip(self, r: Record, exc: Exception) -> None:
+    def _skip(self, where: str, exc: BaseException) -> None:
         reason = "invalid" if isinstance(exc, InvalidEvent) else "error"
         self.skipped[reason] += 1
         metrics.FOLLOWER_SKIPPED.labels(self.name, reason).inc()
-        where = f"{r.topic}[{r.partition}]@{r.offset}"
         n = self.skipped[reason]
         if reason == "error":
             self.last_error = f"{where}: {type(exc).__name__}"  # the message may hold personal data
@@ -198,6 +245,10 @@ class TopicFollower:
         else:
             log.error("%s: handling %s failed, passed over (%d so far)", self.name, where, n,
                       exc_info=exc)
+
+
+def _where(r: Record) -> str:
+    return f"{r.topic}[{r.partition}]@{r.offset}"
 
 
 LOGGED_SKIPS = 100  # records passed over, logged one by one per follower and reason; then 1 in 10k

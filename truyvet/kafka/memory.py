@@ -21,9 +21,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from truyvet.kafka.backend import Delivery, Partitions
+from truyvet.kafka.backend import Delivery, Partitions, RecordSink
 from truyvet.kafka.partitioner import partition_of
-from truyvet.kafka.record import EndOfPartition, Headers, Record, TopicPartition
+from truyvet.kafka.record import EndOfPartition, Fed, Headers, Record, TopicPartition
 
 UNKNOWN_TOPIC = "Broker: Unknown topic or partition"
 
@@ -242,6 +242,9 @@ class MemoryReader:
                 if out or left <= 0:
                     return out
                 self.broker.lock.wait(min(left, 0.05))
+
+    def consume_into(self, sink: RecordSink, max_records: int, timeout_s: float) -> Fed:
+        return Fed(*sink.feed_records(self.consume(max_records, timeout_s)))
 
     def close(self) -> None:
         self._positions = {}

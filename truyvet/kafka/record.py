@@ -7,7 +7,7 @@ objects -- so a job runs the same on the confluent-kafka backend and on the in-m
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 Headers = list[tuple[str, bytes]]
 TopicPartition = tuple[str, int]
@@ -21,6 +21,15 @@ class Record(NamedTuple):
     value: bytes | None  # None: a tombstone
     timestamp_ms: int = -1  # the record's time (-1: none)
     headers: Headers | None = None
+
+
+class Fed(NamedTuple):
+    """What a :class:`~truyvet.kafka.backend.RecordSink` says of one batch it took."""
+
+    records: int  # records taken (refused ones included)
+    positions: list[tuple[int, int]]  # (partition, next offset) after the batch
+    refused: list[tuple[int, int, BaseException]]  # (partition, offset, why): passed over
+    errors: list[Any]  # the client's messages that carried an error instead of a record
 
 
 class EndOfPartition(NamedTuple):

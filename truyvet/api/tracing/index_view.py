@@ -6,7 +6,10 @@ most one chunk), and hands every chunk's changed (venue, day) buckets to ``on_ch
 service's re-matching). Answers are computed under the same lock, on the event loop.
 
 At start the view loads its checkpoint when one fits (``truyvet.api.tracing.checkpoint``) and
-follows the topic from the checkpoint's offsets; otherwise from the beginning.
+follows the topic from the checkpoint's offsets; otherwise from the beginning, and then, with
+the compiled core, the whole first catch-up goes to its bulk loader (``native/src/index_loader.rs``,
+held to the records' path by tests/unit/test_index_loader.py), which makes the index's columns
+in one go when it is done (:class:`FirstLoad`).
 :meth:`IndexView.checkpoint` writes a new one (any thread; the lock is held only to copy).
 """
 
@@ -22,6 +25,7 @@ from typing import Any
 from truyvet import metrics, topics
 from truyvet.codec import visits as visits_codec
 from truyvet.api.tracing import checkpoint
+from truyvet.codec.native import core
 from truyvet.codec.itinerary import Itinerary
 from truyvet.domain.matching import index_columns
 from truyvet.domain.matching.index import VisitIndex
@@ -56,6 +60,8 @@ class IndexView:
         self._writing = threading.Lock()  # one checkpoint written at a time
 
     def start(self) -> None:
+        if core is not None:  # until a checkpoint is loaded instead (``_resume``)
+            self.follower.bulk = FirstLoad(self)
         self.follower.start(resume=self._resume if self.checkpoints else None)
 
     def _resume(self, marks: dict[int, tuple[int, int]]) -> dict[int, int] | None:
@@ -69,6 +75,7 @@ class IndexView:
                 int(self.clock() * 1000)) or checkpoint.why_offsets_do_not_fit(cp.positions, marks)
             if not reason:
                 self.index = index_columns.build(cp.columns)
+                self.follower.bulk = None  # the records after it go the records' way
         except FileNotFoundError:
             self.restored = {"from": "topic", "reason": "no checkpoint yet"}
             return None
@@ -152,6 +159,28 @@ class IndexView:
             if self.on_change is not None:
                 self.on_change({(u.venue, u.day) for u in chunk})
         metrics.INDEX_VISITS.set(self.index.visits())
+
+
+class FirstLoad:
+    """The first catch-up from the beginning of the topic, in bulk: records go to the
+    compiled loader (read there, or by ``visits_codec.decode_record`` when not in the simple
+    form), and the index is made from its columns once the follower has caught up."""
+
+    def __init__(self, view: IndexView) -> None:
+        assert core is not None
+        self.view = view
+        self.loader = core.IndexLoader(visits_codec.decode_record)
+        self.feed_messages = self.loader.feed_messages
+        self.feed_records = self.loader.feed_records
+
+    def caught_up(self) -> None:
+        started = time.monotonic()
+        index = index_columns.build(index_columns.from_buffers(*self.loader.finish()))
+        with self.view.lock:
+            self.view.index = index
+        metrics.INDEX_VISITS.set(index.visits())
+        log.info("index made from the first catch-up: %d visits in %.2fs", index.visits(),
+                 time.monotonic() - started)
 
 
 @contextmanager

@@ -113,6 +113,18 @@ def compacted(c: IndexColumns) -> IndexColumns:
                         renumber[c.cards], c.starts, c.ends, [names[n] for n in used.tolist()])
 
 
+def from_buffers(venues: list[str], longest: bytes, bucket_venue: bytes, bucket_day: bytes,
+                 bucket_end: bytes, cards: bytes, starts: bytes, ends: bytes,
+                 card_names: list[str]) -> IndexColumns:
+    """Columns given as little-endian bytes (what ``truyvet_native.IndexLoader.finish``
+    returns), in the order of :class:`IndexColumns`' fields."""
+    return IndexColumns(
+        venues, np.frombuffer(longest, "<i8"), np.frombuffer(bucket_venue, "<i4"),
+        np.frombuffer(bucket_day, "<i4"), np.frombuffer(bucket_end, "<i8"),
+        np.frombuffer(cards, "<u4"), np.frombuffer(starts, "<u4"), np.frombuffer(ends, "<u4"),
+        card_names)
+
+
 def build(c: IndexColumns) -> VisitIndex:
     """The index these columns describe; ValueError when they do not describe one (a bug or a
     file from elsewhere: the caller rebuilds from the topic instead)."""
