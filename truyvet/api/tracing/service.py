@@ -140,8 +140,9 @@ class TracerService:
         # Kafka deletes whole segments: some records may be past the retention
         self.view.expire(int(self.clock()) - self.rules.retention_s)
         self._expire_board()
-        log.info("index rebuilt: %d visits in %.1fs", self.index.visits(),
-                 time.monotonic() - started)
+        took = time.monotonic() - started
+        log.info("index rebuilt: %d visits in %.1fs", self.index.visits(), took)
+        self.view.restored["caught_up_s"] = round(took, 3)  # from the service's start
         # from here on, changes are re-matched (the rebuild's own are reflected in the answers)
         self.view.on_change = lambda changed: loop.call_soon_threadsafe(
             self._changed.put_nowait, changed)
