@@ -15,7 +15,7 @@ import yaml
 from truyvet import topics
 from truyvet.devstack.secure import ADMIN_USER
 from truyvet.jobs.app import JOBS
-from truyvet.jobs.worker import SHUTDOWN_GRACE_S
+from truyvet.stopping import STOP_DEADLINE_S
 from truyvet.kafka.security import user_of
 from truyvet.settings import Settings
 
@@ -135,7 +135,7 @@ def test_every_job_of_the_worker_has_its_own_deployment(rendered: tuple[str, lis
     for job, d in workers.items():
         spec = d["spec"]["template"]["spec"]
         (c,) = spec["containers"]
-        assert spec["terminationGracePeriodSeconds"] > SHUTDOWN_GRACE_S
+        assert spec["terminationGracePeriodSeconds"] > STOP_DEADLINE_S
         probe = c["readinessProbe"]["exec"]["command"]
         port = _settings_of(c).worker_web_port
         assert f"http://127.0.0.1:{port}/ready" in probe[-1]

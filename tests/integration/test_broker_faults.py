@@ -17,6 +17,7 @@ producers saw the cluster unavailable) and how long the pipeline took to catch u
 from __future__ import annotations
 
 import random
+import subprocess
 import threading
 import time
 from collections import Counter
@@ -28,8 +29,10 @@ import pytest
 
 from tests.conftest import Services, free_base, own_settings
 from tests.integration.helpers import (
+    api_process,
     metrics_text,
     read_all,
+    truyvet_process,
     wait_caught_up,
     wait_worker_ready,
     worker_process,
@@ -40,14 +43,17 @@ from truyvet import topics
 from truyvet.codec import card_scan, checkin
 from truyvet.codec.checkin import CheckIn
 from truyvet.kafka.admin import admin_client, ensure_topics
+from truyvet.kafka.lag import group_lag
 from truyvet.kafka.producer import DurableProducer
 from truyvet.devstack.kafka import CONTROLLER_PORT_OFFSET, LocalKafka
 from truyvet.settings import Settings
+from truyvet.topics import pipeline_groups
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 RATE = 4000  # scans/s offered by the scanners while the fault happens
 SECONDS = 24  # how long they send; the fault comes at a third of it
+STOPS_WITHIN_S = 30.0  # a process's stop deadline (15 s), with room for a busy machine
 
 
 class RecordingProducer(DurableProducer):
@@ -297,3 +303,47 @@ def _kill_leader(s: Settings, kafka: LocalKafka) -> int:
 
 
 KILLED: list[tuple[int, int]] = []  # (node, check-ins partition it led), for the report
+
+
+def test_every_process_stops_promptly_on_sigterm_broker_up_or_gone(
+        services: Services, tmp_path: Path) -> None:
+    """SIGTERM with the broker up: the worker hands over (everything it processed committed)
+    and exits 0. Then the worker, the API and the simulator, their only broker killed: each
+    exits within its stop deadline instead of waiting for the broker (the worker once took
+    over 20 s, the simulator for ever). What a worker processed and could not commit is
+    processed again by the next owner (at-least-once)."""
+    with _cluster(tmp_path, nodes=1) as kafka:
+        s = _settings(services, kafka, tmp_path)
+        ensure_topics(s)
+        with worker_process(s, tmp_path / "first-worker.log") as first:
+            wait_worker_ready(s, first, timeout=180)
+            _send_with_fault(s, lambda: None, seconds=2)
+            wait_caught_up(s, 120, [first])
+            took = {"worker, broker up": _stop_within(first, "worker (broker up)")}
+            assert first.returncode == 0
+        for group, topic in pipeline_groups(s).items():  # nothing left for the next owner
+            parts = group_lag(s, group, topic)
+            assert parts and all(p.lag == 0 for p in parts), (group, parts)
+        with worker_process(s, tmp_path / "worker.log") as worker, \
+                api_process(s, tmp_path / "api.log") as api, \
+                truyvet_process(s, "simulate", tmp_path / "sim.log", "--follow", "--start",
+                                "-10m", "--residents", "500") as sim:
+            wait_worker_ready(s, worker, timeout=180)
+            _send_with_fault(s, lambda: None, seconds=2)
+            wait_caught_up(s, 120, [worker])
+            kafka.kill_node(0)
+            for proc in (worker, api, sim):
+                assert proc.poll() is None
+            for name, proc in (("worker", worker), ("api", api), ("simulator", sim)):
+                took[name] = _stop_within(proc, name)
+        print(f"seconds from SIGTERM to exit (broker gone but the first): {took}")
+
+
+def _stop_within(proc: subprocess.Popen[bytes], name: str) -> float:
+    started = time.monotonic()
+    proc.terminate()
+    try:
+        proc.wait(STOPS_WITHIN_S)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"the {name} did not stop within {STOPS_WITHIN_S:g}s of SIGTERM")
+    return round(time.monotonic() - started, 1)

@@ -1,11 +1,13 @@
 """Issue 4's acceptance on the run command's own stack (`truyvet run` against the test broker
 and Redis): the simulator's non-compliant venues are alerted and ranked first for inspection
-in this week's campaign, which `truyvet run` opened; the ops figures show throughput and lag;
-an inspection recorded through the API appears in the report and in `truyvet report`'s CSV."""
+in this week's campaign, which `truyvet run` opened; a worker killed on the way is started
+again and the pipeline catches up; the ops figures show throughput and lag; an inspection
+recorded through the API appears in the report and in `truyvet report`'s CSV."""
 
 from __future__ import annotations
 
 import os
+import signal
 import time
 import uuid
 from pathlib import Path
@@ -37,12 +39,17 @@ def test_run_command_stack(services: Services, tmp_path: Path) -> None:
         campaign = campaigns[0]
         assert campaign["campaign_id"].startswith("tuan-cao-diem-")
         _each_child_has_only_its_own_principal(s)
+        # a worker killed (as the OOM killer would) is started again, said on the console
+        os.kill(_pids(s.topic_prefix)["worker"], signal.SIGKILL)
+        said = _until(lambda: log.read_text(), lambda text: "worker-1 restarted" in text, 60,
+                      log, deaths=1)
+        assert "worker-1 exited (killed by SIGKILL); restarting it in 1s" in said
         assert sorted(campaign["categories"]) == ["bar", "cafe", "restaurant"]
         # the backfill is published (the simulator says so; it pauses at each case it submits,
         # so an idle pipeline alone does not mean the past day is in) ...
         sim_log = s.data_dir / "logs" / "simulator.log"
         _until(lambda: sim_log.read_text() if sim_log.exists() else "",
-               lambda text: "caught up with the clock" in text, 300, log)
+               lambda text: "caught up with the clock" in text, 300, log, deaths=1)
         published = time.time()
         # ... and processed: every pipeline group is there and no more behind than the live
         # trickle, and so are the API's own views (what the queue below is computed from)
@@ -50,12 +57,14 @@ def test_run_command_stack(services: Services, tmp_path: Path) -> None:
                      lambda o: o and o["at"] > published and o["totals"].get("checkins", 0) > 1000
                      and {"ingest", "visits", "compliance"} <= set(o["lag"])
                      and o["lag_total"] <= 100 and o["views"]
-                     and all(v is not None and v <= 100 for v in o["views"].values()), 300, log)
+                     and all(v is not None and v <= 100 for v in o["views"].values()),
+                     300, log, deaths=1)
         assert ops["rates"]["checkins"] is not None and len(ops["series"]) >= 1
 
         # alerts name the simulator's poster venues; the queue puts non-compliant venues first
         alerts = _until(lambda: _get(s, "/api/v1/alerts"),
-                        lambda b: any(a["kind"] == "venue_qr" for a in b["alerts"]), 120, log)
+                        lambda b: any(a["kind"] == "venue_qr" for a in b["alerts"]), 120, log,
+                        deaths=1)
         poster_alerted = {a["venue_id"] for a in alerts["alerts"] if a["kind"] == "venue_qr"}
         assert poster_alerted and {profile[v] for v in poster_alerted} == {"poster"}
         # and no compliant venue is alerted for anything but gaps (judged on a backlog as it was
@@ -85,7 +94,8 @@ def test_run_command_stack(services: Services, tmp_path: Path) -> None:
         period = {"from": format_ms((now - 86_400) * 1000), "to": format_ms((now + 60) * 1000)}
         q = f"from={period['from']}&to={period['to']}"
         report = _until(lambda: _get(s, f"/api/v1/report?{q}"),
-                        lambda r: r["total"]["outcomes"].get("suspended") == 1, 60, log)
+                        lambda r: r["total"]["outcomes"].get("suspended") == 1, 60, log,
+                        deaths=1)
         assert report["total"]["venues_inspected"] == 1
         queue = _get(s, f"/api/v1/campaigns/{campaign['campaign_id']}/queue?limit=500")["venues"]
         assert next(r for r in queue if r["venue"]["venue_id"] == top)["inspected"] is True
@@ -105,6 +115,14 @@ def test_run_command_stack(services: Services, tmp_path: Path) -> None:
 def _environments(prefix: str) -> dict[str, dict[str, str]]:
     """``truyvet <command>`` -> its environment, for the processes of this test's pipeline
     (read from /proc, as another program of the same user could)."""
+    return {command: env for command, (_, env) in _processes(prefix).items()}
+
+
+def _pids(prefix: str) -> dict[str, int]:
+    return {command: pid for command, (pid, _) in _processes(prefix).items()}
+
+
+def _processes(prefix: str) -> dict[str, tuple[int, dict[str, str]]]:
     out = {}
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
@@ -114,7 +132,7 @@ def _environments(prefix: str) -> dict[str, dict[str, str]]:
             continue
         env = dict(kv.decode(errors="replace").split("=", 1) for kv in raw if b"=" in kv)
         if env.get("TRUYVET_TOPIC_PREFIX") == prefix and b"truyvet" in argv:
-            out[argv[argv.index(b"truyvet") + 1].decode()] = env
+            out[argv[argv.index(b"truyvet") + 1].decode()] = (int(pid), env)
     return out
 
 
@@ -144,14 +162,16 @@ def _get(s: Settings, path: str) -> dict | None:
     return body if status == 200 else None
 
 
-def _until(fetch, ready, timeout: float, log: Path):
+def _until(fetch, ready, timeout: float, log: Path, deaths: int = 0):
+    """``fetch()`` once ``ready`` says so; fails after ``timeout``, or as soon as more
+    children died than the test killed."""
     deadline = time.monotonic() + timeout
     while True:
         value = fetch()
         if ready(value):
             return value
         text = log.read_text() if log.exists() else ""
-        if time.monotonic() > deadline or "exited with status" in text:  # a child died
+        if time.monotonic() > deadline or text.count(" exited (") > deaths:
             raise AssertionError(f"not ready after {timeout}s: {str(value)[:500]}\n"
                                  + text[-3000:])
         time.sleep(1.0)

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import signal
 import sys
-import threading
 
 from aiohttp import web
 
@@ -17,13 +15,12 @@ from truyvet.api.limits import Limits
 from truyvet.api.compliance.service import ComplianceService
 from truyvet.api.dashboard.ops import OpsMonitor
 from truyvet.api.tracing.service import TracerService
-from truyvet import gc_tuning
+from truyvet import gc_tuning, stopping
 from truyvet.kafka import lag, producer
 from truyvet.kafka.admin import ensure_topics_waiting
 from truyvet.settings import Settings
 
 log = logging.getLogger(__name__)
-SHUTDOWN_GRACE_S = 30.0
 
 
 async def serve(s: Settings, tokens: Tokens, host: str, port: int,
@@ -34,9 +31,7 @@ async def serve(s: Settings, tokens: Tokens, host: str, port: int,
     def on_signal() -> None:
         stop.set()
         # a broker that is gone can make closing its clients wait; do not outlive the deadline
-        timer = threading.Timer(SHUTDOWN_GRACE_S, lambda: os._exit(3))
-        timer.daemon = True
-        timer.start()
+        stopping.hold_to_deadline("tracer API")
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:

@@ -4,7 +4,8 @@ Starts (or reuses) Kafka and Redis, creates the topics, starts the stream worker
 API (with the dashboard) and the scanner simulator as child processes with their logs under DATA_DIR/logs, prints where
 everything is, opens this week's inspection campaign (the directive's *Tuần cao điểm*: cafes,
 restaurants, bars), and on Ctrl-C stops it all in reverse order: children first (gracefully,
-offsets committed), then the servers this command started.
+offsets committed), then the servers this command started. A child that dies meanwhile is
+started again after a back-off (``devstack/supervisor.py``), said on the console.
 
 Each child gets only the API credentials it needs: the API knows every principal; the
 simulator submits its cases as the principal ``run-simulator`` (tracer), this command opens the
@@ -17,54 +18,27 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import click
 
 from truyvet import api_client
 from truyvet import settings as settings_mod
+from truyvet import stopping
 from truyvet.cli import stack
 from truyvet.cli.options import env_option
 from truyvet.cli.status import lag_report
 from truyvet.codec.venue import HOSPITALITY
+from truyvet.devstack.supervisor import Child
 from truyvet.domain import localtime
 from truyvet.secret_file import new_token
 from truyvet.settings import Settings
 
 SIMULATOR, CAMPAIGNS = "run-simulator", "run-campaigns"  # the principals this command makes
+CHILD_STOP_S = stopping.STOP_DEADLINE_S + 10  # a child exits by its deadline, or is killed
 
-
-
-@dataclass
-class Child:
-    name: str
-    argv: list[str]
-    log: Path
-    env: dict[str, str] = field(default_factory=dict)  # its own settings (its principal)
-    proc: subprocess.Popen[bytes] | None = None
-
-    def start(self, env: dict[str, str]) -> None:
-        self.log.parent.mkdir(parents=True, exist_ok=True)
-        out = open(self.log, "ab")  # noqa: SIM115 - owned by the child for its lifetime
-        self.proc = subprocess.Popen(self.argv, stdout=out, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, env={**env, **self.env},
-                                     start_new_session=True)
-
-    def stop(self, timeout: float = 30.0) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            click.echo(f"  {self.name} did not stop in {timeout:.0f}s; killing it", err=True)
-            self.proc.kill()
-            self.proc.wait()
 
 
 @click.command("run")
@@ -117,9 +91,12 @@ def command(workers: int, simulate: bool, residents: int, backfill: str, **kwarg
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    def say(line: str) -> None:
+        click.echo(time.strftime("%H:%M:%S ") + line, err=True)
+
     try:
         for child in children:
-            child.start(env)
+            child.start(env, time.monotonic())
         _print_urls(s, children, workers, configured_token,
                     sim_metrics_port if simulate else None)
         next_status = time.monotonic() + 15
@@ -129,18 +106,15 @@ def command(workers: int, simulate: bool, residents: int, backfill: str, **kwarg
             if campaign is not None and _create_campaign(s, campaigns_token, campaign):
                 click.echo(f"inspection campaign {campaign['campaign_id']!r}: {campaign['name']}")
                 campaign = None
-            for child in children:
-                if child.proc is not None and child.proc.poll() is not None:
-                    click.echo(f"{child.name} exited with status {child.proc.returncode}; "
-                               f"see {child.log}", err=True)
-                    child.proc = None
+            for child in children:  # one that died starts again, after a back-off
+                child.watch(env, time.monotonic(), say)
             if time.monotonic() >= next_status:
                 next_status = time.monotonic() + 15
                 _print_lag(s)
     finally:
         click.echo("stopping ...")
         for child in reversed(children):
-            child.stop()
+            child.stop(CHILD_STOP_S, say)
         stack.down(s, only=started)
         kept = {"kafka", "redis"} - set(started)
         click.echo("stopped" + (f" (left running what was already up: {', '.join(sorted(kept))})"
@@ -176,6 +150,8 @@ def _print_urls(s: Settings, children: list[Child], workers: int, configured: bo
     token = "$TRUYVET_API_TOKEN" if configured else f"$(cat {s.data_dir / 'api-token'})"
     click.echo("")
     click.echo(f"  dashboard        {s.api_url}/dashboard/  (asks for the token once: {token})")
+    click.echo(f"  workbench        {s.api_url}/workbench/  (the tracers' page; the same token)")
+    click.echo(f"  inspector        {s.api_url}/inspector/  (the inspection teams' page; the same token)")
     click.echo(f"  tracer API       {s.api_url}  (bearer token: {token})")
     click.echo(f"                   curl -H \"Authorization: Bearer {token}\""
                f" {s.api_url}/api/v1/itineraries/CASE_ID")

@@ -12,6 +12,7 @@ import prometheus_client
 from truyvet.producers.simulator.runner import SimulationConfig, run
 from truyvet.producers.simulator.timeline import Behaviour
 from truyvet import settings as settings_mod
+from truyvet import stopping
 from truyvet.cli.options import INSTANT, env_option
 from truyvet.kafka import producer
 
@@ -66,8 +67,12 @@ def command(seed: int, residents: int, venues: int, start: int, end: int, follow
         prometheus_client.start_http_server(metrics_port, addr="127.0.0.1")
         producer.export_metrics()
     stop = threading.Event()
+    def on_signal(*_: object) -> None:
+        stop.set()
+        stopping.hold_to_deadline("simulator")
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+        signal.signal(sig, on_signal)
     stats = run(s, cfg, stop)
     click.echo(f"published {stats.scans:,} scans; {stats.itineraries} itineraries written to "
                f"{cfg.itineraries_dir}")

@@ -46,7 +46,7 @@ import threading
 import time
 from collections.abc import Sequence
 
-from truyvet import metrics
+from truyvet import metrics, stopping
 from truyvet.jobs.guard import DeadLetterGuard
 from truyvet.jobs.progress import InputProgress
 from truyvet.jobs.step import Step, StepResult
@@ -87,6 +87,7 @@ class BatchJob:
         self._consumer = self._new_consumer()
         self._producer = DurableProducer(s, f"truyvet-{name}", backend=backend, poll_every=None)
         self._stop = threading.Event()
+        self._stop_by: float | None = None  # set by stop(): the last moment to flush
         self._thread = threading.Thread(target=self._run, name=f"job-{name}", daemon=True)
         self.processed = 0
         self.error: BaseException | None = None
@@ -123,7 +124,11 @@ class BatchJob:
         self._resume.set()
         return True
 
-    def stop(self, timeout: float = 60.0) -> None:
+    def stop(self, timeout: float = stopping.STOP_DEADLINE_S) -> None:
+        """Finish the batch, hand over what is acknowledged within ``FLUSH_ON_STOP_S``
+        (committed), leave the group; waits at most ``timeout`` for it."""
+        if self._stop_by is None:  # asked twice (the signal, then the worker's shutdown)
+            self._stop_by = time.monotonic() + stopping.FLUSH_ON_STOP_S
         self._stop.set()
         self._thread.join(timeout)
 
@@ -263,7 +268,12 @@ class BatchJob:
 
     def _flush_and_commit(self, wait: bool = False) -> None:
         self._last_commit = time.monotonic()
-        while self._producer.flush(30) > 0:
+        while (left := self._producer.flush(self._flush_for())) > 0:
+            if self._stop_by is not None and time.monotonic() >= self._stop_by:
+                log.warning("%s: stopping with %d outputs not acknowledged (is the broker "
+                            "away?); their inputs are not committed: the next owner processes "
+                            "them again", self.name, left)
+                return
             log.warning("%s: outputs not yet acknowledged; waiting before committing", self.name)
         failures = self._producer.stats.failures
         if failures:
@@ -275,6 +285,13 @@ class BatchJob:
             return
         self._committing.update(due)
         self._consumer.commit(due, wait=wait)
+
+
+    def _flush_for(self) -> float:
+        """How long one flush may wait: 30 s, or what is left of the stop's allowance."""
+        if self._stop_by is None:
+            return 30.0
+        return max(0.0, min(30.0, self._stop_by - time.monotonic()))
 
 
 class _Closed:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import threading
 from typing import Any
@@ -12,23 +11,22 @@ import faust
 
 from truyvet.jobs.app import JOBS, JobService, batch_jobs, create_app
 from truyvet.jobs.control import Control
-from truyvet import gc_tuning
+from truyvet import gc_tuning, stopping
 from truyvet.kafka import lag, producer
 from truyvet.kafka.admin import ensure_topics_waiting
 from truyvet.kafka.registry import VenueRegistry
 from truyvet.settings import Settings
 
 log = logging.getLogger(__name__)
-SHUTDOWN_GRACE_S = 45.0
 
 
 class Worker(faust.Worker):
     """faust's worker, with a deadline on shutdown.
 
     A graceful stop commits the offsets of processed events and leaves the group. If that
-    hangs (seen when the broker vanished first), the process exits after
-    ``SHUTDOWN_GRACE_S`` anyway: uncommitted events are processed again by the next owner
-    of their partitions (at-least-once), nothing is lost.
+    hangs (the broker is gone: the group cannot be left, aiokafka retries its fetches), the
+    process exits after ``stopping.STOP_DEADLINE_S`` anyway: uncommitted events are processed
+    again by the next owner of their partitions (at-least-once), nothing is lost.
     """
 
     def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
@@ -37,22 +35,22 @@ class Worker(faust.Worker):
         self.spinner = None
         super().on_setup_root_logger(logger, level)
 
-    def _arm_watchdog(self) -> None:
-        def give_up() -> None:
-            log.error("shutdown took more than %.0fs; exiting without it", SHUTDOWN_GRACE_S)
-            os._exit(3)
-
-        timer = threading.Timer(SHUTDOWN_GRACE_S, give_up)
-        timer.daemon = True
-        timer.start()
-
     def _on_sigterm(self) -> None:
-        self._arm_watchdog()
+        self._stop_jobs_first()
         super()._on_sigterm()
 
     def _on_sigint(self) -> None:
-        self._arm_watchdog()
+        self._stop_jobs_first()
         super()._on_sigint()
+
+    def _stop_jobs_first(self) -> None:
+        """The batch jobs hold the commits that matter: they stop at once, side by side,
+        rather than after faust's own consumer, which waits for a broker that is gone."""
+        stopping.hold_to_deadline("worker")
+        for service in self.services:
+            if isinstance(service, JobService):
+                threading.Thread(target=service.job.stop, name=f"stop-{service.job.name}",
+                                 daemon=True).start()
 
 
 def run_worker(s: Settings, web_port: int | None = None, loglevel: str = "info",

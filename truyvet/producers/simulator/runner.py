@@ -19,7 +19,7 @@ import orjson
 from truyvet.producers.scans import ScanPublisher
 from truyvet.producers.simulator.timeline import Behaviour, Timeline
 from truyvet.producers.simulator.world import build_world
-from truyvet import api_client
+from truyvet import api_client, stopping
 from truyvet.codec import venue as venue_codec
 from truyvet.kafka.lag import pipeline_lag
 from truyvet.settings import Settings
@@ -109,7 +109,8 @@ def run(
                 if cfg.api_url:
                     # a tracer asks hours after the visits: let the pipeline take in what
                     # was sent so far (late scans still arrive later and update the answer)
-                    publisher.flush()
+                    while publisher.flush(0.5) and not stop.is_set():
+                        pass
                     _wait_processed(s, stop)
                     _submit(cfg.api_url, cfg.api_token, event.payload, stop)
             if time.monotonic() >= next_report:
@@ -117,10 +118,12 @@ def run(
                 log.info("simulator: %d scans, %d itineraries published", stats.scans,
                          stats.itineraries)
     finally:
-        remaining = publisher.flush()
+        # stopped: wait a little for the broker, not for ever (it may be the one that is gone)
+        remaining = publisher.flush(stopping.FLUSH_ON_STOP_S if stop.is_set() else 330.0)
         failures = publisher.failed
         if remaining or failures:
-            log.error("simulator: %d scans not delivered (%d still queued)", failures, remaining)
+            log.error("simulator: %d records not delivered, %d not acknowledged when it "
+                      "stopped", failures, remaining)
     return stats
 
 
