@@ -37,6 +37,7 @@ N = int(os.environ.get("TRUYVET_BENCH_SCANS", "1000000"))
 
 
 STALL_S = 120.0  # no commit for this long: the worker is stuck, the figure would be wrong
+MIN_TIMED_S = 5.0  # commits are sampled every 0.5 s: a shorter run is mostly rounding
 
 
 def publish_scans(s: Settings, n: int) -> None:
@@ -68,11 +69,13 @@ def faust_worker(s: Settings, n: int, jobs: tuple[str, ...] = ("ingest", "visits
                 first = (time.monotonic(), done)
             if parts and all(p.lag == 0 for p in parts) and first:  # empty inputs: no commit
                 t0, d0 = first  # caught up (dead letters never reach the counted topic)
-                if done == d0:
-                    raise RuntimeError(f"the worker caught up with {n:,} scans before a second "
-                                       "sample of its commits: too few scans for a figure "
-                                       "(TRUYVET_BENCH_SCANS)")
-                return (done - d0) / (time.monotonic() - t0)
+                timed_s, timed = time.monotonic() - t0, done - d0
+                if timed_s < MIN_TIMED_S or timed < done / 2:
+                    raise RuntimeError(
+                        f"the worker caught up with {n:,} scans after {timed_s:.1f}s of sampled "
+                        f"commits covering {timed:,} of {done:,}: too few for a figure (need "
+                        f"{MIN_TIMED_S:g}s and half the scans; raise TRUYVET_BENCH_SCANS)")
+                return timed / timed_s
             if proc.poll() is not None:
                 raise RuntimeError(f"the worker exited with {proc.returncode} before catching "
                                    f"up; see {s.data_dir / 'bench-worker.log'}")
