@@ -96,3 +96,17 @@ def test_numbers_are_written_as_each_language_reads_them() -> None:
 def test_unknown_coverage_stays_unknown() -> None:
     assert values(Figures(venues=1).to_mapping())["coverage"] is None
     assert set(OUTCOME_ORDER) <= set(FIGURES)
+
+
+def test_a_report_file_is_named_by_its_local_days_and_district() -> None:
+    from truyvet.codec.timefmt import parse_ms
+    from truyvet.report import document
+
+    # the inspection week 06/12–12/12/2021: Vietnam's midnights are 17:00 UTC the day before
+    frm = parse_ms("2021-12-05T17:00:00Z") // 1000
+    to = parse_ms("2021-12-12T17:00:00Z") // 1000
+    assert document.period_days(frm, to) == ("2021-12-06", "2021-12-12")  # its end excluded
+    assert document.file_name("2021-12-06", "2021-12-12", "Thành phố Huế", "csv") == \
+        "bao-cao-2021-12-06-2021-12-12-thanh-pho-hue.csv"
+    assert document.file_name("2021-12-06", "2021-12-12", None, "pdf") == \
+        "bao-cao-2021-12-06-2021-12-12.pdf"

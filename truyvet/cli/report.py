@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 import orjson
@@ -17,11 +16,9 @@ from truyvet.cli.options import env_option
 from truyvet.codec.errors import InvalidEvent
 from truyvet.codec.timefmt import format_ms, parse_ms
 from truyvet.domain import localtime
-from truyvet.report import csv_format, html_format, pdf_format
+from truyvet.report.document import FORMATS, file_name, render
 from truyvet.report.labels import LANGS
-from truyvet.report.table import from_api
 
-FORMATS = ("csv", "html", "pdf")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 DAY_MS = 86_400_000
 
@@ -38,21 +35,14 @@ def instant(text: str, end: bool) -> str:
                                  param_hint="--to" if end else "--from") from None
 
 
-def render(body: dict[str, Any], fmt: str, lang: str) -> bytes:
-    report = from_api(body)
-    if fmt == "csv":
-        return csv_format.render(report, lang)
-    html = html_format.render(report, lang)
-    return html if fmt == "html" else pdf_format.render(html)
-
-
 @click.command("report")
 @env_option("--from", "TRUYVET_REPORT_FROM", "frm", required=True, metavar="DATE",
               help="First day (YYYY-MM-DD, Vietnam time) or an RFC 3339 instant.")
 @env_option("--to", "TRUYVET_REPORT_TO", "to", required=True, metavar="DATE",
               help="Last day, included (YYYY-MM-DD), or an RFC 3339 instant (excluded).")
-@env_option("--district", "TRUYVET_REPORT_DISTRICT", default=None, help="One district, as registered (e.g. 'Thành phố "
-              "Huế'); default: the whole province.")
+@env_option("--district", "TRUYVET_REPORT_DISTRICT", default=None,
+            help="One district, with or without diacritics ('Thành phố Huế', 'thanh pho hue'); "
+                 "default: the whole province.")
 @env_option("--format", "TRUYVET_REPORT_FORMAT", "fmt", type=click.Choice(FORMATS),
             default="html", help="csv (one table, UTF-8), html (printable A4) or pdf.")
 @env_option("--lang", "TRUYVET_REPORT_LANG", type=click.Choice(LANGS), default="vi",
@@ -92,15 +82,6 @@ def command(frm: str, to: str, district: str | None, fmt: str, lang: str,
         sys.stdout.buffer.write(data)
         return
     if output is None:
-        slug = f"-{_slug(district)}" if district else ""
-        output = Path(f"bao-cao-{frm[:10]}-{to[:10]}{slug}.{fmt}")
+        output = Path(file_name(frm[:10], to[:10], district, fmt))
     output.write_bytes(data)
     click.echo(f"{output} ({len(data):,} bytes, {fmt}, {lang})", err=True)
-
-
-def _slug(text: str) -> str:
-    import unicodedata
-
-    plain = unicodedata.normalize("NFKD", text.replace("Đ", "D").replace("đ", "d"))
-    plain = "".join(c for c in plain if not unicodedata.combining(c))
-    return re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-")
