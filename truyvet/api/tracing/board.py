@@ -78,6 +78,11 @@ class Board:
         e = self._entries.get(case_id)
         return e.latest if e is not None and e.itinerary is not None else None
 
+    def standing(self) -> Iterator[tuple[Itinerary, Shown | None]]:
+        """Every standing case: its itinerary and its latest revision (None: not answered)."""
+        return iter([(e.itinerary, e.latest) for e in self._entries.values()
+                     if e.itinerary is not None])
+
     def in_partition(self, partition: int) -> Iterator[str]:
         """The ids of the standing cases of one partition of ``itineraries.v1``."""
         return iter([cid for cid, e in self._entries.items()
