@@ -104,6 +104,14 @@ class Browser:
                 raise TimeoutError(f"never true: {expression}")
             await asyncio.sleep(0.3)
 
+    async def set_files(self, selector: str, paths: list[Path]) -> None:
+        """Choose ``paths`` in the file input at ``selector``, as a user picking them does."""
+        root = await self.send("DOM.getDocument")
+        node = await self.send("DOM.querySelector", nodeId=root["root"]["nodeId"],
+                               selector=selector)
+        await self.send("DOM.setFileInputFiles", nodeId=node["nodeId"],
+                        files=[str(p) for p in paths])
+
     async def screenshot(self, path: Path) -> None:
         res = await self.send("Page.captureScreenshot", format="png", captureBeyondViewport=True)
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -209,6 +209,34 @@ def test_the_default_answer_and_its_pages_are_described() -> None:
     assert_valid("ContactPage", json.loads(answers.page(whole, 0, 170, 50).json))
 
 
+def test_the_f1_list_is_described() -> None:
+    from truyvet.api.tracing import f1_list
+
+    whole = example("match-result.v1", "valid-gap-and-contacts.json")
+    for everyone in (False, True):
+        body = json.loads(f1_list.as_json(whole, everyone).json)
+        assert body["f1"], "the example has contacts"
+        assert_valid("F1List", body)
+
+
+def test_the_case_list_is_described() -> None:
+    from truyvet.api.tracing import answers, case_list
+    from truyvet.api.tracing.board import Board, Shown
+    from truyvet.codec.itinerary import Itinerary, Stop
+
+    whole = example("match-result.v1", "valid-gap-and-contacts.json")
+    board = Board()
+    for case_id, at in ((whole["case_id"], 2_000), ("not-answered-yet", 1_000)):
+        board.put_itinerary(Itinerary(case_id, "F1", None, (Stop("V", 0, 60_000),),
+                                      submitted_at_ms=at, opened_by="t"), 0, at)
+    board.put_revision(Shown(whole["case_id"], whole["revision"], json.dumps(whole).encode(),
+                             len(whole["stops"]), 0, answers.summary_of(whole), 0, 0))
+    body = case_list.listed(board.standing(), lambda it: True)
+    assert [c["revision"] for c in body["cases"]] == [whole["revision"], None]
+    assert_valid("CaseList", body)
+    assert_valid("CaseList", component("CaseList")["example"])
+
+
 def test_healthz_says_degraded_when_a_view_passed_over_a_record_its_handler_failed_on(
         tmp_path: Any) -> None:
     """A real follower (in-memory Kafka) whose handler fails on one record: /healthz still

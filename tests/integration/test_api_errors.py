@@ -197,3 +197,16 @@ def test_truyvet_match_prints_the_default_answer_and_json_the_whole_result(
     assert whole.exit_code == 0, whole.output
     res = json.loads(whole.output)
     assert res["case_id"] == "by-cli" and "counts" not in res and res["stops"][0]["gap"] is True
+    out = tmp_path / "f1.csv"  # the F1 list for a spreadsheet: here, no contacts
+    listed = CliRunner().invoke(command, [str(f), "--csv", str(out), "--lang", "en"], env=env)
+    assert listed.exit_code == 0, listed.output
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and raw.decode("utf-8-sig").splitlines() == [
+        "No.,Card / personal QR id,Close contact (F1),Total overlap (minutes),Stops in common,"
+        "\"Venue, time (Vietnam time) and minutes of overlap\""]
+    assert "(0 cards)" in listed.output
+    status, body = http_json(api, "GET", "/api/v1/itineraries/by-cli/f1")
+    assert status == 200 and body["counts"] == {"cards": 0, "close_contacts": 0}
+    for bad in ("format=xlsx", "lang=fr", "contacts=some", "stop=1"):
+        assert http_json(api, "GET", f"/api/v1/itineraries/by-cli/f1?{bad}")[0] == 400, bad
+    assert http_json(api, "GET", "/api/v1/itineraries/nobody/f1")[0] == 404

@@ -120,10 +120,31 @@ def test_alert_rank_inspect_report(services: Services, tmp_path: Path) -> None:
         assert hue["figures"]["venues"] == 2 and hue["figures"]["venues_inspected"] == 1
         assert hue["figures"]["outcomes"] == {"fined": 1}
         assert report["worst_venues"][0]["venue"]["venue_id"] == "BAD"
-        status, refused = http_json(s, "GET", f"/api/v1/report?{q}&district=Thanh%20pho%20Hue")
+        status, refused = http_json(s, "GET", f"/api/v1/report?{q}&district=Thanh%20pho%20Hoi")
         assert status == 404 and "Thành phố Huế" in refused["error"]["detail"]  # names the known
         one = http_json(s, "GET", f"/api/v1/report?{q}&district=Huy%E1%BB%87n%20A%20L%C6%B0%E1%BB%9Bi")[1]
         assert [d["district"] for d in one["districts"]] == ["Huyện A Lưới"]
+        # typed without diacritics, in any case: the same district, named as registered
+        for typed in ("huyen%20a%20luoi", "HUYEN%20A%20LUOI", "Huy%C3%AAn%20A%20Luoi"):
+            status, same = http_json(s, "GET", f"/api/v1/report?{q}&district={typed}")
+            assert status == 200 and same["district"] == "Huyện A Lưới"
+            assert same["districts"] == one["districts"], typed
+        hue_only = http_json(s, "GET", f"/api/v1/compliance?{q}&district=thanh%20pho%20hue")[1]
+        assert [r["district"] for r in hue_only["rows"]] == ["Thành phố Huế"]
+
+        # the registry searched as a tracer types: no diacritics, a district to narrow it
+        found = http_json(s, "GET", "/api/v1/venues?q=quan%20bad")[1]["venues"]
+        assert [v["venue_id"] for v in found] == ["BAD"] and found[0]["name"] == "Quán BAD"
+        assert found[0]["district"] == "Thành phố Huế" and found[0]["scanning_points"] == 1
+        every = http_json(s, "GET", "/api/v1/venues?q=QUAN")[1]["venues"]
+        assert [v["venue_id"] for v in every] == ["BAD", "FAR", "GOOD"]  # by name
+        far = http_json(s, "GET", "/api/v1/venues?q=quan&district=huyen%20a%20luoi")[1]
+        assert [v["venue_id"] for v in far["venues"]] == ["FAR"]
+        assert http_json(s, "GET", "/api/v1/venues?q=phuong%20phu%20hoi&limit=1")[1][
+            "venues"][0]["venue_id"] == "BAD"  # the ward's words match too
+        for bad in ("q=", "q=%20", "q=quan&limit=0", "q=quan&limit=x", "q=" + "a" * 201):
+            assert http_json(s, "GET", f"/api/v1/venues?{bad}")[0] == 400, bad
+        assert http_json(s, "GET", "/api/v1/venues?q=quan&district=nowhere")[0] == 404
         rows = http_json(s, "GET", f"/api/v1/compliance?{q}&by=district")[1]["rows"]
         assert {r["district"]: r["figures"] for r in rows} == \
             {d["district"]: d["figures"] for d in report["districts"]}  # the same numbers

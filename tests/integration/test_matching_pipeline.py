@@ -118,6 +118,39 @@ def _default_of(expected: list[dict]) -> list[dict]:
     return out
 
 
+def _f1_of(expected: list[dict]) -> list[tuple[str, bool, int]]:
+    """The F1 list from the reference's stops: each card once, close at any stop, its total
+    overlap; close first, then by overlap, then card."""
+    per: dict[str, list[dict]] = {}
+    for e in expected:
+        for c in e["contacts"]:
+            per.setdefault(c["card_id"], []).append(c)
+    rows = [(card, any(c["close_contact"] for c in cs), sum(c["overlap_s"] for c in cs))
+            for card, cs in per.items()]
+    return sorted(rows, key=lambda r: (not r[1], -r[2], r[0]))
+
+
+def _f1_rows(body: dict) -> list[tuple[str, bool, int]]:
+    return [(c["card_id"], c["close_contact"], c["overlap_s"]) for c in body["f1"]]
+
+
+def _csv_cards(s: Settings, case_id: str) -> list[str]:
+    """The card ids of the case's F1 CSV, as a spreadsheet reads it."""
+    import csv
+    import io
+
+    req = urllib.request.Request(f"{s.api_url}/api/v1/itineraries/{case_id}/f1?format=csv",
+                                 headers={"Authorization": f"Bearer {s.api_token}"})
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        assert resp.headers["Content-Type"].startswith("text/csv")
+        assert "attachment" in resp.headers["Content-Disposition"]
+        raw = resp.read()
+    assert raw.startswith(b"\xef\xbb\xbf")  # the BOM: Excel reads it as UTF-8
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert rows[0][1] == "Mã thẻ / mã QR cá nhân"
+    return [r[1] for r in rows[1:]]
+
+
 def _default_answers(result: dict) -> list[dict]:
     return [{k: s[k] for k in ("verified", "gap", "counts", "contacts")} for s in result["stops"]]
 
@@ -157,6 +190,11 @@ def test_pipeline_answers_equal_the_reference_and_follow_late_scans(pipeline: Pi
         assert status == 201, res
         assert res["revision"] == 1 and [st["venue_id"] for st in res["stops"]] == [v for v, _, _ in stops]
         assert _answers(res) == _expected(visits, card, stops), case_id
+        status, f1 = http_json(s, "GET", f"/api/v1/itineraries/{case_id}/f1?contacts=all")
+        assert status == 200 and _f1_rows(f1) == _f1_of(_expected(visits, card, stops)), case_id
+    case_id, card, stops = max(itineraries, key=lambda i: len(_f1_of(_expected(visits, i[1], i[2]))))
+    assert _csv_cards(s, case_id) == [c for c, close, _ in _f1_of(_expected(visits, card, stops))
+                                      if close]
 
     _publish(s, late)  # scans that arrive after the tracer asked
     _settle(pipeline)

@@ -31,7 +31,8 @@ LAYERS: list[set[str]] = [
     {"cli"},
     {"__main__"},
 ]
-CORE = {"settings", "topics", "metrics", "api_client", "gc_tuning", "secret_file", "checkpoint_file", "__init__"}
+CORE = {"settings", "topics", "metrics", "api_client", "gc_tuning", "secret_file", "checkpoint_file", "stopping",
+        "__init__"}
 # which top-level parts of truyvet may import a client library (and nothing else may)
 LIBRARIES = {
     "confluent_kafka": {"kafka"}, "aiokafka": {"kafka"},

@@ -49,12 +49,16 @@ ANY = frozenset({"tracer", "supervisor", "inspector", "ops"})
 
 ROUTES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/itineraries"): TRACER,
+    ("GET", "/api/v1/itineraries"): TRACER,
+    ("POST", "/api/v1/imports/itineraries"): TRACER,
     ("GET", "/api/v1/itineraries/{case_id}"): TRACER,
     ("GET", "/api/v1/itineraries/{case_id}/events"): TRACER,
     ("GET", "/api/v1/itineraries/{case_id}/contacts"): TRACER,
+    ("GET", "/api/v1/itineraries/{case_id}/f1"): TRACER,
     ("POST", "/api/v1/itineraries/{case_id}/shares"): SUPERVISOR,
     ("GET", "/api/v1/compliance"): FIGURES,
     ("GET", "/api/v1/compliance/venues/{venue_id}"): FIGURES,  # inspectors' names: inspector only
+    ("GET", "/api/v1/venues"): ANY,  # the registry: no personal data
     ("GET", "/api/v1/alerts"): FIGURES,
     ("GET", "/api/v1/gaps"): FIGURES,  # venues and spans, never the case
     ("POST", "/api/v1/inspections"): INSPECTOR,
@@ -67,13 +71,14 @@ ROUTES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/labels"): ANY,
     ("GET", "/api/v1/whoami"): ANY,
 }
-# Open to anyone: liveness, Prometheus, and the dashboard's static page (it asks for a token).
-PUBLIC_PATHS = frozenset({"/healthz", "/metrics", "/", "/dashboard"})
-PUBLIC_PREFIX = "/dashboard/"
+# Open to anyone: liveness, Prometheus, and the pages' static files (each page asks for a
+# token; the data it shows comes from the routes above).
+PUBLIC_PATHS = frozenset({"/healthz", "/metrics", "/", "/dashboard", "/workbench", "/inspector"})
+PUBLIC_PREFIXES = ("/dashboard/", "/workbench/", "/inspector/", "/pages/")
 
 
 def is_public(path: str) -> bool:
-    return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIX)
+    return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
 
 
 class Tokens:

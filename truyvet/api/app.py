@@ -6,7 +6,9 @@ token, 403 outside the caller's roles (``truyvet.api.access``), 404 for an unkno
 body, 429 past a caller's limits (``truyvet.api.limits``), 503 (with ``Retry-After``) while the
 state is still being rebuilt from Kafka or Kafka does not acknowledge in time. Routes: ``tracing_routes``
 (itineraries), ``compliance_routes`` (venues, alerts, inspections, campaigns, report) and
-``dashboard_routes`` (the operations room's page and figures; the page itself is public).
+``dashboard_routes`` (the operations room's page and figures), ``workbench_routes`` (the
+tracers' page) and ``inspector_routes`` (the inspection teams' page); the pages and their
+shared files (``truyvet.api.pages``) are public.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from truyvet.api import access
 from truyvet.api.compliance import routes as compliance_routes
 from truyvet.api.dashboard import routes as dashboard_routes
 from truyvet.api.tracing import routes as tracing_routes
+from truyvet.api.inspector import routes as inspector_routes
+from truyvet.api.workbench import routes as workbench_routes
+from truyvet.api import pages
 from truyvet.api.access import Tokens
 from truyvet.api.audit import AuditLog
 from truyvet.api.compliance.service import ComplianceService
@@ -169,6 +174,9 @@ def build_app(service: TracerService, compliance: ComplianceService, ops: OpsMon
     tracing_routes.add(app)
     compliance_routes.add(app)
     dashboard_routes.add(app)
+    workbench_routes.add(app)
+    inspector_routes.add(app)
+    pages.add(app)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", prometheus)
     return app

@@ -50,8 +50,13 @@ def json_response(obj: Any, status: int = 200,
 
 async def read_json_body(request: web.Request) -> bytes | web.Response:
     """The raw JSON body, or the refusal to return (415, 413, 400)."""
-    if request.content_type != "application/json":
-        return error(415, "unsupported_media_type", "send the body as application/json")
+    return await read_raw_body(request, "application/json")
+
+
+async def read_raw_body(request: web.Request, *media_types: str) -> bytes | web.Response:
+    """The raw body sent as one of ``media_types``, or the refusal to return (415, 413, 400)."""
+    if request.content_type not in media_types:
+        return error(415, "unsupported_media_type", f"send the body as {' or '.join(media_types)}")
     if request.content_length is not None and request.content_length > MAX_BODY:
         return error(413, "too_large", f"at most {MAX_BODY} bytes")
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,16 @@ from truyvet.domain import localtime
 @env_option("--json", "TRUYVET_JSON", "as_json", is_flag=True, default=False,
             help="Print the whole result as JSON, every contact of every stop "
                  "(schemas/match-result.v1).")
+@env_option("--csv", "TRUYVET_MATCH_CSV", "csv_out",
+            type=click.Path(dir_okay=False, path_type=Path), default=None,
+            help="Also write the case's F1 list (its close contacts over every stop, each "
+                 "card once) to this CSV file, UTF-8 with a BOM for spreadsheets; '-' for "
+                 "standard output (then the table is not printed).")
+@env_option("--lang", "TRUYVET_MATCH_LANG", type=click.Choice(["vi", "en"]), default="vi",
+            help="The CSV's headers.")
 @settings_mod.options("api_url", "api_port", "api_token", "data_dir")
-def command(file: Path, as_json: bool, **kwargs: object) -> None:
+def command(file: Path, as_json: bool, csv_out: Path | None, lang: str,
+            **kwargs: object) -> None:
     """Submit the itinerary in FILE (schemas/itinerary.v1) and print, per stop, whether a scan
     backs it (else a gap), its contacts and close contacts, and the closest. Times shown in
     UTC+07:00."""
@@ -33,6 +42,19 @@ def command(file: Path, as_json: bool, **kwargs: object) -> None:
     status, body = api_client.call(s.api_url, s.token(), "POST", path, file.read_bytes())
     if status >= 400:
         raise click.ClickException(api_client.refusal(status, body))
+    if csv_out is not None:
+        case = urllib.parse.quote(body["case_id"], safe="")
+        status, raw = api_client.call_raw(s.api_url, s.token(), "GET",
+                                          f"/api/v1/itineraries/{case}/f1",
+                                          query={"format": "csv", "lang": lang})
+        if status >= 400:
+            raise click.ClickException(f"{status}: {raw[:300].decode(errors='replace')}")
+        if str(csv_out) == "-":
+            sys.stdout.buffer.write(raw)
+            return
+        csv_out.write_bytes(raw)
+        cards = raw.count(b"\n") - 1  # a header, then a line per card
+        click.echo(f"{csv_out}: F1 list of {body['case_id']} ({cards} cards)", err=True)
     if as_json:
         sys.stdout.buffer.write(orjson.dumps(body, option=orjson.OPT_INDENT_2) + b"\n")
         return

@@ -190,6 +190,148 @@ UI: dict[str, dict[str, str]] = {
 }
 
 
+# The tracer workbench's own words (``/workbench/``): the directive's F0, F1, lịch trình,
+# khai báo, cơ sở, quét mã QR.
+WORKBENCH: dict[str, dict[str, str]] = {
+    "vi": {
+        "title": "Bàn làm việc truy vết — đối chiếu lịch trình với dữ liệu quét mã QR",
+        "subtitle": "Lịch trình khai báo của F0, F1 · tỉnh Thừa Thiên Huế",
+        "my_cases": "Ca của tôi", "new_case": "Khai báo lịch trình ca mới",
+        "case_id": "Mã ca", "classification": "Phân loại", "card_id": "Mã thẻ / mã QR cá nhân",
+        "stops": "Lịch trình", "stop_n": "Điểm {n}", "venue": "Cơ sở",
+        "search_venue": "Tìm cơ sở: tên, địa chỉ, phường/xã, quận/huyện (có dấu hoặc không dấu)",
+        "no_venue": "Không tìm thấy cơ sở", "pick_venue": "Chọn một cơ sở trong danh sách",
+        "from": "Từ", "to": "Đến", "vn_time": "giờ Việt Nam", "add_stop": "Thêm điểm đến",
+        "remove": "Bỏ điểm này", "submit": "Gửi khai báo", "submitted": "Thời gian khai báo",
+        "verified": "Có dữ liệu quét", "gap": "Không có dữ liệu quét",
+        "gap_should": "{venue} phải quét mã QR cá nhân {card} khi vào và khi ra, từ {from} đến {to}",
+        "the_card": "của ca bệnh", "contacts": "Người tiếp xúc", "close": "Tiếp xúc gần",
+        "minutes": "phút", "more": "Xem thêm người tiếp xúc", "f1_list": "Danh sách F1",
+        "f1_count": "{n} người tiếp xúc gần, mỗi người một lần trên toàn lịch trình",
+        "met_at": "Gặp tại", "export_csv": "Tải danh sách F1 (CSV)", "print": "In",
+        "revision": "Lần cập nhật", "changes": "Thay đổi", "live": "Đang theo dõi trực tiếp",
+        "reconnecting": "Mất kết nối, đang kết nối lại",
+        "change_resolved": "Điểm {n}: đã có dữ liệu quét", "change_gap":
+        "Điểm {n}: không còn dữ liệu quét", "change_contacts": "Điểm {n}: {from} → {to} người tiếp xúc",
+        "change_close": "Điểm {n}: {from} → {to} tiếp xúc gần", "no_change": "Không thay đổi",
+        "no_cases": "Chưa có ca nào", "not_answered": "Đang đối chiếu", "pick_case":
+        "Chọn một ca hoặc khai báo ca mới", "sent": "Đã gửi", "waiting": "Đã ghi nhận; kết quả sẽ đến sau",
+        "import": "Nhập lịch trình từ bảng tính (CSV)",
+        "import_help": "Mỗi dòng một điểm đến: Mã ca, Phân loại, Mã thẻ, Mã cơ sở, Từ, Đến "
+                       "(giờ Việt Nam, ví dụ 06/12/2021 19:00). Có lỗi ở dòng nào thì không "
+                       "nhập dòng nào.",
+        "import_send": "Nhập", "import_done": "Đã nhập {n} ca",
+        "import_refused": "Bảng tính có {n} lỗi; chưa nhập ca nào", "row": "Dòng",
+        "column": "Cột", "problem": "Lỗi", "outcome_opened": "Ca mới",
+        "outcome_replaced": "Đã cập nhật", "outcome_unchanged": "Không thay đổi",
+        "outcome_accepted": "Đã ghi nhận", "outcome_not_owner": "Ca của người khác",
+    },
+    "en": {
+        "title": "Tracer workbench — itineraries checked against the QR scans",
+        "subtitle": "Itineraries declared by F0 and F1 · Thừa Thiên Huế province",
+        "my_cases": "My cases", "new_case": "Declare a new case's itinerary",
+        "case_id": "Case id", "classification": "Classification",
+        "card_id": "Card / personal QR id", "stops": "Itinerary", "stop_n": "Stop {n}",
+        "venue": "Venue",
+        "search_venue": "Find a venue: name, address, ward, district (diacritics optional)",
+        "no_venue": "No venue found", "pick_venue": "Pick a venue from the list",
+        "from": "From", "to": "To", "vn_time": "Vietnam time", "add_stop": "Add a stop",
+        "remove": "Remove this stop", "submit": "Submit", "submitted": "Submitted",
+        "verified": "Scan on record", "gap": "No scan on record",
+        "gap_should": "{venue} should have scanned the personal QR {card} on entry and exit, "
+                      "from {from} to {to}",
+        "the_card": "of the case", "contacts": "Contacts", "close": "Close contacts",
+        "minutes": "min", "more": "Show more contacts", "f1_list": "F1 list",
+        "f1_count": "{n} close contacts, each once over the whole itinerary",
+        "met_at": "Met at", "export_csv": "Download the F1 list (CSV)", "print": "Print",
+        "revision": "Revision", "changes": "Changes", "live": "Live",
+        "reconnecting": "Connection lost, reconnecting",
+        "change_resolved": "Stop {n}: a scan is now on record",
+        "change_gap": "Stop {n}: no scan on record any more",
+        "change_contacts": "Stop {n}: {from} → {to} contacts",
+        "change_close": "Stop {n}: {from} → {to} close contacts", "no_change": "No change",
+        "no_cases": "No case yet", "not_answered": "Being matched", "pick_case":
+        "Pick a case or declare a new one", "sent": "Sent", "waiting": "Recorded; the answer follows",
+        "import": "Import itineraries from a spreadsheet (CSV)",
+        "import_help": "One row per stop: case id, classification, card id, venue id, from, to "
+                       "(Vietnam time, e.g. 06/12/2021 19:00). A sheet with an error in any "
+                       "row imports nothing.",
+        "import_send": "Import", "import_done": "{n} cases imported",
+        "import_refused": "The sheet has {n} errors; no case was imported", "row": "Row",
+        "column": "Column", "problem": "Problem", "outcome_opened": "New case",
+        "outcome_replaced": "Updated", "outcome_unchanged": "Unchanged",
+        "outcome_accepted": "Recorded", "outcome_not_owner": "Another's case",
+    },
+}
+
+
+# The inspector's page (``/inspector/``): the directive's đoàn kiểm tra, Tuần cao điểm, cơ sở,
+# quét mã QR, and its outcomes (nhắc nhở, tạm dừng hoạt động, xử phạt).
+INSPECTOR: dict[str, dict[str, str]] = {
+    "vi": {
+        "title": "Đoàn kiểm tra — kiểm tra việc quét mã QR tại cơ sở",
+        "subtitle": "Thẻ kiểm soát dịch bệnh và ứng dụng PC-COVID · Tuần cao điểm · "
+                    "tỉnh Thừa Thiên Huế",
+        "district": "Địa bàn", "whole_province": "Toàn tỉnh", "campaign": "Đợt kiểm tra",
+        "no_campaign": "Chưa có đợt kiểm tra; tạo một đợt bên dưới",
+        "queue": "Danh sách cơ sở cần kiểm tra",
+        "queue_help": "Cơ sở chưa kiểm tra và có nguy cơ cao nhất lên trước "
+                      "(số liệu 7 ngày qua)",
+        "queue_count": "Đã kiểm tra {inspected}/{total} cơ sở", "venue": "Cơ sở",
+        "category": "Loại hình", "risk": "Mức nguy cơ", "reasons": "Lý do",
+        "status": "Tình trạng", "inspected": "Đã kiểm tra", "not_inspected": "Chưa kiểm tra",
+        "record": "Ghi kết quả", "no_venues": "Không có cơ sở nào trong đợt này",
+        "new_inspection": "Ghi kết quả kiểm tra",
+        "search_venue": "Tìm cơ sở: tên, địa chỉ, phường/xã, quận/huyện (có dấu hoặc không dấu)",
+        "no_venue": "Không tìm thấy cơ sở", "pick_venue": "Chọn một cơ sở trong danh sách",
+        "observed_from": "Quan sát từ", "observed_to": "đến", "vn_time": "giờ Việt Nam",
+        "points": "Số vị trí quét mã QR quan sát được", "counted": "Số người ra vào đếm được",
+        "scanned": "Số người được quét mã QR", "outcome": "Kết quả", "notes": "Ghi chú",
+        "inspector": "Cán bộ kiểm tra", "save": "Ghi nhận", "recorded": "Đã ghi nhận kết quả kiểm tra {venue}",
+        "new_campaign": "Tạo đợt kiểm tra", "campaign_id": "Mã đợt", "campaign_name": "Tên đợt",
+        "from_day": "Từ ngày", "to_day": "Đến ngày (tính cả ngày này)",
+        "categories": "Loại hình cơ sở", "only_district": "Chỉ địa bàn đang chọn",
+        "create": "Tạo đợt", "created": "Đã tạo đợt {name}",
+        "default_campaign": "Tuần cao điểm kiểm tra quét mã QR",
+        "report": "Báo cáo gửi Sở Thông tin và Truyền thông",
+        "report_help": "Số liệu trong thời gian của đợt kiểm tra đang chọn",
+        "venues": "Cơ sở", "venues_inspected": "Cơ sở đã kiểm tra",
+        "inspections": "Lượt kiểm tra", "coverage": "Tỷ lệ quét (%)",
+        "report_csv": "Tải báo cáo (CSV)", "report_html": "Mở báo cáo để in",
+        "total": "Tổng",
+    },
+    "en": {
+        "title": "Inspection team — QR scanning checked at the venues",
+        "subtitle": "Disease-control cards and the PC-COVID app · inspection week · "
+                    "Thừa Thiên Huế province",
+        "district": "District", "whole_province": "Whole province", "campaign": "Campaign",
+        "no_campaign": "No campaign yet; create one below", "queue": "Inspection queue",
+        "queue_help": "Venues not yet inspected and most at risk first (last 7 days' figures)",
+        "queue_count": "{inspected}/{total} venues inspected", "venue": "Venue",
+        "category": "Category", "risk": "Risk", "reasons": "Reasons", "status": "Status",
+        "inspected": "Inspected", "not_inspected": "Not inspected", "record": "Record",
+        "no_venues": "No venue in this campaign", "new_inspection": "Record an inspection",
+        "search_venue": "Find a venue: name, address, ward, district (diacritics optional)",
+        "no_venue": "No venue found", "pick_venue": "Pick a venue from the list",
+        "observed_from": "Observed from", "observed_to": "to", "vn_time": "Vietnam time",
+        "points": "QR scanning points observed", "counted": "People counted in and out",
+        "scanned": "People whose QR was scanned", "outcome": "Outcome", "notes": "Notes",
+        "inspector": "Inspector", "save": "Record", "recorded": "Inspection of {venue} recorded",
+        "new_campaign": "Create a campaign", "campaign_id": "Campaign id",
+        "campaign_name": "Name", "from_day": "From", "to_day": "To (this day included)",
+        "categories": "Venue categories", "only_district": "Only the selected district",
+        "create": "Create", "created": "Campaign {name} created",
+        "default_campaign": "Inspection week: QR scanning",
+        "report": "Report to the Department of Information and Communications",
+        "report_help": "Figures over the selected campaign's period",
+        "venues": "Venues", "venues_inspected": "Venues inspected",
+        "inspections": "Inspections", "coverage": "Coverage (%)",
+        "report_csv": "Download the report (CSV)", "report_html": "Open the report to print",
+        "total": "Total",
+    },
+}
+
+
 def check_lang(lang: str) -> str:
     if lang not in LANGS:
         raise ValueError(f"language {lang!r}: expected one of {', '.join(LANGS)}")
@@ -197,9 +339,10 @@ def check_lang(lang: str) -> str:
 
 
 def bundle(lang: str) -> dict[str, Any]:
-    """Every table of one language, for the dashboard."""
+    """Every table of one language, for the dashboard, the workbench and the inspector's page."""
     check_lang(lang)
     return {"categories": CATEGORIES[lang], "outcomes": OUTCOMES[lang],
             "reasons": REASONS[lang], "alert_kinds": ALERT_KINDS[lang],
             "alert_details": ALERT_DETAILS[lang],
-            "columns": COLUMNS[lang], "text": TEXT[lang], "ui": UI[lang]}
+            "columns": COLUMNS[lang], "text": TEXT[lang], "ui": UI[lang],
+            "workbench": WORKBENCH[lang], "inspector": INSPECTOR[lang]}

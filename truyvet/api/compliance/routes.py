@@ -3,6 +3,8 @@ and the report to the Department of Information and Communications."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from aiohttp import web
 
 from truyvet.api.access import INSPECTOR
@@ -10,6 +12,9 @@ from truyvet.api.compliance.service import ComplianceService, UnknownVenue
 from truyvet.api.web import PRINCIPAL, error, json_response, period, read_body
 from truyvet.codec import campaign as campaign_codec
 from truyvet.codec import inspection as inspection_codec
+from truyvet.domain import names
+from truyvet.report import document
+from truyvet.report.labels import LANGS
 
 GROUPS = ("district", "category", "venue")
 COMPLIANCE = web.AppKey("compliance", ComplianceService)
@@ -19,6 +24,7 @@ def add(app: web.Application) -> None:
     r = app.router
     r.add_get("/api/v1/compliance", compliance)
     r.add_get("/api/v1/compliance/venues/{venue_id}", venue)
+    r.add_get("/api/v1/venues", venues)
     r.add_get("/api/v1/alerts", alerts)
     r.add_post("/api/v1/inspections", post_inspection)
     r.add_get("/api/v1/inspections", inspections)
@@ -26,6 +32,29 @@ def add(app: web.Application) -> None:
     r.add_get("/api/v1/campaigns", campaigns)
     r.add_get("/api/v1/campaigns/{campaign_id}/queue", queue)
     r.add_get("/api/v1/report", report)
+
+
+def district_param(request: web.Request) -> str | None | web.Response:
+    """``?district=`` as registered: typed with or without diacritics, in any case ("thanh pho
+    hue" is "Thành phố Huế"); 404 naming the known districts when it is none of them."""
+    given = request.query.get("district")
+    if given is None:
+        return None
+    return registered_district(request, given)
+
+
+def registered_district(request: web.Request, given: str) -> str | web.Response:
+    """The registry's spelling of the district ``given``; 400 when ambiguous, 404 when none."""
+    known = request.app[COMPLIANCE].districts()
+    try:
+        found = names.resolve(given, known)
+    except names.Ambiguous as exc:
+        return error(400, "ambiguous", f"district {given[:80]!r} could be any of "
+                     f"{', '.join(exc.candidates)}; give its diacritics")
+    if found is None:
+        return error(404, "not_found", f"no district {given[:80]!r} in the venue registry; "
+                     f"known: {', '.join(known)}")
+    return found
 
 
 async def compliance(request: web.Request) -> web.Response:
@@ -36,9 +65,38 @@ async def compliance(request: web.Request) -> web.Response:
     by = request.query.get("by", "district")
     if by not in GROUPS:
         return error(400, "bad_enum", f"by={by[:20]!r}, expected one of {', '.join(GROUPS)}")
-    rows = request.app[COMPLIANCE].grouped(*p, by=by, district=request.query.get("district"),
+    district = district_param(request)
+    if isinstance(district, web.Response):
+        return district
+    rows = request.app[COMPLIANCE].grouped(*p, by=by, district=district,
                                            category=request.query.get("category"))
     return json_response({"from": p[0], "to": p[1], "by": by, "rows": rows})
+
+
+MAX_QUERY = 200
+MAX_VENUES = 100
+
+
+async def venues(request: web.Request) -> web.Response:
+    """The registry searched as a tracer types: ``q`` with or without diacritics, every word
+    beginning a word of the venue's name, address, ward or district; best first."""
+    q = request.query.get("q", "")
+    if not q.strip():
+        return error(400, "empty_field", "q: what to search for (a venue's name, address, "
+                     "ward or district; diacritics optional)")
+    if len(q) > MAX_QUERY:
+        return error(400, "field_too_long", f"q has {len(q)} characters, at most {MAX_QUERY}")
+    try:
+        limit = int(request.query.get("limit", "20"))
+    except ValueError:
+        return error(400, "wrong_type", "limit must be an integer")
+    if not 1 <= limit <= MAX_VENUES:
+        return error(400, "bad_value", f"limit must be within 1..{MAX_VENUES}")
+    district = district_param(request)
+    if isinstance(district, web.Response):
+        return district
+    found = request.app[COMPLIANCE].search_venues(q, district, limit)
+    return json_response({"q": q, "venues": found})
 
 
 async def venue(request: web.Request) -> web.Response:
@@ -59,7 +117,10 @@ async def alerts(request: web.Request) -> web.Response:
     p = period(request)
     if isinstance(p, web.Response):
         return p
-    rows = request.app[COMPLIANCE].alert_list(*p, district=request.query.get("district"),
+    district = district_param(request)
+    if isinstance(district, web.Response):
+        return district
+    rows = request.app[COMPLIANCE].alert_list(*p, district=district,
                                               venue_id=request.query.get("venue_id"))
     return json_response({"alerts": rows})
 
@@ -86,9 +147,19 @@ async def inspections(request: web.Request) -> web.Response:
 
 
 async def post_campaign(request: web.Request) -> web.Response:
+    """The campaign, its districts as the registry spells them (typed with or without
+    diacritics)."""
     campaign = await read_body(request, campaign_codec.decode)
     if isinstance(campaign, web.Response):
         return campaign
+    districts = []
+    for given in campaign.districts:
+        found = registered_district(request, given)
+        if isinstance(found, web.Response):
+            return found
+        if found not in districts:
+            districts.append(found)
+    campaign = dataclasses.replace(campaign, districts=tuple(districts))
     return json_response(await request.app[COMPLIANCE].create_campaign(campaign), 201)
 
 
@@ -97,24 +168,43 @@ async def campaigns(request: web.Request) -> web.Response:
 
 
 async def queue(request: web.Request) -> web.Response:
-    """The campaign's venues, those not yet inspected and most at risk first."""
+    """The campaign's venues, those not yet inspected and most at risk first; ``district=``
+    for one district's inspection team."""
     try:
         limit = int(request.query.get("limit", "50"))
     except ValueError:
         return error(400, "wrong_type", "limit must be an integer")
-    found = request.app[COMPLIANCE].queue(request.match_info["campaign_id"], max(1, min(limit, 1000)))
+    district = district_param(request)
+    if isinstance(district, web.Response):
+        return district
+    found = request.app[COMPLIANCE].queue(request.match_info["campaign_id"],
+                                          max(1, min(limit, 1000)), district=district)
     if found is None:
         return error(404, "not_found", f"no campaign {request.match_info['campaign_id']!r}")
     return json_response(found)
 
 
+REPORT_FORMATS = ("json", "csv", "html")  # pdf: ``truyvet report`` (a Chromium per request)
+
+
 async def report(request: web.Request) -> web.Response:
+    """The figures as JSON, or the document itself: ``format=csv`` (an attachment) or
+    ``format=html`` (printable A4), in ``lang=vi`` (default) or ``en``."""
     p = period(request)
     if isinstance(p, web.Response):
         return p
-    district = request.query.get("district")
-    known = request.app[COMPLIANCE].districts()
-    if district is not None and district not in known:
-        return error(404, "not_found", f"no district {district[:80]!r} in the venue registry; "
-                     f"known: {', '.join(known)}")
-    return json_response(request.app[COMPLIANCE].report(*p, district=district))
+    fmt, lang = request.query.get("format", "json"), request.query.get("lang", "vi")
+    if fmt not in REPORT_FORMATS or lang not in LANGS:
+        return error(400, "bad_enum", f"format is one of {', '.join(REPORT_FORMATS)}; "
+                     f"lang is one of {', '.join(LANGS)}")
+    district = district_param(request)
+    if isinstance(district, web.Response):
+        return district
+    body = request.app[COMPLIANCE].report(*p, district=district)
+    if fmt == "json":
+        return json_response(body)
+    name = document.file_name(*document.period_days(*p), district, fmt)
+    how = "attachment" if fmt == "csv" else "inline"
+    return web.Response(body=document.render(body, fmt, lang),
+                        content_type=document.MEDIA_TYPES[fmt], charset="utf-8",
+                        headers={"Content-Disposition": f'{how}; filename="{name}"'})

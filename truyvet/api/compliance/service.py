@@ -24,11 +24,13 @@ from truyvet.codec import alert as alert_codec
 from truyvet.codec import campaign as campaign_codec
 from truyvet.codec import headcount as headcount_codec
 from truyvet.codec import inspection as inspection_codec
+from truyvet.codec import venue as venue_codec
 from truyvet.codec.campaign import Campaign
 from truyvet.codec.inspection import Inspection
 from truyvet.codec.timefmt import format_ms
 from truyvet.codec.venue import HOSPITALITY, Venue
 from truyvet.domain.compliance.figures import Figures, combine, risk, venue_figures
+from truyvet.domain.venue_search import VenueSearch
 from truyvet.kafka.async_producer import AsyncProducer
 from truyvet.kafka.backend import Backend
 from truyvet.settings import Settings
@@ -53,6 +55,7 @@ class ComplianceService:
         self.lock = self.views.lock
         self.registry = self.views.registry
         self.followers = [*self.views.followers, self.registry.follower]
+        self._search = VenueSearch()  # used on the event loop only
 
     def start(self) -> None:
         self.views.start()
@@ -147,8 +150,10 @@ class ComplianceService:
                 groups[key].append(self._figures(vid, frm_s, to_s))
         return [{by: key, "figures": combine(fs).to_mapping()} for key, fs in sorted(groups.items())]
 
-    def queue(self, campaign_id: str, limit: int = 50) -> dict[str, Any] | None:
-        """Venues of the campaign's categories (and districts), most urgent first."""
+    def queue(self, campaign_id: str, limit: int = 50,
+              district: str | None = None) -> dict[str, Any] | None:
+        """Venues of the campaign's categories (and districts; of ``district`` only when
+        given), most urgent first."""
         with self.lock:
             c = self.views.campaigns.get(campaign_id)
             if c is None:
@@ -159,15 +164,17 @@ class ComplianceService:
                          if i.campaign_id == campaign_id}
             rows = []
             for vid, v in self.registry.venues.items():
-                if v.category not in c.categories or (c.districts and v.district not in c.districts):
+                if v.category not in c.categories or (c.districts and v.district not in c.districts) \
+                        or (district and v.district != district):
                     continue
                 f = self._figures(vid, frm_s, now_s)
                 score, reasons = risk(f)
                 rows.append({"venue": _venue_info(v, vid), "risk": score, "reasons": reasons,
                              "inspected": vid in inspected, "figures": f.to_mapping()})
         rows.sort(key=lambda r: (r["inspected"], -r["risk"], r["venue"]["venue_id"]))
-        return {"campaign": campaign_codec.to_mapping(c), "venues": rows[:limit],
-                "total": len(rows), "evidence": {"from": format_ms(frm_s * 1000),
+        return {"campaign": campaign_codec.to_mapping(c), "district": district,
+                "venues": rows[:limit], "total": len(rows),
+                "inspected": sum(r["inspected"] for r in rows), "evidence": {"from": format_ms(frm_s * 1000),
                                                  "to": format_ms(now_s * 1000)}}
 
     def alert_list(self, frm_s: int, to_s: int, district: str | None = None,
@@ -186,6 +193,14 @@ class ComplianceService:
         return [{**alert_codec.to_mapping(a),
                  "venue": _venue_info(self.registry.venues.get(a.venue_id), a.venue_id)}
                 for a in out]
+
+    def search_venues(self, query: str, district: str | None = None,
+                      limit: int = 20) -> list[dict[str, Any]]:
+        """Registered venues matching what a tracer typed, best first (diacritics aside)."""
+        with self.lock:
+            venues = list(self.registry.venues.values())
+        return [venue_codec.to_mapping(v)
+                for v in self._search.search(venues, query, district, limit)]
 
     def districts(self) -> list[str]:
         with self.lock:

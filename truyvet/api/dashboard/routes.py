@@ -1,5 +1,5 @@
 """The operations room's dashboard: a static page (``truyvet/api/dashboard/static/``: HTML, JS, CSS, no
-external resources) and the JSON it polls that the other route modules do not serve: the
+external resources, on ``truyvet.api.pages``) and the JSON it polls that the other route modules do not serve: the
 pipeline's figures (``/api/v1/ops``), the latest gaps without the cases (``/api/v1/gaps``)
 and the words of each language (``/api/v1/labels``).
 
@@ -13,8 +13,9 @@ from pathlib import Path
 
 from aiohttp import web
 
+from truyvet.api import pages
 from truyvet.api.dashboard.ops import OpsMonitor
-from truyvet.api.compliance.routes import COMPLIANCE
+from truyvet.api.compliance.routes import COMPLIANCE, district_param
 from truyvet.api.web import PRINCIPAL, error, json_response
 from truyvet.report import labels
 
@@ -25,9 +26,7 @@ OPS = web.AppKey("ops", OpsMonitor)
 def add(app: web.Application) -> None:
     r = app.router
     r.add_get("/", to_dashboard)
-    r.add_get("/dashboard", to_dashboard)
-    r.add_get("/dashboard/", page)
-    r.add_static("/dashboard/", STATIC, append_version=False)
+    pages.mount(app, "/dashboard", STATIC)
     r.add_get("/api/v1/ops", ops)
     r.add_get("/api/v1/gaps", gaps)
     r.add_get("/api/v1/labels", words)
@@ -36,10 +35,6 @@ def add(app: web.Application) -> None:
 
 async def to_dashboard(request: web.Request) -> web.Response:
     raise web.HTTPFound("/dashboard/")
-
-
-async def page(request: web.Request) -> web.FileResponse:
-    return web.FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
 
 async def ops(request: web.Request) -> web.Response:
@@ -53,7 +48,10 @@ async def gaps(request: web.Request) -> web.Response:
         return error(400, "bad_value", "limit must be an integer")
     if not 1 <= limit <= 1000:
         return error(400, "bad_value", "limit must be within 1..1000")
-    rows = request.app[COMPLIANCE].recent_gaps(limit, district=request.query.get("district"))
+    district = district_param(request)
+    if isinstance(district, web.Response):
+        return district
+    rows = request.app[COMPLIANCE].recent_gaps(limit, district=district)
     return json_response({"gaps": rows})
 
 

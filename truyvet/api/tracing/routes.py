@@ -22,13 +22,14 @@ from aiohttp import web
 from truyvet.api.access import NAME
 from truyvet.api.audit import AuditLog
 from truyvet.api.limits import StreamSlots
-from truyvet.api.tracing.service import TracerService
-from truyvet.api.web import (PRINCIPAL, error, json_response, read_body, read_json_body, too_many,
-                             unavailable)
+from truyvet.api.tracing.service import Submitted, TracerService
+from truyvet.api.web import (PRINCIPAL, error, json_response, read_body, read_json_body,
+                             read_raw_body, too_many, unavailable)
 from truyvet.codec import itinerary as itinerary_codec
+from truyvet.codec import itinerary_sheet
 from truyvet.domain.matching import ownership
 from truyvet.domain.matching.ownership import Outcome
-from truyvet.api.tracing import answers
+from truyvet.api.tracing import answers, case_list, f1_list
 from truyvet.api.tracing.answers import Answer
 from truyvet.api.tracing.board import Shown
 from truyvet.codec.itinerary import Itinerary
@@ -43,9 +44,12 @@ PRINCIPALS = web.AppKey("principals", frozenset)  # the names the API knows (a c
 
 def add(app: web.Application) -> None:
     app.router.add_post("/api/v1/itineraries", post_itinerary)
+    app.router.add_get("/api/v1/itineraries", list_itineraries)
+    app.router.add_post("/api/v1/imports/itineraries", import_itineraries)
     app.router.add_get("/api/v1/itineraries/{case_id}", get_itinerary)
     app.router.add_get("/api/v1/itineraries/{case_id}/events", itinerary_events)
     app.router.add_get("/api/v1/itineraries/{case_id}/contacts", itinerary_contacts)
+    app.router.add_get("/api/v1/itineraries/{case_id}/f1", itinerary_f1)
     app.router.add_post("/api/v1/itineraries/{case_id}/shares", share_itinerary)
 
 
@@ -79,6 +83,85 @@ async def post_itinerary(request: web.Request) -> web.Response:
         return refused
     return web.Response(status=201 if done.outcome is Outcome.OPENED else 200, body=answer.json,
                         content_type="application/json")
+
+
+async def list_itineraries(request: web.Request) -> web.Response:
+    """The cases the caller may see (its own, those shared with it; a supervisor's: all),
+    newest first, with their counts; no card is listed (``case_list``)."""
+    service = request.app[SERVICE]
+    q = request.query
+    unknown = sorted(set(q) - {"limit"})
+    if unknown:
+        return error(400, "unknown_field", f"{', '.join(unknown)}: not a parameter of the list")
+    raw = q.getall("limit", [str(case_list.LIMIT)])
+    if len(raw) > 1 or not raw[0].isdigit() or len(raw[0]) > 4 \
+            or not 1 <= int(raw[0]) <= case_list.LIMIT_MAX:
+        return error(400, "bad_value", f"limit is one whole number from 1 to {case_list.LIMIT_MAX}")
+    if not service.ready:
+        return unavailable("not_ready", "standing itineraries are being restored; retry shortly")
+    return json_response(case_list.listed(service.board.standing(),
+                                          lambda it: _may_see(request, it), int(raw[0])))
+
+
+async def import_itineraries(request: web.Request) -> web.Response:
+    """Many cases from a tracer's spreadsheet (CSV, ``truyvet.codec.itinerary_sheet``): every
+    row checked first, and a sheet with any error, or with a case of another principal,
+    imports nothing; then each case is submitted as a POST of it would be (audited, answered).
+    The answer lists each case's outcome and counts, no card."""
+    service = request.app[SERVICE]
+    raw = await read_raw_body(request, "text/csv", "text/plain")
+    if isinstance(raw, web.Response):
+        return raw
+    try:
+        found = itinerary_sheet.read(raw)
+    except itinerary_sheet.SheetRefused as exc:
+        first = exc.errors[0]
+        return json_response({"error": {
+            "status": 400, "reason": first.reason,
+            "detail": f"{len(exc.errors)} error(s) in the sheet, the first in row {first.row}: "
+                      f"{first.detail}; nothing was imported"},
+            "rows": [e.as_json() for e in exc.errors]}, 400)
+    if not service.ready:
+        return unavailable("not_ready", "the visit index is being rebuilt from Kafka; retry shortly")
+    caller = _caller(request)
+    theirs = [it.case_id for it in found if (held := service.board.itinerary(it.case_id))
+              is not None and not ownership.owns(held, caller)]
+    if theirs:
+        return error(403, "not_your_case", f"{', '.join(map(repr, theirs[:10]))}: opened by "
+                     f"another principal, only its owner may replace it; nothing was imported")
+    done: list[dict[str, object]] = []
+    for n, it in enumerate(found):
+        try:
+            sub = await service.submit(it, caller)
+            shown = sub.case
+            if shown is not None:
+                replaced = sub.outcome is Outcome.REPLACED
+                await request.app[AUDIT].record(  # a submission; no contact is disclosed here
+                    request[PRINCIPAL], "replace" if replaced else "submit",
+                    Answer(it.case_id, shown.revision, b"", shown.stop_count, 0),
+                    int(time.time() * 1000), request.remote,
+                    previous_revision=sub.previous_revision if replaced else None)
+        except Exception as exc:  # noqa: BLE001 - say what was recorded before the failure
+            log.error("import stopped at case %s of %d: %s", it.case_id, len(found), exc)
+            refusal = unavailable("kafka_unavailable", f"Kafka did not acknowledge case "
+                                  f"{it.case_id!r}: the {n} cases before it were imported, "
+                                  f"the rest not; send the sheet again (cases already imported "
+                                  f"stay unchanged)")
+            refusal.body = orjson.dumps({**orjson.loads(refusal.body), "imported": done})  # type: ignore[arg-type]
+            return refusal
+        done.append(_imported(it, sub))
+    return json_response({"v": 1, "imported": done})
+
+
+def _imported(it: Itinerary, sub: Submitted) -> dict[str, object]:
+    """A case's line in the import's answer: opened, replaced, unchanged, accepted (recorded,
+    its owner replica has not answered yet) or not_owner (opened by another meanwhile)."""
+    shown = sub.case
+    outcome = "accepted" if shown is None and sub.outcome is not Outcome.NOT_OWNER \
+        else str(sub.outcome)
+    return {"case_id": it.case_id, "outcome": outcome,
+            "revision": shown.revision if shown is not None else None,
+            "counts": orjson.loads(shown.summary.json)["counts"] if shown is not None else None}
 
 
 def _whole(request: web.Request) -> bool | web.Response:
@@ -153,6 +236,42 @@ async def itinerary_contacts(request: web.Request) -> web.Response:
     if refused is not None:
         return refused
     return web.Response(body=answer.json, content_type="application/json")
+
+
+async def itinerary_f1(request: web.Request) -> web.Response:
+    """The case's F1 list: its contacts over every stop, each card once, close contacts
+    (``contacts=close``, the default) or all; JSON, or ``format=csv`` (UTF-8 with a BOM, for
+    spreadsheets; ``lang=vi`` or ``en``). Audited as a read of every card it lists."""
+    q = request.query
+    unknown = sorted(set(q) - {"contacts", "format", "lang"})
+    if unknown:
+        return error(400, "unknown_field", f"{', '.join(unknown)}: not a parameter of the list")
+    everyone = _whole(request)
+    if isinstance(everyone, web.Response):
+        return everyone
+    fmt, lang = q.get("format", "json"), q.get("lang", "vi")
+    if fmt not in ("json", "csv") or lang not in f1_list.LANGS:
+        return error(400, "bad_enum", "format is json or csv; lang is vi or en")
+    latest = _visible(request, "read")
+    if isinstance(latest, web.Response):
+        return latest
+    result = orjson.loads(latest.json)
+    if fmt == "csv":
+        answer = f1_list.as_csv(result, lang, everyone)
+        kind = {"content_type": "text/csv", "charset": "utf-8", "headers": {
+            "Content-Disposition": f'attachment; filename="f1-{_file_part(latest.case_id)}'
+                                   f'-r{latest.revision}.csv"'}}
+    else:
+        answer = f1_list.as_json(result, everyone)
+        kind = {"content_type": "application/json"}
+    refused = await _audit(request, "read", answer)
+    if refused is not None:
+        return refused
+    return web.Response(body=answer.json, **kind)  # type: ignore[arg-type]
+
+
+def _file_part(case_id: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in case_id)[:80]
 
 
 def _page_query(request: web.Request) -> tuple[int | None, int, int, int] | web.Response:

@@ -1,52 +1,9 @@
-// truyvet's operations-room dashboard: polls the API and draws what it answers.
-// No framework and no external resources; every text from the API is set with textContent.
+// truyvet's operations-room dashboard: polls the API and draws what it answers (on
+// /pages/page.js: no framework, no external resources, API text set with textContent).
 "use strict";
 
-const state = { lang: localStorage.getItem("truyvet.lang") || "vi", words: null,
-                token: null, campaign: null, venue: null };
-const TZ = "Asia/Ho_Chi_Minh";
-const $ = (sel) => document.querySelector(sel);
+Object.assign(state, { campaign: null, venue: null });  // page.js: the token, words, numbers
 
-function takeToken() {
-  const m = /(?:^|[#&])token=([^&]+)/.exec(location.hash);
-  if (m) {
-    sessionStorage.setItem("truyvet.token", decodeURIComponent(m[1]));
-    history.replaceState(null, "", location.pathname);  // keep it out of the address bar
-  }
-  return sessionStorage.getItem("truyvet.token");
-}
-
-async function api(path) {
-  const res = await fetch(path, { headers: { Authorization: `Bearer ${state.token}` } });
-  if (res.status === 401) { showLogin(); throw new Error("unauthorized"); }
-  if (!res.ok) throw new Error(`${res.status} ${path}`);
-  return res.json();
-}
-
-// --- words and numbers -----------------------------------------------------------------
-const ui = (k) => (state.words && state.words.ui[k]) || k;
-function num(x, digits = 0) {
-  if (x === null || x === undefined) return "–";
-  const locale = state.lang === "vi" ? "vi-VN" : "en-GB";
-  return new Intl.NumberFormat(locale, { maximumFractionDigits: digits,
-                                          minimumFractionDigits: digits }).format(x);
-}
-const pct = (x) => (x === null || x === undefined ? "–" : num(x * 100, 1));
-function when(rfc3339) {
-  if (!rfc3339) return "–";
-  return new Intl.DateTimeFormat(state.lang === "vi" ? "vi-VN" : "en-GB",
-    { timeZone: TZ, day: "2-digit", month: "2-digit", hour: "2-digit", minute: "2-digit" })
-    .format(new Date(rfc3339));
-}
-function el(tag, props = {}, ...children) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) {
-    if (k === "class") e.className = v; else if (k === "onclick") e.onclick = v;
-    else e.setAttribute(k, v);
-  }
-  for (const c of children) e.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  return e;
-}
 // An alert's detail in the page's language, from its facts; the job's English otherwise.
 function alertDetail(a) {
   const template = state.words.alert_details[a.kind];
@@ -64,16 +21,6 @@ function venueLink(v) {
   return el("a", { class: "venue-link", "data-venue": v.venue_id,
                    onclick: () => { state.venue = v.venue_id; refreshVenue(); } },
             v.name || v.venue_id);
-}
-
-async function loadWords() {
-  state.words = await api(`/api/v1/labels?lang=${state.lang}`);
-  document.documentElement.lang = state.lang;
-  document.title = ui("title");
-  for (const e of document.querySelectorAll("[data-t]")) e.textContent = ui(e.dataset.t);
-  for (const b of document.querySelectorAll("[data-lang]")) {
-    b.classList.toggle("on", b.dataset.lang === state.lang);
-  }
 }
 
 // --- panels -------------------------------------------------------------------------------
@@ -188,49 +135,16 @@ async function refreshVenue() {
 }
 
 // --- the loop -----------------------------------------------------------------------------
-function showLogin() { $("#login").hidden = false; }
-function showError(err) {
-  const box = $("#error");
-  if (err) { box.textContent = `${ui("error")}: ${err.message}`; box.hidden = false; }
-  else box.hidden = true;
-}
+const PANELS = [refreshOps, refreshDistricts, refreshFeeds, refreshQueue, refreshVenue];
 
-async function tick(fn) {
-  try { await fn(); showError(null);
-        $("#updated").textContent = new Date().toLocaleTimeString(state.lang, { timeZone: TZ }); }
-  catch (err) { showError(err); }
-}
-
-function every(ms, fn) { tick(fn); setInterval(() => tick(fn), ms); }
-
-async function start() {
-  state.token = takeToken();
-  if (!state.token) { showLogin(); return; }
-  $("#login").hidden = true;
-  try { await loadWords(); } catch (err) { showError(err); return; }
-  if (state.running) return;
-  state.running = true;
+startPage(() => {
   every(2000, refreshOps);
   every(5000, refreshDistricts);
   every(3000, refreshFeeds);
   every(10000, refreshQueue);
   every(10000, refreshVenue);
-}
+}, () => Promise.all(PANELS.map(tick)));
 
 document.addEventListener("DOMContentLoaded", () => {
-  $("#login").addEventListener("submit", (e) => {
-    e.preventDefault();
-    sessionStorage.setItem("truyvet.token", $("#token").value.trim());
-    start();
-  });
-  for (const b of document.querySelectorAll("[data-lang]")) {
-    b.addEventListener("click", async () => {
-      state.lang = b.dataset.lang;
-      localStorage.setItem("truyvet.lang", state.lang);
-      await tick(loadWords);
-      await Promise.all([refreshOps, refreshDistricts, refreshFeeds, refreshQueue, refreshVenue].map(tick));
-    });
-  }
   $("#campaign").addEventListener("change", (e) => { state.campaign = e.target.value; tick(refreshQueue); });
-  start();
 });

@@ -1,0 +1,2 @@
+"""The inspector's page (``/inspector/``): a district inspection team's campaign queue, the
+inspection form, campaigns and the report."""

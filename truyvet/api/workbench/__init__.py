@@ -1,0 +1,1 @@
+"""The tracer workbench: the page tracers work on (``static/``), served at ``/workbench/``."""
