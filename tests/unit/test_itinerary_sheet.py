@@ -77,3 +77,15 @@ def test_too_many_stops_in_one_sheet() -> None:
     raw = "case_id,classification,venue_id,from,to\n" + "".join(
         row.format(i) for i in range(sheet.MAX_ROWS + 1))
     assert _errors(raw.encode()) == [(sheet.MAX_ROWS + 2, None, "too_large")]
+
+
+def test_bytes_that_are_no_csv_are_refused_by_name_not_by_a_crash() -> None:
+    """Found by the API fuzz test: a lone carriage return inside a field made the csv module
+    raise, and the import answered 500."""
+    raw = "ò¹ä¿ñ°¤¹*¾\x0e\r>d~Ýó".encode()
+    try:
+        sheet.read(raw)
+    except sheet.SheetRefused as exc:
+        assert exc.errors and all(e.row >= 1 for e in exc.errors)
+    else:
+        raise AssertionError("a sheet of noise was read")

@@ -106,7 +106,11 @@ def read(raw: bytes) -> list[Itinerary]:
         dialect: Any = csv.Sniffer().sniff(lines[0], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    rows = list(csv.reader(io.StringIO(text), dialect))
+    try:  # (newline="": the csv module reads the line ends itself, quoted ones too)
+        rows = list(csv.reader(io.StringIO(text, newline=""), dialect))
+    except csv.Error as exc:
+        raise SheetRefused([RowError(1, None, str(Reason.BAD_VALUE),
+                                     f"not a CSV sheet the reader can follow: {exc}")]) from None
     header, body = _header(rows[0]), rows[1:]
     if len(body) > MAX_ROWS:
         raise SheetRefused([RowError(MAX_ROWS + 2, None, str(Reason.TOO_LARGE),
