@@ -102,3 +102,51 @@ def reference_buckets(visits: dict[str, list[tuple[str, int, int]]]
         for venue, start, end in vs:
             out[(venue, start // 86_400, card)].append((start, end))
     return {k: sorted(v) for k, v in out.items()}
+
+
+def reference_clusters(cases: Iterable[tuple[str, str, list[tuple[str, int, int]]]],
+                       window: str = "day") -> set[tuple[str, frozenset[tuple[str, int]]]]:
+    """Clusters by brute force: every pair of F0 stops (case, classification, [(venue, from_ms,
+    to_ms)]) compared, joined by union-find. Two stops at one venue meet on a shared local date
+    of Vietnam (``window="day"``: each stop's dates from its start to just before its end,
+    by ``datetime`` at UTC+7) or when at most ``window`` seconds apart (an int). A cluster is
+    (venue, {(case_id, stop index)}) of two cases or more."""
+    from datetime import datetime, timedelta, timezone
+
+    ict = timezone(timedelta(hours=7))
+
+    def dates(a: int, b: int) -> set[object]:
+        first = datetime.fromtimestamp(a / 1000, ict).date()
+        last = datetime.fromtimestamp(max(a, b - 1) / 1000, ict).date()
+        return {first + timedelta(days=d) for d in range((last - first).days + 1)}
+
+    def meet(x: tuple[str, int, int], y: tuple[str, int, int]) -> bool:
+        if x[0] != y[0]:
+            return False
+        if window == "day":
+            return bool(dates(x[1], x[2]) & dates(y[1], y[2]))
+        gap_ms = max(x[1], y[1]) - min(x[2], y[2])
+        return gap_ms <= int(window) * 1000
+
+    stops = [((case_id, i), stop) for case_id, cls, ss in cases if cls == "F0"
+             for i, stop in enumerate(ss)]
+    parent = list(range(len(stops)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i in range(len(stops)):
+        for j in range(i + 1, len(stops)):
+            if meet(stops[i][1], stops[j][1]):
+                parent[find(i)] = find(j)
+    groups: dict[int, list[int]] = defaultdict(list)
+    for i in range(len(stops)):
+        groups[find(i)].append(i)
+    out = set()
+    for members in groups.values():
+        if len({stops[i][0][0] for i in members}) >= 2:
+            out.add((stops[members[0]][1][0], frozenset(stops[i][0] for i in members)))
+    return out

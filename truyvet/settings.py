@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import click
 
+from truyvet.domain.clusters import Window, parse_window
 from truyvet.domain.matching.rules import MatchRules, parse_dwell
 from truyvet.secret_file import new_token, read_private, write_private
 
@@ -127,6 +128,11 @@ class Settings:
     close_contact_s: int = _setting(
         "TRUYVET_CLOSE_CONTACT_S", 900, "Overlap in seconds from which a contact is close."
     )
+    cluster_window: str = _setting(
+        "TRUYVET_CLUSTER_WINDOW", "day",
+        "When two F0 cases' stops at one venue form a cluster (ổ dịch): 'day' (the same local"
+        " day) or at most a duration apart ('90m', '2h'; '0m': overlapping).",
+    )
     # --- local stack -----------------------------------------------------------------------
     data_dir: Path = _setting(
         "TRUYVET_DATA_DIR", ROOT / ".var", "Where the local stack keeps broker and Redis data and logs."
@@ -209,6 +215,10 @@ class Settings:
                           ("api_rate", "TRUYVET_API_RATE"), ("api_max_streams", "TRUYVET_API_MAX_STREAMS")):
             if not getattr(self, name) > 0:
                 raise SettingsError(f"{env}={getattr(self, name)}: must be more than 0")
+        try:
+            parse_window(self.cluster_window)
+        except ValueError as exc:
+            raise SettingsError(f"TRUYVET_CLUSTER_WINDOW={self.cluster_window!r}: {exc}") from None
         if self.api_checkpoint_s < 0:
             raise SettingsError(f"TRUYVET_API_CHECKPOINT_S={self.api_checkpoint_s}: 0 (none) or more")
         if not self.bootstrap_servers:
@@ -258,6 +268,9 @@ class Settings:
         return MatchRules(default_dwell_s=default_s, dwell_by_category_s=by_category,
                           tolerance_s=self.match_tolerance_s, close_contact_s=self.close_contact_s,
                           retention_s=int(self.retention_days * 86_400))
+
+    def cluster_rule(self) -> Window:
+        return parse_window(self.cluster_window)
 
     def to_env(self) -> dict[str, str]:
         """The environment variables that reproduce these settings in a child process."""

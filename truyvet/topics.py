@@ -20,6 +20,7 @@ from truyvet.codec import (
     campaign,
     card_scan,
     checkin,
+    cluster,
     compliance as compliance_codec,
     control as control_codec,
     deadletter as deadletter_codec,
@@ -110,6 +111,12 @@ def match_results(s: Settings) -> str:
     return s.topic("match-results.v1")
 
 
+def clusters(s: Settings) -> str:
+    """Clusters of F0 cases (ổ dịch); key = cluster_id (compacted: the latest stays, a
+    tombstone when one dissolves)."""
+    return s.topic("clusters.v1")
+
+
 def gaps(s: Settings) -> str:
     """Gaps flagged (open) and resolved, for venue compliance; key = venue_id."""
     return s.topic("gaps.v1")
@@ -198,6 +205,11 @@ def catalogue(s: Settings) -> list[TopicSpec]:
             match_results(s), 3, "case_id", match_result.CODEC, Stamp.SUBMISSION,
             {**personal, "cleanup.policy": "compact,delete",
              "max.message.bytes": str(MAX_RESULT_BYTES)},
+        ),
+        # names cases and when they were where: personal data, whose retention it keeps
+        TopicSpec(
+            clusters(s), 3, "cluster_id", cluster.CODEC, Stamp.WRITTEN,
+            {**personal, "cleanup.policy": "compact,delete"},
         ),
         TopicSpec(
             gaps(s), n, "venue_id", gap.CODEC, Stamp.WRITTEN,

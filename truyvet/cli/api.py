@@ -9,8 +9,8 @@ from truyvet import settings as settings_mod
 
 API_SETTINGS = ("bootstrap_servers", "redis_url", "kafka_port", "redis_port", "topic_prefix",
                 "checkin_partitions", "retention_days", "dwell_minutes", "match_tolerance_s",
-                "close_contact_s", "api_host", "api_port", "api_token", "api_tokens", "data_dir",
-                "api_send_timeout_s", "api_rate", "api_max_streams", "case_owner")
+                "close_contact_s", "cluster_window", "api_host", "api_port", "api_token",
+                "api_tokens", "data_dir", "api_send_timeout_s", "api_rate", "api_max_streams", "case_owner")
 
 
 @click.command("api")

@@ -52,8 +52,8 @@ CHILD_STOP_S = stopping.STOP_DEADLINE_S + 10  # a child exits by its deadline, o
                  "clock (a day: the dashboard and the inspection queue have a day of evidence "
                  "at any hour; 20,000 residents catch up in ~15 s).")
 @settings_mod.options(*stack._STACK_SETTINGS, "max_future_skew_s", "worker_web_port",
-                      "dwell_minutes", "match_tolerance_s", "close_contact_s", "api_host",
-                      "api_port", "api_token", "api_tokens")
+                      "dwell_minutes", "match_tolerance_s", "close_contact_s", "cluster_window",
+                      "api_host", "api_port", "api_token", "api_tokens")
 def command(workers: int, simulate: bool, residents: int, backfill: str, **kwargs: object) -> None:
     """Run the whole local pipeline: Kafka, Redis, stream workers, the tracer API and the
     scanner simulator (which also submits its cases' itineraries to the API)."""

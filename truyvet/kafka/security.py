@@ -57,11 +57,12 @@ def grants(s: Settings, role: str) -> list[Grant]:
                   topics.alerts(s), topics.deadletter(s)]
     elif role == "api":
         reads = [topics.visits(s), topics.itineraries(s), topics.match_results(s),
-                 topics.compliance(s), topics.alerts(s), topics.inspections(s),
-                 topics.campaigns(s), topics.venues(s)]
-        writes = [topics.itineraries(s), topics.match_results(s), topics.gaps(s),
-                  topics.audit(s), topics.inspections(s), topics.campaigns(s),
-                  topics.headcounts(s)]
+                 topics.clusters(s), topics.compliance(s), topics.alerts(s),
+                 topics.inspections(s), topics.campaigns(s), topics.venues(s)]
+        # alerts: a cluster's (the compliance job raises the venues')
+        writes = [topics.itineraries(s), topics.match_results(s), topics.clusters(s),
+                  topics.alerts(s), topics.gaps(s), topics.audit(s), topics.inspections(s),
+                  topics.campaigns(s), topics.headcounts(s)]
     else:
         raise ValueError(f"unknown role {role!r}; roles: {', '.join(ROLES)}")
     out = [Grant("topic", t, "READ") for t in reads] + [Grant("topic", t, "WRITE") for t in writes]
