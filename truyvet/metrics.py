@@ -57,7 +57,8 @@ SCANS_HELD = Gauge(
 # --- compliance ---------------------------------------------------------------------------
 ALERTS = Counter(
     "truyvet_alerts_total",
-    "Counter: compliance alerts raised, by kind (low_coverage, silent, venue_qr, gaps).", ["kind"],
+    "Counter: alerts raised, by kind (compliance: low_coverage, silent, venue_qr, gaps; "
+    "the API's: cluster).", ["kind"],
 )
 
 # --- tracer API ---------------------------------------------------------------------------

@@ -56,6 +56,7 @@ ROUTES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/itineraries/{case_id}/contacts"): TRACER,
     ("GET", "/api/v1/itineraries/{case_id}/f1"): TRACER,
     ("POST", "/api/v1/itineraries/{case_id}/shares"): SUPERVISOR,
+    ("GET", "/api/v1/clusters"): ANY,  # cases listed only to whoever may see them
     ("GET", "/api/v1/compliance"): FIGURES,
     ("GET", "/api/v1/compliance/venues/{venue_id}"): FIGURES,  # inspectors' names: inspector only
     ("GET", "/api/v1/venues"): ANY,  # the registry: no personal data

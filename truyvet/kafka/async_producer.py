@@ -113,11 +113,12 @@ class AsyncProducer:
             raise Unavailable(f"{topic}: not acknowledged within {self.send_timeout_s:g}s") from None
 
     def send_nowait(self, topic: str, key: bytes | str | None, value: bytes | None,
-                    headers: Headers | None = None, timestamp_ms: int = 0) -> None:
+                    headers: Headers | None = None, timestamp_ms: int = 0,
+                    partition: int | None = None) -> None:
         """Queue a record; a failed delivery, or a record the client refuses outright (too
         large), is logged and counted in ``stats.failed``, never raised to the caller."""
         try:
-            self._produce(topic, key, value, headers, self._report, timestamp_ms)
+            self._produce(topic, key, value, headers, self._report, timestamp_ms, partition)
         except (BrokerError, Unavailable) as exc:  # refused by the client (too large, queue full)
             self.stats.refused()
             log.error("record for %s refused (%d bytes): %s", topic, len(value or b""), exc)
@@ -128,14 +129,15 @@ class AsyncProducer:
             log.error("delivery to %s failed: %s", record.topic(), err.str())
 
     def _produce(self, topic: str, key: Any, value: Any, headers: Any, cb: Any,
-                 timestamp_ms: int = 0) -> None:
+                 timestamp_ms: int = 0, partition: int | None = None) -> None:
         """Hand the record to the client; its queue full (a broker away for long), serve the
         delivery reports once and try again, then raise :class:`Unavailable`: a caller on the
         event loop must never wait here."""
         for attempt in range(2):
             try:
                 self._producer.produce(topic, key, value, headers=headers, on_delivery=cb,
-                                       timestamp_ms=timestamp_ms)  # 0: now
+                                       timestamp_ms=timestamp_ms,  # 0: now
+                                       partition=partition)  # None: murmur2 of the key
                 self.stats.sent += 1
                 return
             except BufferError:

@@ -49,9 +49,11 @@ REASONS: dict[str, dict[str, str]] = {
 
 ALERT_KINDS: dict[str, dict[str, str]] = {
     "vi": {"low_coverage": "Tỷ lệ quét thấp", "silent": "Máy quét im lặng khi mở cửa",
-           "venue_qr": "Dùng mã QR dán", "gaps": "Tích lũy khai báo không có dữ liệu quét"},
+           "venue_qr": "Dùng mã QR dán", "gaps": "Tích lũy khai báo không có dữ liệu quét",
+           "cluster": "Ổ dịch"},
     "en": {"low_coverage": "Low coverage", "silent": "Silent while open",
-           "venue_qr": "Self-scan QR poster", "gaps": "Accumulated gaps"},
+           "venue_qr": "Self-scan QR poster", "gaps": "Accumulated gaps",
+           "cluster": "Cluster of cases"},
 }
 
 # Alert details, worded from the alert's facts ({name} = a fact; times shown in Vietnam time).
@@ -60,11 +62,13 @@ ALERT_DETAILS: dict[str, dict[str, str]] = {
            "silent": "Đang mở cửa nhưng không có lượt quét, không có tín hiệu máy quét trong "
                      "{minutes} phút",
            "venue_qr": "{scans} lượt tự quét mã QR dán tại địa điểm trong giờ từ {from}",
-           "gaps": "{gaps} khai báo chưa có dữ liệu quét trong {days} ngày"},
+           "gaps": "{gaps} khai báo chưa có dữ liệu quét trong {days} ngày",
+           "cluster": "{cases} ca F0 khai báo đã đến cơ sở từ {from} đến {to}"},
     "en": {"low_coverage": "{scanned} of {counted} people scanned ({pct}%) from {from} to {to}",
            "silent": "Open, but no scan and no scanner heartbeat for {minutes} minutes",
            "venue_qr": "{scans} self-scans of the banned venue QR poster in the hour from {from}",
-           "gaps": "{gaps} open gaps (declared visits without a scan) in {days} days"},
+           "gaps": "{gaps} open gaps (declared visits without a scan) in {days} days",
+           "cluster": "{cases} F0 cases declared this venue from {from} to {to}"},
 }
 
 # The report's figure columns: key in the API's figures, then the heading per language.
@@ -166,6 +170,7 @@ UI: dict[str, dict[str, str]] = {
         "silent_share": "Giờ mở cửa không quét (%)", "inspections": "Lần kiểm tra",
         "outcome": "Kết quả", "inspector": "Cán bộ kiểm tra", "nothing": "Chưa có",
         "error": "Không kết nối được API", "seconds": "giây",
+        "clusters": "Ổ dịch: từ 2 ca F0 cùng đến một cơ sở", "f0_cases": "{n} ca F0",
     },
     "en": {
         "title": "Tracing operations room — QR scanning oversight",
@@ -186,6 +191,7 @@ UI: dict[str, dict[str, str]] = {
         "method_mix": "Card / PC-COVID / poster QR", "silent_share": "Silent open hours (%)",
         "inspections": "Inspections", "outcome": "Outcome", "inspector": "Inspector",
         "nothing": "None yet", "error": "The API cannot be reached", "seconds": "s",
+        "clusters": "Clusters: two or more F0 cases at one venue", "f0_cases": "{n} F0 cases",
     },
 }
 
@@ -197,6 +203,8 @@ WORKBENCH: dict[str, dict[str, str]] = {
         "title": "Bàn làm việc truy vết — đối chiếu lịch trình với dữ liệu quét mã QR",
         "subtitle": "Lịch trình khai báo của F0, F1 · tỉnh Thừa Thiên Huế",
         "my_cases": "Ca của tôi", "new_case": "Khai báo lịch trình ca mới",
+        "clusters": "Ổ dịch có ca của tôi", "f0_cases": "{n} ca F0",
+        "others_cases": "{n} ca của người khác", "no_clusters": "Chưa có ổ dịch",
         "case_id": "Mã ca", "classification": "Phân loại", "card_id": "Mã thẻ / mã QR cá nhân",
         "stops": "Lịch trình", "stop_n": "Điểm {n}", "venue": "Cơ sở",
         "search_venue": "Tìm cơ sở: tên, địa chỉ, phường/xã, quận/huyện (có dấu hoặc không dấu)",
@@ -230,6 +238,8 @@ WORKBENCH: dict[str, dict[str, str]] = {
         "title": "Tracer workbench — itineraries checked against the QR scans",
         "subtitle": "Itineraries declared by F0 and F1 · Thừa Thiên Huế province",
         "my_cases": "My cases", "new_case": "Declare a new case's itinerary",
+        "clusters": "Clusters with my cases", "f0_cases": "{n} F0 cases",
+        "others_cases": "{n} of other tracers", "no_clusters": "No cluster yet",
         "case_id": "Case id", "classification": "Classification",
         "card_id": "Card / personal QR id", "stops": "Itinerary", "stop_n": "Stop {n}",
         "venue": "Venue",

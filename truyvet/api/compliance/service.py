@@ -202,6 +202,11 @@ class ComplianceService:
         return [venue_codec.to_mapping(v)
                 for v in self._search.search(venues, query, district, limit)]
 
+    def venue_info(self, venue_id: str) -> dict[str, Any]:
+        """What the registry says of a venue (``registered: false`` when it is not in it)."""
+        with self.lock:
+            return _venue_info(self.registry.venues.get(venue_id), venue_id)
+
     def districts(self) -> list[str]:
         with self.lock:
             return sorted({v.district for v in self.registry.venues.values()})

@@ -66,7 +66,7 @@ async def post_itinerary(request: web.Request) -> web.Response:
         return error(400, "unknown_field", f"{', '.join(given)}: set by the API")
     if not service.ready:
         return unavailable("not_ready", "the visit index is being rebuilt from Kafka; retry shortly")
-    done = await service.submit(it, _caller(request))
+    done = await service.submit(it, caller(request))
     if done.outcome is Outcome.NOT_OWNER:
         return _not_yours(it.case_id, "replace")
     case = done.case
@@ -123,16 +123,16 @@ async def import_itineraries(request: web.Request) -> web.Response:
             "rows": [e.as_json() for e in exc.errors]}, 400)
     if not service.ready:
         return unavailable("not_ready", "the visit index is being rebuilt from Kafka; retry shortly")
-    caller = _caller(request)
+    who = caller(request)
     theirs = [it.case_id for it in found if (held := service.board.itinerary(it.case_id))
-              is not None and not ownership.owns(held, caller)]
+              is not None and not ownership.owns(held, who)]
     if theirs:
         return error(403, "not_your_case", f"{', '.join(map(repr, theirs[:10]))}: opened by "
                      f"another principal, only its owner may replace it; nothing was imported")
     done: list[dict[str, object]] = []
     for n, it in enumerate(found):
         try:
-            sub = await service.submit(it, caller)
+            sub = await service.submit(it, who)
             shown = sub.case
             if shown is not None:
                 replaced = sub.outcome is Outcome.REPLACED
@@ -380,7 +380,7 @@ def _event(case: Shown | Answer) -> bytes:
     return b"event: result\nid: %d\ndata: %s\n\n" % (case.revision, case.json)
 
 
-def _caller(request: web.Request) -> ownership.Caller:
+def caller(request: web.Request) -> ownership.Caller:
     """The principal, with its team when teams own cases (``TRUYVET_CASE_OWNER=team``)."""
     p = request[PRINCIPAL]
     teams = request.app[SERVICE].s.case_owner == "team"
@@ -388,7 +388,7 @@ def _caller(request: web.Request) -> ownership.Caller:
 
 
 def _may_see(request: web.Request, it: Itinerary) -> bool:
-    return ownership.may_see(it, _caller(request))
+    return ownership.may_see(it, caller(request))
 
 
 def _visible(request: web.Request, verb: str) -> Shown | web.Response:

@@ -58,6 +58,7 @@ from truyvet.domain.matching.revisions import Case, next_revision
 from truyvet.domain.matching.standing import StandingCases
 from truyvet.api.tracing.answers import Answer, summary_of, summary_of_result
 from truyvet.api.tracing.board import ITINERARY_HEADER, REVISION_HEADER, Board, Shown
+from truyvet.api.tracing.clusters import ClusterDesk
 from truyvet.api.tracing.index_view import Changes, IndexView
 from truyvet.api.tracing.owners import CaseOwners
 from truyvet.api.tracing.results import ResultStore
@@ -116,6 +117,9 @@ class TracerService:
         self._owning: set[asyncio.Task[None]] = set()
         self._itinerary_partitions = next(t.partitions for t in topics.catalogue(s)
                                           if t.name == topics.itineraries(s))
+        # the clusters of every case; this replica publishes those of its partitions
+        self.clusters = ClusterDesk(s, self.producer, clock, lambda: self.owned,
+                                    self._itinerary_partitions, self._handing, backend)
 
     @property
     def index(self):  # type: ignore[no-untyped-def]
@@ -123,7 +127,7 @@ class TracerService:
 
     @property
     def followers(self) -> list[TopicFollower]:
-        return [self.view.follower, self._itineraries, self._published]
+        return [self.view.follower, self._itineraries, self._published, self.clusters.follower]
 
     # --- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
@@ -135,7 +139,9 @@ class TracerService:
         cards.warm_up()
         self._itineraries.start()
         self._published.start()
-        for follower in (self._itineraries, self._published, self.view.follower):
+        self.clusters.follower.start()
+        for follower in (self._itineraries, self._published, self.clusters.follower,
+                         self.view.follower):
             await asyncio.to_thread(follower.wait_caught_up)
         # Kafka deletes whole segments: some records may be past the retention
         self.view.expire(int(self.clock()) - self.rules.retention_s)
@@ -168,6 +174,7 @@ class TracerService:
         self.view.stop()
         self._itineraries.stop()
         self._published.stop()
+        self.clusters.follower.stop()
         if self.ready:  # the next start reads only what comes after this
             await asyncio.to_thread(self._checkpoint)
         await asyncio.to_thread(self.producer.close)
@@ -209,7 +216,10 @@ class TracerService:
                 log.error("itinerary record %s[%d]@%d unreadable, passed over: %s", r.topic,
                           r.partition, r.offset, exc)
                 continue
-            if self.board.put_itinerary(it, r.partition, r.offset) and r.partition in self.owned:
+            if not self.board.put_itinerary(it, r.partition, r.offset):
+                continue
+            self.clusters.put(it)
+            if r.partition in self.owned:
                 self._own(self._answer_again(it.case_id))
 
     def _apply_results(self, batch: list[Record]) -> None:
@@ -246,6 +256,7 @@ class TracerService:
         cutoff_ms = (int(self.clock()) - self.rules.retention_s) * 1000
         for case_id in self.board.expired(cutoff_ms):
             self.board.drop(case_id)
+            self.clusters.remove(case_id)
 
     # --- ownership: the partitions Kafka's group gives this replica --------------------------
     def _assigned(self, parts: set[int]) -> None:
@@ -267,7 +278,9 @@ class TracerService:
     async def _take(self, parts: set[int]) -> None:
         await asyncio.to_thread(self._itineraries.wait_for_end, OWNERS_WAIT_S)
         await asyncio.to_thread(self._published.wait_for_end, OWNERS_WAIT_S)
+        await asyncio.to_thread(self.clusters.follower.wait_for_end, OWNERS_WAIT_S)
         self.owned |= parts
+        await self.clusters.take(parts)
         task = self._own(self._answer_all([cid for p in parts
                                            for cid in self.board.in_partition(p)]))
         await asyncio.gather(task, return_exceptions=True)
@@ -365,7 +378,8 @@ class TracerService:
             stops = self.view.answer(it) if likely in self.owned else None
             partition, offset = await acknowledged
             metrics.ITINERARIES.labels(it.classification).inc()
-            self.board.put_itinerary(it, partition, offset)
+            if self.board.put_itinerary(it, partition, offset):
+                self.clusters.put(it)
             previous = latest.revision if latest is not None and current is not None else None
             if partition in self.owned:
                 owned = self.cases.get(it.case_id)

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from truyvet.codec.alert import Alert
+from truyvet.codec.alert import COMPLIANCE_KINDS, Alert
 from truyvet.codec.compliance import (
     ComplianceRecord,
     Coverage,
@@ -200,7 +200,9 @@ def venue_figures(
                 f.gaps_open += 1
         if resolved is not None and frm_s <= resolved < to_s:
             f.gaps_resolved += 1
-    f.alerts = sum(1 for a in alerts if frm_s <= a.raised_at_ms // 1000 < to_s)
+    # the venue's own failings (a cluster of cases there is not one)
+    f.alerts = sum(1 for a in alerts if frm_s <= a.raised_at_ms // 1000 < to_s
+                   and a.kind in COMPLIANCE_KINDS)
     for i in inspections:
         if frm_s <= i.observed_from_ms // 1000 < to_s:
             f.inspections += 1

@@ -86,6 +86,15 @@ async function refreshFeeds() {
     : [el("li", { class: "muted" }, ui("nothing"))]));
 }
 
+async function refreshClusters() {
+  const body = await api("/api/v1/clusters?limit=30");
+  $("#clusters").replaceChildren(...(body.clusters.length ? body.clusters.map((c) =>
+    el("li", { "data-cluster": c.cluster_id, "data-cases": c.cases },
+      el("span", { class: "kind" }, fill(ui("f0_cases"), { n: num(c.cases) })), " · ",
+      venueLink(c.venue), el("div", { class: "when" }, `${when(c.from)} – ${when(c.to)}`)))
+    : [el("li", { class: "muted" }, ui("nothing"))]));
+}
+
 async function refreshQueue() {
   const list = (await api("/api/v1/campaigns")).campaigns || [];
   const select = $("#campaign");
@@ -135,12 +144,14 @@ async function refreshVenue() {
 }
 
 // --- the loop -----------------------------------------------------------------------------
-const PANELS = [refreshOps, refreshDistricts, refreshFeeds, refreshQueue, refreshVenue];
+const PANELS = [refreshOps, refreshDistricts, refreshFeeds, refreshClusters, refreshQueue,
+                refreshVenue];
 
 startPage(() => {
   every(2000, refreshOps);
   every(5000, refreshDistricts);
   every(3000, refreshFeeds);
+  every(5000, refreshClusters);
   every(10000, refreshQueue);
   every(10000, refreshVenue);
 }, () => Promise.all(PANELS.map(tick)));

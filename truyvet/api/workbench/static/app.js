@@ -93,6 +93,29 @@ async function refreshCases() {
   }));
 }
 
+// Clusters (ổ dịch) with the tracer's cases: the venue, when, how many F0 cases; the
+// tracer's own cases open on a click, the others are only counted.
+async function refreshClusters() {
+  const body = await api("/api/v1/clusters?limit=100");
+  const mine = body.clusters.filter((c) => c.members.length);
+  if (!mine.length) {
+    $("#clusters").replaceChildren(el("li", { class: "muted" }, ui("no_clusters")));
+    return;
+  }
+  $("#clusters").replaceChildren(...await Promise.all(mine.map(async (c) => {
+    const v = c.venue.name ? c.venue : await venueOf(c.venue.venue_id);
+    const cases = [...new Set(c.members.map((m) => m.case_id))];
+    return el("li", { "data-cluster": c.cluster_id, "data-cases": c.cases },
+      el("b", {}, fill(ui("f0_cases"), { n: num(c.cases) })), " · ", v.name || v.venue_id, " ",
+      el("span", { class: "muted" }, place(v)),
+      el("div", { class: "muted" }, `${when(c.from, true)} – ${when(c.to, true)}`),
+      el("div", {}, ...cases.map((id) => el("button", { type: "button", class: "case-link",
+        "data-case": id, onclick: () => tick(() => openCase(id)) }, id)),
+        c.hidden_cases ? el("span", { class: "muted" },
+          ` + ${fill(ui("others_cases"), { n: num(c.hidden_cases) })}`) : ""));
+  })));
+}
+
 // --- one case: the answer, its changes, its F1 list, live --------------------------------
 async function openCase(caseId, answer = null) {
   if (state.stream) state.stream.abort();
@@ -296,8 +319,9 @@ startPage(() => {
   addStop();
   tick(whoami);
   every(10000, refreshCases);
+  every(10000, refreshClusters);
 }, async () => {
-  await tick(refreshCases);
+  await Promise.all([tick(refreshCases), tick(refreshClusters)]);
   drawCase();
 });
 
