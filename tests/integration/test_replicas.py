@@ -151,6 +151,11 @@ def test_two_replicas_share_the_cases_and_a_killed_one_loses_nothing(
                                         "/api/v1/itineraries?contacts=all", _body(case_id, card, stops))
                 assert status == 201 and res["revision"] == 1, (case_id, status, res)
                 assert _answers(res) == _expected(visits, card, stops), case_id
+            # every replica's board holds every case before its clients ask (a case answered
+            # by its owner reaches the other replica's board through its follower)
+            poll_until(lambda: [_health(r)["standing_itineraries"] for r in
+                                (replica_a, replica_b)],
+                       lambda n: n == [len(itineraries)] * 2, timeout=60)
             urls = [replica_a.api_url, replica_b.api_url]
             # A's clients stay away after A dies, until B has published what followed
             back = threading.Event()
