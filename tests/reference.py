@@ -150,3 +150,56 @@ def reference_clusters(cases: Iterable[tuple[str, str, list[tuple[str, int, int]
         if len({stops[i][0][0] for i in members}) >= 2:
             out.add((stops[members[0]][1][0], frozenset(stops[i][0] for i in members)))
     return out
+
+
+def reference_chain(visits: Iterable[tuple[str, str, int, int]], card: str | None,
+                    stops: Iterable[tuple[str, int, int]], close_s: int, rings: int
+                    ) -> list[dict[str, tuple[int, str | None, str, int]]]:
+    """Rings of close contacts by brute force, from visits (card, venue, start_s, end_s):
+    ring 1, every other card whose intervals at a stop's venue, clipped to the stop and merged,
+    last ``close_s`` or more; ring k+1, the same for each visit of a ring-k card that began
+    after its exposure (the start of its first clipped interval), cards of no earlier ring
+    and not the case's. Per ring {card: (exposed_at, via, venue, overlap)}, the earliest
+    (then smallest) link kept."""
+    by_card_venue: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
+    of_card: dict[str, list[tuple[str, int, int]]] = defaultdict(list)
+    for c, v, s, e in visits:
+        by_card_venue[(c, v)].append((s, e))
+        of_card[c].append((v, s, e))
+
+    def met(other: str, venue: str, s: int, e: int) -> tuple[int, int] | None:
+        clipped = sorted((max(a, s), min(b, e)) for a, b in by_card_venue.get((other, venue), [])
+                         if min(b, e) > max(a, s))
+        if not clipped:
+            return None
+        total = sum(b - a for a, b in _merge(clipped))
+        return (clipped[0][0], total) if total >= close_s else None
+
+    def best(found: dict[str, tuple[int, str | None, str, int]], c: str,
+             link: tuple[int, str | None, str, int]) -> None:
+        held = found.get(c)
+        key = (link[0], c, link[1] or "", link[2], link[3])
+        if held is None or key < (held[0], c, held[1] or "", held[2], held[3]):
+            found[c] = link
+
+    everyone = sorted(of_card)
+    seen = {card} if card is not None else set()
+    ring: dict[str, tuple[int, str | None, str, int]] = {}
+    for venue, s, e in stops:
+        for other in everyone:
+            if other != card and (m := met(other, venue, s, e)):
+                best(ring, other, (m[0], None, venue, m[1]))
+    out = []
+    while ring and len(out) < rings:
+        out.append(ring)
+        seen |= ring.keys()
+        nxt: dict[str, tuple[int, str | None, str, int]] = {}
+        for x, (t, _, _, _) in ring.items():
+            for venue, s, e in of_card[x]:
+                if s <= t:
+                    continue
+                for other in everyone:
+                    if other != x and other not in seen and (m := met(other, venue, s, e)):
+                        best(nxt, other, (m[0], x, venue, m[1]))
+        ring = nxt
+    return out

@@ -24,6 +24,7 @@ from truyvet.codec import (
     compliance as compliance_codec,
     control as control_codec,
     deadletter as deadletter_codec,
+    followup,
     gap,
     headcount,
     heartbeat,
@@ -115,6 +116,11 @@ def clusters(s: Settings) -> str:
     """Clusters of F0 cases (ổ dịch); key = cluster_id (compacted: the latest stays, a
     tombstone when one dissolves)."""
     return s.topic("clusters.v1")
+
+
+def followups(s: Settings) -> str:
+    """Where tracers are with each contact of a case; key = case_id/card_id (compacted)."""
+    return s.topic("followups.v1")
 
 
 def gaps(s: Settings) -> str:
@@ -209,6 +215,11 @@ def catalogue(s: Settings) -> list[TopicSpec]:
         # names cases and when they were where: personal data, whose retention it keeps
         TopicSpec(
             clusters(s), 3, "cluster_id", cluster.CODEC, Stamp.WRITTEN,
+            {**personal, "cleanup.policy": "compact,delete"},
+        ),
+        # names a case's contacts: personal data, whose retention it keeps
+        TopicSpec(
+            followups(s), 3, "case_id/card_id", followup.CODEC, Stamp.WRITTEN,
             {**personal, "cleanup.policy": "compact,delete"},
         ),
         TopicSpec(

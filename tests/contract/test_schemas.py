@@ -53,7 +53,7 @@ def test_every_schema_is_valid_draft_2020_12_with_examples() -> None:
     assert names == {"checkin.v1", "venue.v1", "itinerary.v1", "match-result.v1", "gap.v1",
                      "deadletter.v1", "visits.v1", "scan-by-card.v1", "heartbeat.v1",
                      "headcount.v1", "compliance.v1", "alert.v1", "inspection.v1", "campaign.v1",
-                     "audit.v1", "control.v1", "cluster.v1"}
+                     "audit.v1", "control.v1", "cluster.v1", "followup.v1"}
     for name in names:
         validator(name)
         assert any((EXAMPLES / name).glob("valid-*.json")), f"{name} has no valid example"

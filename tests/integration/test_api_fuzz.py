@@ -34,6 +34,8 @@ from tests.contract.test_openapi import OPENAPI, operations
 from tests.integration.helpers import api_process
 from tests.integration.test_compliance_api import _venue
 from truyvet import topics
+from truyvet.codec import visits as visits_codec
+from truyvet.kafka.partitioner import partition_of
 from truyvet.codec.timefmt import format_ms, parse_ms
 from truyvet.kafka.admin import ensure_topics
 from truyvet.kafka.producer import DurableProducer
@@ -45,6 +47,11 @@ SEED = 20211206
 VENUE = json.loads((ROOT / "schemas" / "examples" / "inspection.v1" /
                     "valid-reminded.json").read_text())["venue_id"]
 OUTPUT = ROOT / "test-output" / "api-fuzz.json"
+# a card at the first stop of the document's example itinerary, the whole of it: its contact
+# (the card_id of the follow-up's example)
+CONTACT = "TKS-46-0054321"
+CONTACT_AT = ("HUE-PH-CF-0042", parse_ms("2021-12-06T19:00:00+07:00") // 1000,
+              parse_ms("2021-12-06T20:30:00+07:00") // 1000)
 
 
 @dataclass
@@ -200,10 +207,17 @@ def api(services: Services, tmp_path_factory: pytest.TempPathFactory) -> Iterato
                           redis_url=services.redis_url, topic_prefix=f"t{uuid.uuid4().hex[:10]}",
                           data_dir=tmp, api_port=_free_port(), api_token=ADMIN,
                           api_tokens=f"noc:ops:{OPS}",
-                          api_rate=100_000.0)  # the document, not the rate limit (test_limits)
+                          api_rate=100_000.0,  # the document, not the rate limit (test_limits)
+                          # the document's examples are of December 2021: kept, so that its
+                          # example case has a contact (whose follow-up its example records)
+                          retention_days=3650.0)
     ensure_topics(s)
     producer = DurableProducer(s, "test")
     producer.send(topics.venues(s), VENUE.encode(), _venue(VENUE, "Thành phố Huế", "bar"))
+    contact = visits_codec.Bucket(CONTACT_AT[0], CONTACT_AT[1] // 86_400, CONTACT,
+                                  [CONTACT_AT[1:]])
+    producer.send(topics.visits(s), visits_codec.key(contact), visits_codec.encode(contact),
+                  partition=partition_of(CONTACT_AT[0].encode(), s.checkin_partitions))
     assert producer.flush() == 0
     with api_process(s, tmp / "api.log"):
         yield s

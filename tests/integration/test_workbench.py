@@ -16,7 +16,7 @@ from pathlib import Path
 
 from tests.browser import Browser
 from tests.conftest import Services, _free_port
-from tests.integration.helpers import api_process, wait_caught_up, worker_process
+from tests.integration.helpers import api_process, http_json, wait_caught_up, worker_process
 from tests.reference import reference_stop, reference_visits
 from truyvet import topics
 from truyvet.api.tracing import f1_list
@@ -193,6 +193,22 @@ async def _check(b: Browser, s: Settings, declared: list[tuple[str, int, int]],
     await b.wait_for(f"{gaps_cell}?.textContent === '0'", timeout=30)  # the list follows
     assert await b.eval(f1_rows) == [c for c, _ in expected]
 
+    # follow-up of the first F1, chosen on the page: recorded with who and when, kept in
+    # Kafka (the API's list says it), counted in the report
+    first_f1 = expected[0][0]
+    select = q(f'select.followup[data-card="{first_f1}"]')
+    assert await b.eval(f"{select}.value") == "not_contacted"
+    await b.eval(f"{select}.value = 'isolated'; {select}.dispatchEvent(new Event('change'))")
+    me = _api(s, "/api/v1/whoami")["name"]
+    assert await b.wait_for(f"{q(f'[data-followup-by]')}?.dataset.followupBy || null") == me
+    listed = _api(s, f"/api/v1/itineraries/{CASE}/followups")
+    assert [(f["card_id"], f["status"], f["by"]) for f in listed["followups"]] == [
+        (c, "isolated" if c == first_f1 else "not_contacted", me if c == first_f1 else None)
+        for c, _ in expected]
+    report = _api(s, "/api/v1/report")
+    assert report["followups"]["statuses"] == {
+        "not_contacted": len(expected) - 1, "contacted": 0, "tested": 0, "isolated": 1}
+
     # the F1 list as CSV: read back what the tracer downloads
     await b.eval(f"{q('#export-csv')}.click()")
     await b.wait_for(f"{q('#csv-link')}?.href?.startsWith('blob:')")
@@ -314,3 +330,9 @@ def _utc(t_s: int) -> str:
     from truyvet.codec.timefmt import format_ms
 
     return format_ms(t_s * 1000)
+
+
+def _api(s: Settings, path: str) -> dict:
+    status, body = http_json(s, "GET", path)
+    assert status == 200, (path, body)
+    return body  # type: ignore[return-value]

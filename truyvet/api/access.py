@@ -55,6 +55,9 @@ ROUTES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/itineraries/{case_id}/events"): TRACER,
     ("GET", "/api/v1/itineraries/{case_id}/contacts"): TRACER,
     ("GET", "/api/v1/itineraries/{case_id}/f1"): TRACER,
+    ("GET", "/api/v1/itineraries/{case_id}/chain"): TRACER,
+    ("GET", "/api/v1/itineraries/{case_id}/followups"): TRACER,
+    ("PUT", "/api/v1/itineraries/{case_id}/followups/{card_id}"): TRACER,
     ("POST", "/api/v1/itineraries/{case_id}/shares"): SUPERVISOR,
     ("GET", "/api/v1/clusters"): ANY,  # cases listed only to whoever may see them
     ("GET", "/api/v1/compliance"): FIGURES,

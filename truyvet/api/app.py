@@ -25,7 +25,7 @@ from truyvet import metrics
 from truyvet.api import access
 from truyvet.api.compliance import routes as compliance_routes
 from truyvet.api.dashboard import routes as dashboard_routes
-from truyvet.api.tracing import cluster_routes
+from truyvet.api.tracing import cluster_routes, followup_routes
 from truyvet.api.tracing import routes as tracing_routes
 from truyvet.api.inspector import routes as inspector_routes
 from truyvet.api.workbench import routes as workbench_routes
@@ -174,6 +174,7 @@ def build_app(service: TracerService, compliance: ComplianceService, ops: OpsMon
     app[tracing_routes.STREAMS] = limits.streams
     tracing_routes.add(app)
     cluster_routes.add(app)
+    followup_routes.add(app)
     compliance_routes.add(app)
     dashboard_routes.add(app)
     workbench_routes.add(app)

@@ -53,6 +53,18 @@ async def read_json_body(request: web.Request) -> bytes | web.Response:
     return await read_raw_body(request, "application/json")
 
 
+async def read_json_value(request: web.Request) -> Any:
+    """The JSON body decoded (any JSON value: the route checks its shape), or the refusal to
+    return (415, 413, 400 ``not_json``): a :class:`web.Response`."""
+    raw = await read_json_body(request)
+    if isinstance(raw, web.Response):
+        return raw
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return error(400, "not_json", "the body is not JSON")
+
+
 async def read_raw_body(request: web.Request, *media_types: str) -> bytes | web.Response:
     """The raw body sent as one of ``media_types``, or the refusal to return (415, 413, 400)."""
     if request.content_type not in media_types:

@@ -22,7 +22,7 @@ from truyvet.codec.fields import (
 from truyvet.codec.timefmt import format_ms
 
 VERSION = 1
-ACTIONS = ("submit", "replace", "read", "watch", "share")
+ACTIONS = ("submit", "replace", "read", "watch", "share", "expand")
 ROLES = frozenset({"tracer", "supervisor", "inspector", "ops", "admin"})
 _REQUIRED = frozenset({"audit_id", "at", "principal", "roles", "action", "case_id", "revision",
                        "stops", "contacts"})

@@ -57,10 +57,11 @@ def grants(s: Settings, role: str) -> list[Grant]:
                   topics.alerts(s), topics.deadletter(s)]
     elif role == "api":
         reads = [topics.visits(s), topics.itineraries(s), topics.match_results(s),
-                 topics.clusters(s), topics.compliance(s), topics.alerts(s),
+                 topics.clusters(s), topics.followups(s), topics.compliance(s), topics.alerts(s),
                  topics.inspections(s), topics.campaigns(s), topics.venues(s)]
         # alerts: a cluster's (the compliance job raises the venues')
         writes = [topics.itineraries(s), topics.match_results(s), topics.clusters(s),
+                  topics.followups(s),
                   topics.alerts(s), topics.gaps(s), topics.audit(s), topics.inspections(s),
                   topics.campaigns(s), topics.headcounts(s)]
     else:

@@ -6,8 +6,9 @@ the numbers can be checked against the API's."""
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
-from truyvet.report.labels import CATEGORIES, COLUMNS, REASONS, TEXT
+from truyvet.report.labels import CATEGORIES, COLUMNS, FOLLOWUP_STATUSES, REASONS, TEXT
 from truyvet.report.table import FIGURES, Report, Row, number
 
 STYLE = """
@@ -60,6 +61,7 @@ def render(report: Report, lang: str) -> bytes:
                lambda r: [r.district, CATEGORIES[lang].get(r.category, r.category)]),
         f"<h2>{escape(t['s_worst'])}</h2>",
         _worst(lang, report.worst) if report.worst else f"<p>{escape(t['none'])}</p>",
+        *(_followups(lang, report.followups) if report.followups else ()),
         f"<footer><p>{escape(t['definitions'])}</p>"
         f"<p>{escape(t['generated'].format(at=report.generated_at))}</p></footer>",
         "</body></html>",
@@ -100,6 +102,19 @@ def _worst(lang: str, rows: list[Row]) -> str:
                    + "</td></tr>")
     out.append("</tbody></table>")
     return "".join(out)
+
+
+def _followups(lang: str, f: dict[str, Any]) -> list[str]:
+    t, words = TEXT[lang], FOLLOWUP_STATUSES[lang]
+    rows = "".join(f'<tr data-followup="{k}"><td>{escape(words.get(k, k))}</td>'
+                   f'<td class=n data-followup-count="{k}">{number(int(n), lang)}</td></tr>'
+                   for k, n in f["statuses"].items())
+    return [f"<h2>{escape(t['s_followups'])}</h2>",
+            "<p>" + escape(t["followup_of"].format(cases=number(int(f["cases"]), lang),
+                                                   contacts=number(int(f["contacts"]), lang)))
+            + "</p>",
+            f"<table><thead><tr><th>{escape(t['followup_status'])}</th>"
+            f"<th>{escape(t['followup_people'])}</th></tr></thead><tbody>{rows}</tbody></table>"]
 
 
 def _cell(r: Row, key: str, lang: str) -> str:

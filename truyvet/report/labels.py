@@ -108,6 +108,9 @@ TEXT: dict[str, dict[str, str]] = {
                          "(Tuần cao điểm)",
         "s_categories": "3. Chi tiết theo loại hình cơ sở",
         "s_worst": "4. Các cơ sở cần chấn chỉnh",
+        "s_followups": "5. Theo dõi người tiếp xúc gần (F1) của các ca đang truy vết (toàn tỉnh)",
+        "followup_status": "Tình trạng", "followup_people": "Số người",
+        "followup_of": "{contacts} F1 của {cases} ca F0/F1 đang truy vết",
         "district": "Địa bàn", "category": "Loại hình", "total": "Tổng cộng",
         "venue": "Cơ sở", "venue_id": "Mã cơ sở", "ward": "Phường/xã", "risk": "Mức rủi ro",
         "reasons": "Lý do", "none": "Không có", "generated": "Lập lúc {at} bởi hệ thống truyvet.",
@@ -135,6 +138,10 @@ TEXT: dict[str, dict[str, str]] = {
         "s_hospitality": "2. Cafes, restaurants and places serving alcohol (inspection week)",
         "s_categories": "3. By category of venue",
         "s_worst": "4. Venues to correct",
+        "s_followups": "5. Follow-up of the close contacts (F1) of the cases being traced "
+                       "(whole province)",
+        "followup_status": "Status", "followup_people": "People",
+        "followup_of": "{contacts} F1 of {cases} F0/F1 cases being traced",
         "district": "District", "category": "Category", "total": "Total",
         "venue": "Venue", "venue_id": "Venue ID", "ward": "Ward", "risk": "Risk",
         "reasons": "Reasons", "none": "None", "generated": "Generated {at} by truyvet.",
@@ -205,6 +212,7 @@ WORKBENCH: dict[str, dict[str, str]] = {
         "my_cases": "Ca của tôi", "new_case": "Khai báo lịch trình ca mới",
         "clusters": "Ổ dịch có ca của tôi", "f0_cases": "{n} ca F0",
         "others_cases": "{n} ca của người khác", "no_clusters": "Chưa có ổ dịch",
+        "followup": "Theo dõi",
         "case_id": "Mã ca", "classification": "Phân loại", "card_id": "Mã thẻ / mã QR cá nhân",
         "stops": "Lịch trình", "stop_n": "Điểm {n}", "venue": "Cơ sở",
         "search_venue": "Tìm cơ sở: tên, địa chỉ, phường/xã, quận/huyện (có dấu hoặc không dấu)",
@@ -240,6 +248,7 @@ WORKBENCH: dict[str, dict[str, str]] = {
         "my_cases": "My cases", "new_case": "Declare a new case's itinerary",
         "clusters": "Clusters with my cases", "f0_cases": "{n} F0 cases",
         "others_cases": "{n} of other tracers", "no_clusters": "No cluster yet",
+        "followup": "Follow-up",
         "case_id": "Case id", "classification": "Classification",
         "card_id": "Card / personal QR id", "stops": "Itinerary", "stop_n": "Stop {n}",
         "venue": "Venue",
@@ -346,6 +355,17 @@ def check_lang(lang: str) -> str:
     if lang not in LANGS:
         raise ValueError(f"language {lang!r}: expected one of {', '.join(LANGS)}")
     return lang
+
+
+# Where tracers are with a contact (codec/followup.py STATUSES), the directive's words.
+FOLLOWUP_STATUSES: dict[str, dict[str, str]] = {
+    "vi": {"not_contacted": "Chưa liên hệ", "contacted": "Đã liên hệ",
+           "tested": "Đã xét nghiệm", "isolated": "Cách ly"},
+    "en": {"not_contacted": "Not contacted", "contacted": "Contacted", "tested": "Tested",
+           "isolated": "Isolated"},
+}
+for _lang, _words in FOLLOWUP_STATUSES.items():  # the workbench shows them as fu_<status>
+    WORKBENCH[_lang].update({f"fu_{k}": v for k, v in _words.items()})
 
 
 def bundle(lang: str) -> dict[str, Any]:

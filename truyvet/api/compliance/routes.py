@@ -9,6 +9,8 @@ from aiohttp import web
 
 from truyvet.api.access import INSPECTOR
 from truyvet.api.compliance.service import ComplianceService, UnknownVenue
+from truyvet.api.tracing import followup_routes
+from truyvet.api.tracing.routes import SERVICE
 from truyvet.api.web import PRINCIPAL, error, json_response, period, read_body
 from truyvet.codec import campaign as campaign_codec
 from truyvet.codec import inspection as inspection_codec
@@ -201,6 +203,8 @@ async def report(request: web.Request) -> web.Response:
     if isinstance(district, web.Response):
         return district
     body = request.app[COMPLIANCE].report(*p, district=district)
+    tracing = request.app[SERVICE]  # the F1's follow-up, province-wide (cases have no district)
+    body["followups"] = followup_routes.province_counts(tracing) if tracing.ready else None
     if fmt == "json":
         return json_response(body)
     name = document.file_name(*document.period_days(*p), district, fmt)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from typing import Any
 
 import orjson
 from aiohttp import web
@@ -23,13 +24,14 @@ from truyvet.api.access import NAME
 from truyvet.api.audit import AuditLog
 from truyvet.api.limits import StreamSlots
 from truyvet.api.tracing.service import Submitted, TracerService
-from truyvet.api.web import (PRINCIPAL, error, json_response, read_body, read_json_body,
-                             read_raw_body, too_many, unavailable)
+from truyvet.api.web import (PRINCIPAL, error, json_response, read_body,
+                             read_json_value, read_raw_body, too_many, unavailable)
 from truyvet.codec import itinerary as itinerary_codec
 from truyvet.codec import itinerary_sheet
 from truyvet.domain.matching import ownership
+from truyvet.domain.matching.chains import MAX_RINGS
 from truyvet.domain.matching.ownership import Outcome
-from truyvet.api.tracing import answers, case_list, f1_list
+from truyvet.api.tracing import answers, case_list, chain_view, f1_list
 from truyvet.api.tracing.answers import Answer
 from truyvet.api.tracing.board import Shown
 from truyvet.codec.itinerary import Itinerary
@@ -50,6 +52,7 @@ def add(app: web.Application) -> None:
     app.router.add_get("/api/v1/itineraries/{case_id}/events", itinerary_events)
     app.router.add_get("/api/v1/itineraries/{case_id}/contacts", itinerary_contacts)
     app.router.add_get("/api/v1/itineraries/{case_id}/f1", itinerary_f1)
+    app.router.add_get("/api/v1/itineraries/{case_id}/chain", itinerary_chain)
     app.router.add_post("/api/v1/itineraries/{case_id}/shares", share_itinerary)
 
 
@@ -77,7 +80,7 @@ async def post_itinerary(request: web.Request) -> web.Response:
                              headers={"Location": f"/api/v1/itineraries/{it.case_id}"})
     replaced = done.outcome is Outcome.REPLACED
     answer = _form(case, whole)
-    refused = await _audit(request, "replace" if replaced else "submit", answer,
+    refused = await audit_disclosure(request, "replace" if replaced else "submit", answer,
                            previous_revision=done.previous_revision if replaced else None)
     if refused is not None:
         return refused
@@ -184,7 +187,7 @@ def _not_yours(case_id: str, verb: str) -> web.Response:
                  f"only its owner may {verb} it; a supervisor may share it with you")
 
 
-async def _audit(request: web.Request, action: str, case: Shown | Answer, **detail: object,
+async def audit_disclosure(request: web.Request, action: str, case: Shown | Answer, **detail: object,
                  ) -> web.Response | None:
     """Record the disclosure; the refusal to return instead when it cannot be recorded."""
     try:
@@ -201,11 +204,11 @@ async def get_itinerary(request: web.Request) -> web.Response:
     whole = _whole(request)
     if isinstance(whole, web.Response):
         return whole
-    case = _visible(request, "read")
+    case = visible(request, "read")
     if isinstance(case, web.Response):
         return case
     answer = _form(case, whole)
-    refused = await _audit(request, "read", answer)
+    refused = await audit_disclosure(request, "read", answer)
     if refused is not None:
         return refused
     return web.Response(body=answer.json, content_type="application/json")
@@ -220,7 +223,7 @@ async def itinerary_contacts(request: web.Request) -> web.Response:
     if isinstance(asked, web.Response):
         return asked
     revision, stop, after, limit = asked
-    latest = _visible(request, "read")
+    latest = visible(request, "read")
     if isinstance(latest, web.Response):
         return latest
     case_id = latest.case_id
@@ -232,7 +235,7 @@ async def itinerary_contacts(request: web.Request) -> web.Response:
         answer = answers.page(orjson.loads(shown.json), stop, after, limit)
     except answers.NoSuchStop as exc:
         return error(400, "bad_value", f"stop {stop}: {exc}")
-    refused = await _audit(request, "read", answer)
+    refused = await audit_disclosure(request, "read", answer)
     if refused is not None:
         return refused
     return web.Response(body=answer.json, content_type="application/json")
@@ -252,7 +255,7 @@ async def itinerary_f1(request: web.Request) -> web.Response:
     fmt, lang = q.get("format", "json"), q.get("lang", "vi")
     if fmt not in ("json", "csv") or lang not in f1_list.LANGS:
         return error(400, "bad_enum", "format is json or csv; lang is vi or en")
-    latest = _visible(request, "read")
+    latest = visible(request, "read")
     if isinstance(latest, web.Response):
         return latest
     result = orjson.loads(latest.json)
@@ -264,10 +267,47 @@ async def itinerary_f1(request: web.Request) -> web.Response:
     else:
         answer = f1_list.as_json(result, everyone)
         kind = {"content_type": "application/json"}
-    refused = await _audit(request, "read", answer)
+    refused = await audit_disclosure(request, "read", answer)
     if refused is not None:
         return refused
     return web.Response(body=answer.json, **kind)  # type: ignore[arg-type]
+
+
+async def itinerary_chain(request: web.Request) -> web.Response:
+    """The case's chain: its F1 (close contacts), then the close contacts those cards met on
+    their own visits after their exposure (F2), up to ``rings`` rings (default 2, at most 4),
+    from the visit index now; ``limit`` cards listed per ring (all counted). Audited
+    (``expand``) with every card it lists."""
+    q = request.query
+    unknown = sorted(set(q) - {"rings", "limit"})
+    if unknown:
+        return error(400, "unknown_field", f"{', '.join(unknown)}: not a parameter of the chain")
+    rings, limit = _whole_number(q, "rings", 2, 1, MAX_RINGS), \
+        _whole_number(q, "limit", chain_view.LIMIT, 1, chain_view.LIMIT_MAX)
+    for bad in (rings, limit):
+        if isinstance(bad, web.Response):
+            return bad
+    latest = visible(request, "read")
+    if isinstance(latest, web.Response):
+        return latest
+    service = request.app[SERVICE]
+    it = service.board.itinerary(latest.case_id)
+    assert it is not None  # (visible: standing)
+    found = await service.chain(it, int(rings))  # type: ignore[arg-type]
+    answer = chain_view.as_json(latest.case_id, latest.revision, len(it.stops), found,
+                                int(rings), int(limit), service.rules.close_contact_s,  # type: ignore[arg-type]
+                                int(time.time() * 1000))
+    refused = await audit_disclosure(request, "expand", answer)
+    if refused is not None:
+        return refused
+    return web.Response(body=answer.json, content_type="application/json")
+
+
+def _whole_number(q: Any, name: str, default: int, lo: int, hi: int) -> int | web.Response:
+    raw = q.getall(name, [str(default)])
+    if len(raw) > 1 or not raw[0].isdigit() or len(raw[0]) > 6 or not lo <= int(raw[0]) <= hi:
+        return error(400, "bad_value", f"{name} is one whole number from {lo} to {hi}")
+    return int(raw[0])
 
 
 def _file_part(case_id: str) -> str:
@@ -306,7 +346,7 @@ async def itinerary_events(request: web.Request) -> web.StreamResponse:
     whole = _whole(request)
     if isinstance(whole, web.Response):
         return whole
-    case = _visible(request, "watch")
+    case = visible(request, "watch")
     if isinstance(case, web.Response):
         return case
     seen = _last_event_id(request)
@@ -316,7 +356,7 @@ async def itinerary_events(request: web.Request) -> web.StreamResponse:
     if not slots.acquire(name):
         return too_many(5, f"{name}: {slots.limit} event streams open already")
     try:
-        refused = await _audit(request, "watch", _form(case, whole))
+        refused = await audit_disclosure(request, "watch", _form(case, whole))
         if refused is not None:
             return refused
         return await _stream(request, service, case_id, seen, whole)
@@ -361,7 +401,7 @@ async def _stream(request: web.Request, service: TracerService, case_id: str,
             if seen is not None and latest.revision <= seen:
                 continue
             answer = _form(latest, whole)
-            if await _audit(request, "watch", answer) is not None:
+            if await audit_disclosure(request, "watch", answer) is not None:
                 break  # not auditable: end the stream rather than disclose
             await _write(resp, _event(answer))
             seen = latest.revision
@@ -391,7 +431,7 @@ def _may_see(request: web.Request, it: Itinerary) -> bool:
     return ownership.may_see(it, caller(request))
 
 
-def _visible(request: web.Request, verb: str) -> Shown | web.Response:
+def visible(request: web.Request, verb: str) -> Shown | web.Response:
     """The latest revision of the path's case, when the caller may ``verb`` it; else the
     refusal (503 while restoring, 404, 403)."""
     service = request.app[SERVICE]
@@ -409,13 +449,9 @@ def _visible(request: web.Request, verb: str) -> Shown | web.Response:
 async def share_itinerary(request: web.Request) -> web.Response:
     """A supervisor lets another principal read and watch the case: ``{"with": NAME}``."""
     service = request.app[SERVICE]
-    raw = await read_json_body(request)
-    if isinstance(raw, web.Response):
-        return raw
-    try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return error(400, "not_json", "the body is not JSON")
+    body = await read_json_value(request)
+    if isinstance(body, web.Response):
+        return body
     if type(body) is not dict or set(body) != {"with"} or type(body["with"]) is not str \
             or not NAME.fullmatch(body["with"]):
         return error(400, "bad_value", 'the body is {"with": "<principal name>"}')
@@ -432,7 +468,7 @@ async def share_itinerary(request: web.Request) -> web.Response:
     case = service.board.latest(case_id)
     if it is None or case is None:
         return error(404, "not_found", f"no itinerary with case_id {case_id!r}")
-    refused = await _audit(request, "share", case, shared_with=name)
+    refused = await audit_disclosure(request, "share", case, shared_with=name)
     if refused is not None:
         return refused
     return json_response({"case_id": case_id, "owner": it.owner,

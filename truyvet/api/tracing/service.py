@@ -50,7 +50,7 @@ from truyvet.codec import match_result as match_result_codec
 from truyvet.codec.errors import InvalidEvent
 from truyvet.codec.itinerary import Itinerary
 from truyvet.codec.match_result import MatchResult
-from truyvet.domain.matching import cards, ownership
+from truyvet.domain.matching import cards, chains, ownership
 from truyvet.domain.matching.ownership import Outcome
 from truyvet.domain.matching.matcher import (Result, StopResult, encode_result, from_published,
                                              reflects)
@@ -59,6 +59,7 @@ from truyvet.domain.matching.standing import StandingCases
 from truyvet.api.tracing.answers import Answer, summary_of, summary_of_result
 from truyvet.api.tracing.board import ITINERARY_HEADER, REVISION_HEADER, Board, Shown
 from truyvet.api.tracing.clusters import ClusterDesk
+from truyvet.api.tracing.followups import FollowUps
 from truyvet.api.tracing.index_view import Changes, IndexView
 from truyvet.api.tracing.owners import CaseOwners
 from truyvet.api.tracing.results import ResultStore
@@ -120,6 +121,7 @@ class TracerService:
         # the clusters of every case; this replica publishes those of its partitions
         self.clusters = ClusterDesk(s, self.producer, clock, lambda: self.owned,
                                     self._itinerary_partitions, self._handing, backend)
+        self.followups = FollowUps(s, self.producer, self._handing, backend)  # of contacts
 
     @property
     def index(self):  # type: ignore[no-untyped-def]
@@ -127,7 +129,8 @@ class TracerService:
 
     @property
     def followers(self) -> list[TopicFollower]:
-        return [self.view.follower, self._itineraries, self._published, self.clusters.follower]
+        return [self.view.follower, self._itineraries, self._published, self.clusters.follower,
+                self.followups.follower]
 
     # --- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
@@ -140,8 +143,9 @@ class TracerService:
         self._itineraries.start()
         self._published.start()
         self.clusters.follower.start()
+        self.followups.follower.start()
         for follower in (self._itineraries, self._published, self.clusters.follower,
-                         self.view.follower):
+                         self.followups.follower, self.view.follower):
             await asyncio.to_thread(follower.wait_caught_up)
         # Kafka deletes whole segments: some records may be past the retention
         self.view.expire(int(self.clock()) - self.rules.retention_s)
@@ -175,6 +179,7 @@ class TracerService:
         self._itineraries.stop()
         self._published.stop()
         self.clusters.follower.stop()
+        self.followups.follower.stop()
         if self.ready:  # the next start reads only what comes after this
             await asyncio.to_thread(self._checkpoint)
         await asyncio.to_thread(self.producer.close)
@@ -254,9 +259,11 @@ class TracerService:
 
     def _expire_board(self) -> None:
         cutoff_ms = (int(self.clock()) - self.rules.retention_s) * 1000
-        for case_id in self.board.expired(cutoff_ms):
+        expired = self.board.expired(cutoff_ms)
+        for case_id in expired:
             self.board.drop(case_id)
             self.clusters.remove(case_id)
+        self.followups.forget(set(expired))
 
     # --- ownership: the partitions Kafka's group gives this replica --------------------------
     def _assigned(self, parts: set[int]) -> None:
@@ -276,9 +283,9 @@ class TracerService:
         self.producer.flush(self.s.api_send_timeout_s)
 
     async def _take(self, parts: set[int]) -> None:
-        await asyncio.to_thread(self._itineraries.wait_for_end, OWNERS_WAIT_S)
-        await asyncio.to_thread(self._published.wait_for_end, OWNERS_WAIT_S)
-        await asyncio.to_thread(self.clusters.follower.wait_for_end, OWNERS_WAIT_S)
+        # (at once: each asks the broker for the ends with a client of its own)
+        await asyncio.gather(*(asyncio.to_thread(f.wait_for_end, OWNERS_WAIT_S) for f in (
+            self._itineraries, self._published, self.clusters.follower, self.followups.follower)))
         self.owned |= parts
         await self.clusters.take(parts)
         task = self._own(self._answer_all([cid for p in parts
@@ -478,6 +485,13 @@ class TracerService:
         close_s = self.rules.close_contact_s
         return summary_of_result(result, close_s, lambda cards_, overlaps:
                                  self.index.cards.contacts_json(cards_, overlaps, close_s))
+
+    async def chain(self, it: Itinerary, rings: int) -> chains.Chain:
+        """The case's rings of close contacts from the index now (a thread; under its lock)."""
+        def expand() -> chains.Chain:
+            with self.view.lock:
+                return chains.chain(self.index, it, self.rules.close_contact_s, rings)
+        return await asyncio.to_thread(expand)
 
     # --- watchers (server-sent events) -----------------------------------------------------------
     def subscribe(self, case_id: str) -> asyncio.Queue[Shown | None]:

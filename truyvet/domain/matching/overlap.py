@@ -39,7 +39,7 @@ def answer_stop(
     lo = np.maximum(w.starts, frm)
     hi = np.minimum(w.ends, to)
     keep = others & (hi > lo)
-    cards, overlaps = _union_overlaps(w.cards[keep], lo[keep], hi[keep])
+    cards, overlaps = union_overlaps(w.cards[keep], lo[keep], hi[keep])
     order = _contact_order(index, cards, overlaps)
     return StopAnswer(verified, verified is False, cards[order], overlaps[order])
 
@@ -58,7 +58,7 @@ def _contact_order(index: VisitIndex, cards: np.ndarray, overlaps: np.ndarray) -
     return order
 
 
-def _union_overlaps(cards: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def union_overlaps(cards: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per card, the length of the union of its intervals [lo, hi) (all inside the stop)."""
     if len(cards) == 0:
         return np.empty(0, np.uint32), np.empty(0, np.int64)

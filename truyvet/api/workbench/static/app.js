@@ -6,7 +6,7 @@
 
 state.section = "workbench";
 Object.assign(state, { cases: [], caseId: null, answer: null, f1: null, changes: [],
-                       venues: {}, stream: null, live: false, csv: null });
+                       venues: {}, stream: null, live: false, csv: null, followups: {} });
 const enc = encodeURIComponent;
 const minutes = (s) => num(s / 60, s % 60 ? 1 : 0);
 const dateAndTime = (from, to) => `${when(from, true)} – ${clock(to)}`;
@@ -144,7 +144,10 @@ async function showNow(answer) {
   if (old) state.changes.unshift({ revision: answer.revision, items: changesBetween(old, answer) });
   state.answer = answer;
   await Promise.all(answer.stops.map((s) => venueOf(s.venue_id)));
-  state.f1 = await api(`/api/v1/itineraries/${enc(answer.case_id)}/f1`);
+  const [f1, fu] = await Promise.all([api(`/api/v1/itineraries/${enc(answer.case_id)}/f1`),
+                                      api(`/api/v1/itineraries/${enc(answer.case_id)}/followups`)]);
+  state.f1 = f1;
+  state.followups = Object.fromEntries(fu.followups.map((f) => [f.card_id, f]));
   drawCase();
   if (old) tick(refreshCases);  // its counts in the list change with it
 }
@@ -208,7 +211,8 @@ function drawCase() {
     el("td", { class: "n" }, i + 1), el("td", {}, c.card_id),
     el("td", { class: c.close_contact ? "close" : "" }, c.close_contact ? "F1" : ""),
     el("td", { class: "n" }, minutes(c.overlap_s)),
-    el("td", {}, c.stops.map((m) => `${fill(ui("stop_n"), { n: m.stop + 1 })} · ${name(m.venue_id)} (${minutes(m.overlap_s)} ${ui("minutes")})`).join("; "))));
+    el("td", {}, c.stops.map((m) => `${fill(ui("stop_n"), { n: m.stop + 1 })} · ${name(m.venue_id)} (${minutes(m.overlap_s)} ${ui("minutes")})`).join("; ")),
+    followupCell(a.case_id, c.card_id)));
   const live = el("span", { id: "live", class: state.live ? "live" : "live off" },
                   state.live ? `● ${ui("live")}` : `○ ${ui("reconnecting")}`);
   const csv = el("a", { id: "csv-link" });
@@ -225,7 +229,29 @@ function drawCase() {
     el("h3", {}, ui("f1_list"), " ", el("small", { class: "muted" },
        fill(ui("f1_count"), { n: num(state.f1 ? state.f1.counts.close_contacts : 0) }))),
     el("table", { id: "f1" }, el("thead", {}, el("tr", {}, ...["#", ui("card_id"), ui("close"),
-       ui("minutes"), ui("met_at")].map((h) => el("th", {}, h)))), el("tbody", {}, ...f1rows)));
+       ui("minutes"), ui("met_at"), ui("followup")].map((h) => el("th", {}, h)))),
+       el("tbody", {}, ...f1rows)));
+}
+
+// Where the tracers are with one F1 (chưa liên hệ … cách ly): chosen here, recorded at once,
+// with who and when shown beside it.
+const FOLLOWUPS = ["not_contacted", "contacted", "tested", "isolated"];
+function followupCell(caseId, card) {
+  const f = (state.followups || {})[card] || { status: "not_contacted", by: null, at: null };
+  const select = el("select", { class: "followup", "data-card": card },
+    ...FOLLOWUPS.map((k) => { const o = el("option", { value: k }, ui(`fu_${k}`));
+                              if (k === f.status) o.selected = true; return o; }));
+  const said = el("small", { class: "muted", "data-followup-by": f.by || "" },
+                  f.by ? ` ${f.by} · ${when(f.at)}` : "");
+  select.onchange = () => tick(async () => {
+    const done = await api(`/api/v1/itineraries/${enc(caseId)}/followups/${enc(card)}`, {
+      method: "PUT", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ status: select.value }) });
+    state.followups[card] = done;
+    said.dataset.followupBy = done.by;
+    said.textContent = ` ${done.by} · ${when(done.at)}`;
+  });
+  return el("td", {}, select, said);
 }
 
 function contactRow(c) {
