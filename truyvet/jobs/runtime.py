@@ -136,6 +136,11 @@ class BatchJob:
     def alive(self) -> bool:
         return self._thread.is_alive()
 
+    @property
+    def stopping(self) -> bool:
+        """Asked to stop (a job that ended then did not die: it was stopped)."""
+        return self._stop.is_set()
+
     # --- rebalancing (called inside consume(), on this job's thread) ------------------------------
     def _on_assign(self, parts: list[TopicPartition]) -> None:
         numbers = sorted({p for _, p in parts})
