@@ -57,7 +57,8 @@ SCANS_HELD = Gauge(
 # --- compliance ---------------------------------------------------------------------------
 ALERTS = Counter(
     "truyvet_alerts_total",
-    "Counter: alerts raised, by kind (compliance: low_coverage, silent, venue_qr, gaps; "
+    "Counter: alerts raised, by kind (compliance: low_coverage, silent, silent_entrance, "
+    "venue_qr, gaps; "
     "the API's: cluster).", ["kind"],
 )
 

@@ -85,23 +85,30 @@ def test_silence_is_judged_on_what_was_read(settings: Settings, tmp_path: Path) 
     now = int(time.time())
     pub = ScanPublisher(s)
     send = pub.producer.send
-    for vid in ("VGOOD", "VOFF"):
+    for vid, points in (("VGOOD", 1), ("VOFF", 1), ("VDOORS", 3)):
         send(topics.venues(s), vid.encode(), venue_codec.encode(venue_codec.from_mapping({
             "venue_id": vid, "name": vid, "district": "Thành phố Huế", "ward": "Phú Hội",
             "category": "hospital", "opening_hours": {d: ["00:00-24:00"] for d in WEEKDAYS},
-            "scanning_points": 1, "staff_count": 5})))
-    for vid, until in (("VGOOD", now), ("VOFF", now - 2 * 3600)):
+            "scanning_points": points, "staff_count": 5})))
+    # VDOORS: three entrances registered, door 2's scanner switched off two hours ago
+    for vid, scanner, until in (("VGOOD", "VGOOD-s1", now), ("VOFF", "VOFF-s1", now - 2 * 3600),
+                                ("VDOORS", "VDOORS-s1", now), ("VDOORS", "VDOORS-s3", now),
+                                ("VDOORS", "VDOORS-s2", now - 2 * 3600)):
         for t in range(now - 6 * 3600, until, 600):
             send(topics.heartbeats(s), vid.encode(), heartbeat_codec.encode(
-                heartbeat_codec.Heartbeat(f"{vid}-s1", vid, t * 1000)), timestamp_ms=t * 1000)
+                heartbeat_codec.Heartbeat(scanner, vid, t * 1000)), timestamp_ms=t * 1000)
     assert pub.flush() == 0
 
-    def silent() -> set[str]:
-        return {a["venue_id"] for a in (orjson.loads(r.value) for r in read_all(s, topics.alerts(s)))
-                if a["kind"] == "silent"}
+    def alerts() -> list[dict]:
+        return [orjson.loads(r.value) for r in read_all(s, topics.alerts(s))]
 
     with worker_process(s, tmp_path / "worker.log") as worker:
         wait_caught_up(s, 90, [worker])
-        assert poll_until(silent, lambda v: v, 30) == {"VOFF"}
-        [alert] = [orjson.loads(r.value) for r in read_all(s, topics.alerts(s))]
-        assert alert["facts"]["minutes"] >= 119
+        got = poll_until(alerts, lambda a: len(a) >= 2, 30)
+    assert sorted((a["venue_id"], a["kind"]) for a in got) == [
+        ("VDOORS", "silent_entrance"), ("VOFF", "silent")]
+    by_kind = {a["kind"]: a for a in got}
+    assert by_kind["silent"]["facts"]["minutes"] >= 119
+    door = by_kind["silent_entrance"]["facts"]
+    assert (door["scanner"], door["heard"], door["registered"]) == ("VDOORS-s2", 2, 3)
+    assert door["minutes"] >= 119

@@ -110,3 +110,38 @@ def test_a_report_file_is_named_by_its_local_days_and_district() -> None:
         "bao-cao-2021-12-06-2021-12-12-thanh-pho-hue.csv"
     assert document.file_name("2021-12-06", "2021-12-12", None, "pdf") == \
         "bao-cao-2021-12-06-2021-12-12.pdf"
+
+
+def test_every_alert_kind_and_reason_has_its_words_in_both_languages() -> None:
+    """The kinds and reasons the schemas allow (not the code's own lists) are all worded."""
+    import json
+    import string
+    from pathlib import Path
+
+    from truyvet.report.labels import ALERT_DETAILS, ALERT_KINDS
+
+    schemas = Path(__file__).resolve().parents[2] / "schemas"
+    kinds = json.loads((schemas / "alert.v1.schema.json").read_text())["properties"]["kind"]["enum"]
+    reasons: set[str] = set()
+
+    def walk(x: Any) -> None:
+        if isinstance(x, dict):
+            enum = x.get("enum")
+            if isinstance(enum, list) and "no_exit_scans" in enum:
+                reasons.update(enum)
+            for v in x.values():
+                walk(v)
+        elif isinstance(x, list):
+            for v in x:
+                walk(v)
+
+    walk(json.loads((schemas / "openapi.v1.json").read_text()))
+    assert "silent_entrance" in kinds and "silent_entrance" in reasons
+    examples = {json.loads(p.read_text())["kind"]: json.loads(p.read_text())["facts"]
+                for p in (schemas / "examples" / "alert.v1").glob("valid-*.json")}
+    for lang in LANGS:
+        assert set(kinds) <= set(ALERT_KINDS[lang]) and set(kinds) <= set(ALERT_DETAILS[lang])
+        assert reasons <= set(REASONS[lang]), reasons - set(REASONS[lang])
+        for kind, facts in examples.items():  # each wording's blanks are the alert's facts
+            blanks = {f for _, f, _, _ in string.Formatter().parse(ALERT_DETAILS[lang][kind]) if f}
+            assert blanks - {"pct"} <= set(facts), (lang, kind)

@@ -111,6 +111,21 @@ def test_heartbeats_and_headcounts_tell_the_same_story_as_the_scans() -> None:
         # ... while it does send heartbeats before or after the silent stretch
         quiet += any(h.venue_id == vid for h in beats)
     assert quiet
+    # an entrance switched off: neither its scanner's heartbeats nor scans, while the venue's
+    # other scanners go on
+    timeline = Timeline(world, START)
+    doors = timeline._door_off_windows(_local_day(START), silent)
+    assert doors, "some entrances go unscanned"
+    others = 0
+    for index, (point, a, b) in doors.items():
+        v = world.venues[index]
+        assert v.scanning_points > 1 and index not in silent
+        off = v.scanner_id(point)
+        assert not [h for h in beats if h.scanner_id == off and a <= h.sent_at_ms // 1000 < b]
+        assert not [s for s in scans if s.scanner_id == off and a <= s.scanned_at_ms // 1000 < b]
+        others += any(h.venue_id == v.venue_id and h.scanner_id != off
+                      and a <= h.sent_at_ms // 1000 < b for h in beats)
+    assert others
     # door counters count everyone who came in: at least the cards scanned in
     scanned_in = defaultdict(set)
     for s in scans:

@@ -23,7 +23,7 @@ from truyvet.codec.fields import (
 from truyvet.codec.timefmt import format_ms
 
 VERSION = 1
-KINDS = frozenset({"low_coverage", "silent", "venue_qr", "gaps", "cluster"})
+KINDS = frozenset({"low_coverage", "silent", "silent_entrance", "venue_qr", "gaps", "cluster"})
 COMPLIANCE_KINDS = KINDS - {"cluster"}  # what a venue did wrong (a cluster is not its doing)
 _REQUIRED = frozenset({"alert_id", "venue_id", "kind", "raised_at", "detail"})
 _ALLOWED = _REQUIRED | {"v", "facts"}
@@ -33,7 +33,7 @@ _ALLOWED = _REQUIRED | {"v", "facts"}
 class Alert:
     alert_id: str  # venue_id/kind/discriminator: an alert is raised once
     venue_id: str
-    kind: str  # low_coverage | silent | venue_qr | gaps | cluster
+    kind: str  # low_coverage | silent | silent_entrance | venue_qr | gaps | cluster
     raised_at_ms: int
     detail: str  # in English; the numbers are in facts
     facts: dict[str, int | str] = field(default_factory=dict)  # for wording in any language

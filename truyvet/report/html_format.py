@@ -9,7 +9,7 @@ from html import escape
 from typing import Any
 
 from truyvet.report.labels import CATEGORIES, COLUMNS, FOLLOWUP_STATUSES, REASONS, TEXT
-from truyvet.report.table import FIGURES, Report, Row, number
+from truyvet.report.table import FIGURES, SCANNING, Report, Row, number
 
 STYLE = """
 @page { size: A4 landscape; margin: 12mm 10mm; }
@@ -86,7 +86,7 @@ def _table(lang: str, heads: list[str], rows: list[Row], labels) -> str:  # type
 
 def _worst(lang: str, rows: list[Row]) -> str:
     t, cols = TEXT[lang], COLUMNS[lang]
-    shown = ("coverage", "gaps_flagged", "alerts", "venues_inspected")
+    shown = ("coverage", *SCANNING, "gaps_flagged", "alerts", "venues_inspected")
     out = ["<table><thead><tr>",
            *(f"<th>{escape(h)}</th>" for h in (t["venue_id"], t["venue"], t["district"],
                                                 t["ward"], t["category"])),

@@ -36,12 +36,14 @@ REASONS: dict[str, dict[str, str]] = {
     "vi": {"gaps": "F0/F1 khai lịch trình đến nhưng không có dữ liệu quét",
            "low_coverage": "Tỷ lệ người vào ra được quét QR thấp",
            "silent": "Không quét, không có tín hiệu máy quét trong giờ mở cửa",
+           "silent_entrance": "Có vị trí quét mã QR không hoạt động trong giờ mở cửa",
            "venue_qr": "Còn dùng mã QR dán tại địa điểm (phải gỡ bỏ)",
            "no_exit_scans": "Không quét khi ra",
            "not_scanning": "Chưa triển khai quét mã QR"},
     "en": {"gaps": "F0/F1 declared visits with no scan on record",
            "low_coverage": "Low share of visitors scanned",
            "silent": "No scans and no scanner heartbeat while open",
+           "silent_entrance": "An entrance not scanned while open (its scanner silent)",
            "venue_qr": "Still uses a self-scan QR poster (must be removed)",
            "no_exit_scans": "No exit scans",
            "not_scanning": "Not scanning at all"},
@@ -49,9 +51,11 @@ REASONS: dict[str, dict[str, str]] = {
 
 ALERT_KINDS: dict[str, dict[str, str]] = {
     "vi": {"low_coverage": "Tỷ lệ quét thấp", "silent": "Máy quét im lặng khi mở cửa",
+           "silent_entrance": "Vị trí quét không hoạt động",
            "venue_qr": "Dùng mã QR dán", "gaps": "Tích lũy khai báo không có dữ liệu quét",
            "cluster": "Ổ dịch"},
     "en": {"low_coverage": "Low coverage", "silent": "Silent while open",
+           "silent_entrance": "Entrance not scanned",
            "venue_qr": "Self-scan QR poster", "gaps": "Accumulated gaps",
            "cluster": "Cluster of cases"},
 }
@@ -61,11 +65,16 @@ ALERT_DETAILS: dict[str, dict[str, str]] = {
     "vi": {"low_coverage": "{scanned}/{counted} người được quét QR ({pct}%) từ {from} đến {to}",
            "silent": "Đang mở cửa nhưng không có lượt quét, không có tín hiệu máy quét trong "
                      "{minutes} phút",
+           "silent_entrance": "Máy quét {scanner} tại một vị trí quét mã QR im lặng {minutes} "
+                              "phút trong giờ mở cửa; {heard}/{registered} vị trí quét đăng ký "
+                              "có tín hiệu",
            "venue_qr": "{scans} lượt tự quét mã QR dán tại địa điểm trong giờ từ {from}",
            "gaps": "{gaps} khai báo chưa có dữ liệu quét trong {days} ngày",
            "cluster": "{cases} ca F0 khai báo đã đến cơ sở từ {from} đến {to}"},
     "en": {"low_coverage": "{scanned} of {counted} people scanned ({pct}%) from {from} to {to}",
            "silent": "Open, but no scan and no scanner heartbeat for {minutes} minutes",
+           "silent_entrance": "Entrance scanner {scanner} silent for {minutes} minutes while "
+                              "open; {heard} of {registered} registered scanning points heard",
            "venue_qr": "{scans} self-scans of the banned venue QR poster in the hour from {from}",
            "gaps": "{gaps} open gaps (declared visits without a scan) in {days} days",
            "cluster": "{cases} F0 cases declared this venue from {from} to {to}"},
@@ -79,6 +88,9 @@ COLUMNS: dict[str, dict[str, str]] = {
            "suspended": "Tạm dừng hoạt động", "fined": "Xử phạt",
            "people_counted": "Người vào ra (đếm)", "people_scanned": "Người được quét QR",
            "coverage": "Tỷ lệ người vào ra được quét QR (%)",
+           "venue_qr_share": "Lượt tự quét mã QR dán (%)",
+           "exit_share": "Tỷ lệ có quét khi ra (%)",
+           "silent_entrances": "Vị trí quét không hoạt động",
            "gaps_flagged": "Khai báo không có dữ liệu quét",
            "gaps_resolved": "Đã có dữ liệu bổ sung", "alerts": "Cảnh báo"},
     "en": {"venues": "Venues registered", "venues_scanning": "Venues scanning",
@@ -86,6 +98,8 @@ COLUMNS: dict[str, dict[str, str]] = {
            "compliant": "Compliant", "reminded": "Reminded", "suspended": "Suspended",
            "fined": "Fined", "people_counted": "People counted",
            "people_scanned": "People scanned", "coverage": "Coverage (%)",
+           "venue_qr_share": "Poster self-scans (%)", "exit_share": "Scanned on exit (%)",
+           "silent_entrances": "Entrances not scanned",
            "gaps_flagged": "Gaps flagged", "gaps_resolved": "Gaps resolved", "alerts": "Alerts"},
 }
 
@@ -117,7 +131,13 @@ TEXT: dict[str, dict[str, str]] = {
         "definitions": "Tỷ lệ người vào ra được quét QR = số người được quét / số người vào ra "
                        "đếm được (máy đếm tại cửa hoặc đoàn kiểm tra). \"Khai báo không có dữ "
                        "liệu quét\": F0, F1 khai lịch trình đến cơ sở nhưng hệ thống không có "
-                       "lượt quét tương ứng. Kết quả kiểm tra tính theo lượt.",
+                       "lượt quét tương ứng. Lượt tự quét mã QR dán = lượt quét bằng mã QR "
+                       "dán tại địa điểm (đã phải gỡ bỏ) / tổng lượt quét. Tỷ lệ có quét khi "
+                       "ra = số thẻ được quét khi vào và cả khi ra trong ngày / số thẻ được "
+                       "quét khi vào (tính theo ngày trọn). Vị trí quét không hoạt động: số vị "
+                       "trí quét mã QR đã đăng ký không có tín hiệu máy quét trong một giờ mở "
+                       "cửa khi các vị trí khác của cơ sở vẫn có (nhiều nhất trong một giờ; "
+                       "cộng theo cơ sở). Kết quả kiểm tra tính theo lượt.",
         "section": "Phần", "scope_total": "Toàn tỉnh", "scope_district": "Địa bàn",
         "scope_category": "Loại hình", "scope_hospitality": "Tuần cao điểm",
         "scope_venue": "Cơ sở cần chấn chỉnh",
@@ -146,8 +166,12 @@ TEXT: dict[str, dict[str, str]] = {
         "venue": "Venue", "venue_id": "Venue ID", "ward": "Ward", "risk": "Risk",
         "reasons": "Reasons", "none": "None", "generated": "Generated {at} by truyvet.",
         "definitions": "Coverage = people scanned / people counted (door counters or inspectors). "
-                       "Gaps: F0/F1 declared a visit and no scan is on record. Outcomes count "
-                       "inspections.",
+                       "Gaps: F0/F1 declared a visit and no scan is on record. Poster "
+                       "self-scans = scans of the banned venue QR poster / all scans. Scanned "
+                       "on exit = cards scanned in and also out that day / cards scanned in "
+                       "(whole days). Entrances not scanned: registered scanning points with no "
+                       "scanner heard in an open hour while the venue's others were (the most "
+                       "in any hour; summed over venues). Outcomes count inspections.",
         "section": "Section", "scope_total": "Province", "scope_district": "District",
         "scope_category": "Category", "scope_hospitality": "Inspection week",
         "scope_venue": "Venue to correct",

@@ -1,8 +1,8 @@
 """The report as rows of numbers, from the API's ``GET /api/v1/report`` answer (pure).
 
 CSV, HTML and PDF are all drawn from these rows, so they carry the API's numbers and no
-other: nothing here recomputes a figure except the coverage percentage shown from the API's
-coverage fraction.
+other: nothing here recomputes a figure except the percentages shown from the API's
+fractions (coverage, poster self-scans, exit scans).
 """
 
 from __future__ import annotations
@@ -16,10 +16,14 @@ from truyvet.domain import localtime
 from truyvet.report.labels import OUTCOME_ORDER
 
 
-# In the order shown. Outcomes come from figures["outcomes"], coverage is a percentage.
+# In the order shown. Outcomes come from figures["outcomes"]; shares are percentages.
 FIGURES = ("venues", "venues_scanning", "venues_inspected", "inspections", *OUTCOME_ORDER,
-           "people_counted", "people_scanned", "coverage", "gaps_flagged", "gaps_resolved",
-           "alerts")
+           "people_counted", "people_scanned", "coverage", "venue_qr_share", "exit_share",
+           "silent_entrances", "gaps_flagged", "gaps_resolved", "alerts")
+# the directive's three failings of how a venue scans, shown per venue in section 4: the
+# poster still used, entrances not scanned, no scan on the way out
+SCANNING = ("venue_qr_share", "silent_entrances", "exit_share")
+PERCENTAGES = frozenset({"coverage", "venue_qr_share", "exit_share"})
 
 
 @dataclass(frozen=True)
@@ -27,7 +31,7 @@ class Row:
     scope: str  # total | district | hospitality | category | venue
     district: str
     category: str
-    values: dict[str, int | float | None]  # FIGURES -> number (coverage in %, None if unknown)
+    values: dict[str, int | float | None]  # FIGURES -> number (shares in %, None if unknown)
     venue_id: str = ""
     venue_name: str = ""
     ward: str = ""
@@ -58,9 +62,9 @@ def values(figures: dict[str, Any]) -> dict[str, int | float | None]:
     for key in FIGURES:
         if key in OUTCOME_ORDER:
             out[key] = int(figures.get("outcomes", {}).get(key, 0))
-        elif key == "coverage":
-            cov = figures.get("coverage")
-            out[key] = None if cov is None else round(cov * 100, 1)
+        elif key in PERCENTAGES:
+            share = figures.get(key)
+            out[key] = None if share is None else round(share * 100, 1)
         else:
             out[key] = int(figures[key])
     return out

@@ -5,7 +5,10 @@
   in during its span -- judged once the inputs are read past the span;
 - ``gaps``: ``gaps_alert`` open gaps (declared visits without a scan) within a window;
 - ``silent``: open, and neither a scan nor a heartbeat for ``SILENT_AFTER_S`` (nor since it
-  opened that long ago) -- judged at a time the inputs are read up to, never the wall clock.
+  opened that long ago) -- judged at a time the inputs are read up to, never the wall clock;
+- ``silent_entrance``: open and heard, but fewer of its scanners heard for ``SILENT_AFTER_S``
+  than it has registered scanning points, and this scanner, heard within a day, silent that
+  long: the entrance it scans at is not being scanned ("vị trí triển khai quét mã QR").
 """
 
 from __future__ import annotations
@@ -90,20 +93,46 @@ class Compliance(ComplianceState):
     def silent_venues(self, open_at: dict[str, OpenVenue], at_s: int) -> list[Alert]:
         """Alerts for the venues open at ``at_s`` that were heard within a day, but neither
         for the last SILENT_AFTER_S nor since they opened that long ago (a venue that has just
-        opened is not silent yet). ``at_s`` must be a time the inputs are read up to: what
+        opened is not silent yet); and for the silent entrances of the others
+        (:meth:`silent_entrances`). ``at_s`` must be a time the inputs are read up to: what
         was not read yet is not silence."""
         out = []
+        hour = format_ms((at_s - at_s % HOUR_S) * 1000)
         for venue, (points, since_s) in open_at.items():
             v = self.venues.get(venue)
             if v is None or points == 0 or not v.last_heard_s or at_s - v.last_heard_s > DAY_S:
                 continue
             quiet = at_s - max(v.last_heard_s, since_s)  # while open
             if quiet >= SILENT_AFTER_S:
-                hour = format_ms((at_s - at_s % HOUR_S) * 1000)
                 out.append(Alert(f"{venue}/silent/{hour}", venue, "silent", at_s * 1000,
                                  f"open, but no scan and no scanner heartbeat for "
                                  f"{quiet // 60} minutes", {"minutes": quiet // 60}))
+            elif points > 1:
+                out += self.silent_entrances(venue, OpenVenue(points, since_s), at_s, hour)
         return self._new(out)
+
+    def silent_entrances(self, venue: str, open_venue: OpenVenue, at_s: int,
+                         hour: str) -> list[Alert]:
+        """A venue that is heard, open with ``points`` registered scanning points: when fewer
+        of its scanners were heard within SILENT_AFTER_S than it has points, each scanner heard
+        within a day but silent that long (while open) is an entrance not being scanned. (As
+        many scanners heard as points: a scanner replaced at its entrance, not a silent one.)"""
+        points, since_s = open_venue
+        heard = self.venues[venue].scanner_heard_s
+        recent = sum(1 for t in heard.values() if at_s - t < SILENT_AFTER_S)
+        if recent >= points:
+            return []
+        out = []
+        for scanner, last_s in sorted(heard.items()):
+            quiet = at_s - max(last_s, since_s)
+            if at_s - last_s <= DAY_S and quiet >= SILENT_AFTER_S:
+                out.append(Alert(
+                    f"{venue}/silent_entrance/{scanner}/{hour}", venue, "silent_entrance",
+                    at_s * 1000, f"entrance scanner {scanner} silent for {quiet // 60} minutes "
+                    f"while open; {recent} of {points} registered scanning points heard",
+                    {"scanner": scanner, "minutes": quiet // 60, "heard": recent,
+                     "registered": points}))
+        return out
 
     def already_raised(self, now_s: int) -> dict[str, int]:
         """After a rebuild from history: the alerts it implies were raised before (id -> when,

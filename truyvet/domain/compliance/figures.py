@@ -86,7 +86,13 @@ class Figures:
     cards_in: int = 0  # distinct cards scanned in, per day, summed
     cards_in_out: int = 0  # of those, also scanned out that day
     open_hours: int = 0
+    entrance_hours: int = 0  # registered scanning points x hours open and heard
     silent_open_hours: int = 0  # open, no scan and no scanner heartbeat
+    # open and heard, but fewer scanners heard than registered scanning points: the entrances
+    # not scanned, summed over those hours; and the most of them in any one hour (per venue;
+    # a group sums its venues')
+    silent_entrance_hours: int = 0
+    silent_entrances: int = 0
     people_counted: int = 0
     people_scanned: int = 0
     headcounts: int = 0
@@ -127,12 +133,19 @@ class Figures:
     def silent_share(self) -> float | None:
         return _ratio(self.silent_open_hours, self.open_hours)
 
+    @property
+    def silent_entrance_share(self) -> float | None:
+        """Of the hours a venue was open and heard, the share of its registered entrances
+        not heard (the hour's missing entrances / its registered points, averaged over them)."""
+        return _ratio(self.silent_entrance_hours, self.entrance_hours)
+
     def to_mapping(self) -> dict[str, Any]:
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         out.update(coverage=_round(self.coverage), exit_share=_round(self.exit_share),
                    scans_per_open_hour=_round(self.scans_per_open_hour, 1),
                    venue_qr_share=_round(self.venue_qr_share),
-                   silent_share=_round(self.silent_share))
+                   silent_share=_round(self.silent_share),
+                   silent_entrance_share=_round(self.silent_entrance_share))
         return out
 
 
@@ -160,7 +173,7 @@ def venue_figures(
     span ends after it (the scans it is compared with may not all be read).
     """
     f = Figures(venues=1)
-    heard: set[int] = set()
+    heard: dict[int, int] = {}  # hour -> scanners heard in it
     for hour, h in records.hours.items():
         if frm_s <= hour * HOUR_S < to_s:
             f.scans_in += h.scans_in
@@ -169,7 +182,7 @@ def venue_figures(
             f.app += h.app
             f.venue_qr += h.venue_qr
             if h.scanners_heard:
-                heard.add(hour)
+                heard[hour] = h.scanners_heard
     f.venues_scanning = int(f.card + f.app > 0)
     # exit scans are judged on whole days only: during a day, many visitors are still inside
     lo_day, hi_day = local_day(frm_s), local_day(to_s - DAY_S)  # the last day ended by to_s
@@ -182,7 +195,14 @@ def venue_figures(
         for hour in range(-(-max(frm_s, observed_from_s) // HOUR_S), until_s // HOUR_S):
             if is_open_at(venue, hour * HOUR_S):
                 f.open_hours += 1
-                f.silent_open_hours += hour not in heard
+                scanners = heard.get(hour, 0)
+                f.silent_open_hours += scanners == 0
+                if scanners:
+                    points = venue.scanning_points
+                    missing = max(0, points - scanners)
+                    f.entrance_hours += points
+                    f.silent_entrance_hours += missing
+                    f.silent_entrances = max(f.silent_entrances, missing)
     for c in records.coverage.values():
         # a headcount whose span ends after the evidence is read is provisional: its scans may
         # not all be counted yet (the compliance job counts them as they come)
@@ -231,6 +251,9 @@ def risk(f: Figures) -> tuple[float, list[str]]:
     if f.silent_share:
         score += 4.0 * f.silent_share
         reasons.append("silent")
+    if f.silent_entrance_hours:
+        score += 3.0 * (f.silent_entrance_share or 0)
+        reasons.append("silent_entrance")
     if f.venue_qr:
         score += 2.0 + 3.0 * (f.venue_qr_share or 0)
         reasons.append("venue_qr")

@@ -10,7 +10,8 @@ State per venue, kept for the retention:
   (the share of entries with an exit scan);
 - per headcount report: people counted, and people scanned in during its span (distinct cards
   with an ``in`` scan then): coverage = scanned / counted;
-- per gap: its latest status.
+- per gap: its latest status;
+- per scanner: when it was last heard (by scan or heartbeat): entrances are judged by it.
 
 Each input returns the (kind, id) keys it may have changed; :meth:`Compliance.record` gives
 the current content of one as a ``compliance.v1`` record (a replacement);
@@ -78,6 +79,12 @@ class VenueState:
     headcounts: dict[str, Headcount] = field(default_factory=dict)
     gaps: dict[str, Gap] = field(default_factory=dict)
     last_heard_s: int = 0
+    scanner_heard_s: dict[str, int] = field(default_factory=dict)  # scanner -> last heard
+
+    def heard(self, scanner: str, t: int) -> None:
+        self.last_heard_s = max(self.last_heard_s, t)
+        if t > self.scanner_heard_s.get(scanner, 0):
+            self.scanner_heard_s[scanner] = t
 
 
 class ComplianceState:
@@ -122,7 +129,7 @@ class ComplianceState:
         else:
             h.scans_out += 1
             d.cards_out.add(c.card_id)
-        v.last_heard_s = max(v.last_heard_s, t)
+        v.heard(c.scanner_id, t)
         return touched
 
     def add_heartbeat(self, hb: Heartbeat, now_s: int) -> Keys:
@@ -134,7 +141,7 @@ class ComplianceState:
         h = v.hours.setdefault(hour, HourStats())
         h.beats.add((hb.scanner_id, hb.sent_at_ms))  # a heartbeat read again counts once
         h.scanners.add(hb.scanner_id)
-        v.last_heard_s = max(v.last_heard_s, t)
+        v.heard(hb.scanner_id, t)
         return {("hour", str(hour))}
 
     def add_headcount(self, hc: Headcount) -> Keys:
@@ -183,6 +190,8 @@ class ComplianceState:
             for day in [d for d in v.days if localtime.day_start_s(d + 1) < cutoff]:
                 del v.days[day]
             del v.ins[: bisect_left(v.ins, (cutoff,))]
+            for scanner in [k for k, t in v.scanner_heard_s.items() if t < cutoff]:
+                del v.scanner_heard_s[scanner]
             for hc_id in [k for k, hc in v.headcounts.items() if hc.to_ms // 1000 < cutoff]:
                 del v.headcounts[hc_id]
             # gaps hold the case and its stop (personal data): gone a retention after flagged

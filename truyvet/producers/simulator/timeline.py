@@ -2,7 +2,9 @@
 
 Scanners usually send within seconds; a venue's flaky scanner buffers offline and sends
 hours late; some scans are re-sent (same ``event_id``). Half of the lax venues switch their
-scanners off for an hour or more of a day (no scans, no heartbeats: "silent while open");
+scanners off for an hour or more of a day (no scans, no heartbeats: "silent while open"), and
+half of the others with more than one entrance switch one entrance's scanner off for a stretch
+(its visitors go unscanned: "an entrance not scanned");
 scanners send heartbeats while on; three venues in ten have a door counter that reports the
 people entering every hour (the coverage rate's denominator). F0/F1 cases are diagnosed during
 the day and declare the visits of their last two days to tracers, from memory (times rounded
@@ -85,6 +87,7 @@ class Timeline:
         today: dict[int, list[Visit]] = {}
         counter = 0
         silent = self._silent_windows(ordinal)
+        doors = self._door_off_windows(ordinal, silent)
         for resident in world.residents:
             visits = plan_day(world, resident, ordinal, rng)
             today[resident.index] = visits
@@ -93,8 +96,10 @@ class Timeline:
                 for draft in scans_of_visit(world, visit, rng):
                     at_ms = draft.at_s * 1000
                     off = silent.get(draft.venue)
-                    if at_ms < self.start_ms or (off and off[0] <= draft.at_s < off[1]):
-                        continue  # before the start, or the venue's scanners were switched off
+                    door = doors.get(draft.venue)
+                    if at_ms < self.start_ms or (off and off[0] <= draft.at_s < off[1]) or (
+                            door and door[0] == draft.point and door[1] <= draft.at_s < door[2]):
+                        continue  # before the start, or the scanner there was switched off
                     counter += 1
                     venue = world.venues[draft.venue]
                     scan = CheckIn(
@@ -115,7 +120,7 @@ class Timeline:
                         resend_ms = at_ms + delay_ms + rng.randint(1000, 600_000)
                         self._push(Timed(resend_ms, "scan", scan))
         self._diagnose(ordinal, rng, today)
-        self._signals(ordinal, today, silent)
+        self._signals(ordinal, today, silent, doors)
         self._previous_day = today
 
     def _silent_windows(self, ordinal: int) -> dict[int, tuple[int, int]]:
@@ -135,8 +140,29 @@ class Timeline:
             out[v.index] = (start, min(b, start + length))
         return out
 
+    def _door_off_windows(self, ordinal: int, silent: dict[int, tuple[int, int]]
+                          ) -> dict[int, tuple[int, int, int]]:
+        """Venues with more than one entrance that switch one entrance's scanner off for a
+        stretch of their opening hours today (half of the lax and poster venues not silent
+        as a whole, one to three hours): venue index -> (point, from_s, to_s)."""
+        rng = random.Random(f"truyvet-door-{self.world.seed}-{ordinal}")
+        out = {}
+        for v in self.world.venues:
+            if v.scanning_points < 2 or v.index in silent or \
+                    v.compliance.profile not in ("lax", "poster") or rng.random() >= 0.5:
+                continue
+            spans = open_spans(v, ordinal)
+            if not spans:
+                continue
+            a, b = rng.choice(spans)
+            length = rng.randint(3600, 3 * 3600)
+            start = rng.randint(a, max(a, b - length))
+            out[v.index] = (rng.randrange(v.scanning_points), start, min(b, start + length))
+        return out
+
     def _signals(self, ordinal: int, today: dict[int, list[Visit]],
-                 silent: dict[int, tuple[int, int]]) -> None:
+                 silent: dict[int, tuple[int, int]],
+                 doors: dict[int, tuple[int, int, int]]) -> None:
         """Scanner heartbeats every HEARTBEAT_S while a venue is open (not while its scanners
         are off), and hourly door-counter headcounts at venues that have a counter."""
         rng = random.Random(f"truyvet-signals-{self.world.seed}-{ordinal}")
@@ -146,11 +172,13 @@ class Timeline:
                 arrivals.setdefault(visit.venue, []).append(visit.arrive_s)
         for v in self.world.venues:
             off = silent.get(v.index, (0, 0))
+            door = doors.get(v.index, (-1, 0, 0))
             for a, b in open_spans(v, ordinal):
                 for point in range(v.scanning_points):
                     t = a + rng.randint(0, HEARTBEAT_S)
                     while t < b:
-                        if not off[0] <= t < off[1] and t * 1000 >= self.start_ms:
+                        door_off = door[0] == point and door[1] <= t < door[2]
+                        if not off[0] <= t < off[1] and not door_off and t * 1000 >= self.start_ms:
                             hb = Heartbeat(v.scanner_id(point), v.venue_id, t * 1000,
                                            battery_pct=rng.randint(15, 100), queued_scans=0)
                             self._push(Timed(t * 1000 + rng.randint(100, 1500), "heartbeat", hb))

@@ -131,7 +131,9 @@ async function refreshVenue() {
     [t.category, cat], [c.coverage, pct(f.coverage)], [ui("scans_in"), num(f.scans_in)],
     [ui("scans_out"), num(f.scans_out)], [ui("exit_share"), pct(f.exit_share)],
     [ui("method_mix"), `${num(f.card)} / ${num(f.app)} / ${num(f.venue_qr)}`],
-    [ui("silent_share"), pct(f.silent_share)], [c.gaps_flagged, num(f.gaps_flagged)],
+    [ui("silent_share"), pct(f.silent_share)],
+    [c.silent_entrances, `${num(f.silent_entrances)} / ${num(v.venue.scanning_points)}`],
+    [c.gaps_flagged, num(f.gaps_flagged)],
     [c.gaps_resolved, num(f.gaps_resolved)], [c.alerts, num(f.alerts)], [t.risk, num(v.risk, 1)]];
   const dl = el("dl", {});
   for (const [k, val] of facts) dl.append(el("dt", {}, k), el("dd", {}, val));
