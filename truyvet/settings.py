@@ -119,7 +119,8 @@ class Settings:
     dwell_minutes: str = _setting(
         "TRUYVET_DWELL_MINUTES", "60",
         "How long an open visit lasts without an exit scan, in minutes: '60', or per venue"
-        " category as '60,office=540,hotel=720' (categories from the venue registry).",
+        " category as '60,office=540,hotel=720' (categories from the venue registry; an unknown"
+        " one is refused). Off by default: longer dwells add contacts (docs/architecture.md).",
     )
     match_tolerance_s: int = _setting(
         "TRUYVET_MATCH_TOLERANCE_S", 1800,
@@ -215,6 +216,10 @@ class Settings:
                           ("api_rate", "TRUYVET_API_RATE"), ("api_max_streams", "TRUYVET_API_MAX_STREAMS")):
             if not getattr(self, name) > 0:
                 raise SettingsError(f"{env}={getattr(self, name)}: must be more than 0")
+        try:
+            parse_dwell(self.dwell_minutes)
+        except ValueError as exc:
+            raise SettingsError(f"TRUYVET_DWELL_MINUTES={self.dwell_minutes!r}: {exc}") from None
         try:
             parse_window(self.cluster_window)
         except ValueError as exc:

@@ -1,7 +1,8 @@
 """The stream jobs, run as they run in a worker (``BatchJob`` threads: consume, step, produce,
 commit), on whichever backend the subclass gives: the ingest job forwards and refuses, the
 visits job's buckets equal the brute-force reference -- also after a new instance rebuilt its
-state from the committed history -- the compliance job counts, the dead-letter guard pauses a
+state from the committed history, and with a dwell per venue category read from the venue
+registry -- the compliance job counts, the dead-letter guard pauses a
 job and resumes it when told, and a bug stops it without committing the batch."""
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from tests.suites.env import Env
 from truyvet import topics
 from truyvet.codec import card_scan, checkin
 from truyvet.codec import control as control_codec
+from truyvet.codec import venue as venue_codec
 from truyvet.codec import compliance as compliance_codec
 from truyvet.codec import visits as visits_codec
 from truyvet.codec.checkin import CheckIn
 from truyvet.codec.compliance import HourFigures
 from truyvet.codec.deadletter import DeadLetter
+from truyvet.jobs.app import batch_jobs
 from truyvet.jobs.compliance import compliance_job
 from truyvet.jobs.control import Control
 from truyvet.jobs.ingest import IngestStep, ingest_job
@@ -31,7 +34,9 @@ from truyvet.jobs.runtime import BatchJob, JobStopped
 from truyvet.jobs.step import StepResult
 from truyvet.jobs.visits import visits_job
 from truyvet.kafka.record import Record
+from truyvet.kafka.registry import VenueRegistry
 from truyvet.producers.scans import ScanPublisher
+from truyvet.settings import Settings
 
 
 def _until(ready, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
@@ -78,6 +83,32 @@ def _scans(n: int, now_s: int, seed: int, prefix: str = "e") -> list[CheckIn]:
         out.append(CheckIn(f"{prefix}{i}", f"card-{rng.randrange(40)}", f"V{rng.randrange(6)}",
                            "s1", rng.choice(["in", "in", "out"]), t * 1000, "card"))
     return out
+
+
+def _register(env: Env, s: Settings, categories: dict[str, str]) -> None:
+    """Venues in the registry topic, each of its category, open all week."""
+    p = env.backend.producer("registry-test")
+    for vid, category in categories.items():
+        v = venue_codec.from_mapping({
+            "venue_id": vid, "name": f"Venue {vid}", "district": "Huế", "ward": "Phú Hội",
+            "category": category, "opening_hours": venue_codec.parse_hours_text("mon-sun 00:00-24:00"),
+            "scanning_points": 1, "staff_count": 1})
+        p.produce(topics.venues(s), venue_codec.key(v), venue_codec.encode(v))
+    assert p.flush(30) == 0
+
+
+def _buckets(env: Env, s: Settings) -> dict[tuple[str, int, str], list[tuple[int, int]]]:
+    """The visits topic as it stands: (venue, day, card) -> [(start, end)] of each bucket's
+    latest record, empty buckets (tombstones) left out."""
+    latest: dict[bytes, bytes | None] = {}
+    for r in env.records(topics.visits(s)):
+        latest[r.key] = r.value  # type: ignore[index]
+    got = {}
+    for key, value in latest.items():
+        venue, day, card, visits = visits_codec.decode_record(key, value)
+        if visits:
+            got[(venue, day, card)] = sorted(visits)
+    return got
 
 
 class JobSuite:
@@ -127,17 +158,45 @@ class JobSuite:
                 env.wait_committed_to_end(ingest.group, topics.checkins(s))
                 env.wait_committed_to_end(again.group, topics.scans_by_card(s),
                                           alive=lambda: again.alive)
-        latest: dict[bytes, bytes | None] = {}
-        for r in env.records(topics.visits(s)):
-            latest[r.key] = r.value  # type: ignore[index]
-        got = {}
-        for key, value in latest.items():
-            venue, day, card, visits = visits_codec.decode_record(key, value)
-            if visits:
-                got[(venue, day, card)] = sorted(visits)
         ref = reference_visits(
             [(c.card_id, c.event_id, c.venue_id, c.direction, c.scanned_at_ms // 1000)
              for c in first + late], dwell, now_s, rules.retention_s)
+        assert _buckets(env, s) == reference_buckets(ref)
+
+    def test_per_category_dwell_set_by_the_setting_applies_through_the_registry(
+            self, env: Env) -> None:
+        """TRUYVET_DWELL_MINUTES=60,office=540,hotel=720 through the worker's own wiring
+        (``batch_jobs`` with the venue registry followed from its topic): a visit without an exit
+        scan lasts 9 hours at an office, 12 at a hotel, 60 minutes at a cafe, at a school (no
+        dwell of its own) and at a venue the registry does not know; the buckets equal the
+        reference given those dwells, written here per venue."""
+        s, now_s = env.s.replace(dwell_minutes="60,office=540,hotel=720"), int(time.time())
+        registered = {"V0": "office", "V1": "office", "V2": "cafe", "V3": "hotel", "V4": "school"}
+        dwell_of = {"V0": 540 * 60, "V1": 540 * 60, "V2": 3600, "V3": 720 * 60, "V4": 3600,
+                    "V5": 3600}  # V5: not in the registry
+        t0 = now_s - now_s % 86_400 - 2 * 86_400 + 3600  # 01:00 UTC two days ago
+        alone = [CheckIn(f"alone-{v}", f"alone-{v}", v, "s1", "in", t0 * 1000, "card")
+                 for v in dwell_of]  # one entry each, never followed: the dwell alone ends it
+        scans = alone + _scans(400, now_s, 5)
+        self._publish(env, scans)
+        _register(env, s, registered)
+        registry = VenueRegistry(s, env.backend).start(timeout=60)
+        try:
+            ingest, visits = batch_jobs(s, registry, ("ingest", "visits"), env.backend)
+            with running(ingest), running(visits):
+                env.wait_committed_to_end(ingest.group, topics.checkins(s),
+                                          alive=lambda: ingest.alive)
+                env.wait_committed_to_end(visits.group, topics.scans_by_card(s),
+                                          alive=lambda: visits.alive)
+        finally:
+            registry.stop()
+        assert ingest.error is None and visits.error is None
+        got = _buckets(env, s)
+        for venue, dwell_s in dwell_of.items():
+            assert got[(venue, t0 // 86_400, f"alone-{venue}")] == [(t0, t0 + dwell_s)]
+        ref = reference_visits(
+            [(c.card_id, c.event_id, c.venue_id, c.direction, c.scanned_at_ms // 1000)
+             for c in scans], dwell_of.__getitem__, now_s, s.rules().retention_s)
         assert got == reference_buckets(ref)
 
     def test_compliance_counts_each_scan_once(self, env: Env) -> None:

@@ -19,6 +19,7 @@ from truyvet.jobs.compliance import compliance_job
 from truyvet.jobs.ingest import ingest_job
 from truyvet.jobs.runtime import BatchJob
 from truyvet.jobs.visits import visits_job
+from truyvet.kafka.backend import Backend
 from truyvet.kafka.config import connection, faust_brokers, ssl_context
 from truyvet.kafka.registry import VenueRegistry
 from truyvet.settings import Settings
@@ -96,14 +97,15 @@ class JobService(mode.Service):
                 await self.crash(self.job.error or RuntimeError(f"{self.job.name} stopped"))
 
 
-def batch_jobs(s: Settings, registry: VenueRegistry,
-               jobs: tuple[str, ...] = JOBS) -> list[BatchJob]:
-    """The batch jobs a worker runs (all by default; a worker may run some of them)."""
+def batch_jobs(s: Settings, registry: VenueRegistry, jobs: tuple[str, ...] = JOBS,
+               backend: Backend | None = None) -> list[BatchJob]:
+    """The batch jobs a worker runs (all by default; a worker may run some of them). The
+    visits job asks ``registry`` for a venue's category (per-category dwell) as it builds."""
     rules = s.rules()
     dwell = rules.dwell_function(registry.category_of)
     made = {
-        "ingest": lambda: ingest_job(s),
-        "visits": lambda: visits_job(s, rules, dwell),
-        "compliance": lambda: compliance_job(s, registry.open_at),
+        "ingest": lambda: ingest_job(s, backend),
+        "visits": lambda: visits_job(s, rules, dwell, backend),
+        "compliance": lambda: compliance_job(s, registry.open_at, backend),
     }
     return [made[name]() for name in jobs]

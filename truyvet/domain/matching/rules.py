@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from truyvet.codec.venue import CATEGORIES
 
 DAY_S = 86_400
 
@@ -48,19 +51,35 @@ class ConstantDwell:
 
 
 def parse_dwell(spec: str) -> tuple[int, dict[str, int]]:
-    """``"60"`` or ``"60,office=540,hotel=720"`` (minutes) -> (default_s, {category: s})."""
+    """``"60"`` or ``"60,office=540,hotel=720"`` (minutes) -> (default_s, {category: s}).
+
+    Each category must be a venue registry category (:data:`~truyvet.codec.venue.CATEGORIES`):
+    a misspelt one would never apply, so it is refused (``ValueError``, one sentence), as is a
+    length that is not a positive number of minutes."""
     default_s = 3600
     by_category: dict[str, int] = {}
     for part in filter(None, (p.strip() for p in spec.split(","))):
-        if "=" in part:
-            name, minutes = part.split("=", 1)
-            name = name.strip()
-            if name == "default":
-                default_s = int(float(minutes) * 60)
-            else:
-                by_category[name] = int(float(minutes) * 60)
+        if "=" not in part:
+            default_s = _seconds(part, "the default")
+            continue
+        name, minutes = (x.strip() for x in part.split("=", 1))
+        if name == "default":
+            default_s = _seconds(minutes, "the default")
+        elif name not in CATEGORIES:
+            raise ValueError(f"{name!r} is not a venue category: one of "
+                             f"{', '.join(sorted(CATEGORIES))} (or default)")
+        elif name in by_category:
+            raise ValueError(f"{name} is given twice")
         else:
-            default_s = int(float(part) * 60)
-    if default_s <= 0 or any(v <= 0 for v in by_category.values()):
-        raise ValueError(f"dwell must be positive: {spec!r}")
+            by_category[name] = _seconds(minutes, name)
     return default_s, by_category
+
+
+def _seconds(minutes: str, what: str) -> int:
+    try:
+        value = float(minutes)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value * 60 >= 1):
+        raise ValueError(f"the dwell of {what} must be a positive number of minutes, not {minutes!r}")
+    return int(value * 60)
