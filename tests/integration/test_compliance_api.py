@@ -26,11 +26,11 @@ from truyvet.settings import Settings
 HOURS = "mon-sun 00:00-24:00"
 
 
-def _venue(vid: str, district: str, category: str) -> bytes:
+def _venue(vid: str, district: str, category: str, assumed: tuple[str, ...] = ()) -> bytes:
     return venue_codec.encode(venue_codec.from_mapping({
         "venue_id": vid, "name": f"Quán {vid}", "district": district, "ward": "Phường Phú Hội",
         "category": category, "opening_hours": venue_codec.parse_hours_text(HOURS),
-        "scanning_points": 1, "staff_count": 1}))
+        "scanning_points": 1, "staff_count": 1, "assumed": list(assumed)}))
 
 
 def test_alert_rank_inspect_report(services: Services, tmp_path: Path) -> None:
@@ -45,7 +45,9 @@ def test_alert_rank_inspect_report(services: Services, tmp_path: Path) -> None:
     send = pub.producer.send
     send(topics.venues(s), b"GOOD", _venue("GOOD", "Thành phố Huế", "cafe"))
     send(topics.venues(s), b"BAD", _venue("BAD", "Thành phố Huế", "bar"))
-    send(topics.venues(s), b"FAR", _venue("FAR", "Huyện A Lưới", "market"))
+    # FAR came from the province's list, which gave neither its entrances nor its staff
+    send(topics.venues(s), b"FAR", _venue("FAR", "Huyện A Lưới", "market",
+                                          ("scanning_points", "staff_count")))
     for i in range(10):  # GOOD scans everyone in and out; BAD scans 3 of 10, one by poster
         pub.publish(CheckIn(f"g{i}", f"p{i}", "GOOD", "GOOD-s1", "in", (t0 + 60 * i) * 1000, "app"))
         pub.publish(CheckIn(f"h{i}", f"p{i}", "GOOD", "GOOD-s1", "out", (t0 + 3000) * 1000, "app"))
@@ -120,6 +122,11 @@ def test_alert_rank_inspect_report(services: Services, tmp_path: Path) -> None:
         assert hue["figures"]["venues"] == 2 and hue["figures"]["venues_inspected"] == 1
         assert hue["figures"]["outcomes"] == {"fined": 1}
         assert report["worst_venues"][0]["venue"]["venue_id"] == "BAD"
+        registry = report["registry"]  # the venues whose records assume data, to complete
+        assert (registry["venues"], registry["incomplete"]) == (3, 1)
+        assert registry["assumed"] == {"opening_hours": 0, "scanning_points": 1, "staff_count": 1}
+        assert [(v["venue_id"], v["assumed"]) for v in registry["incomplete_venues"]] == [
+            ("FAR", ["scanning_points", "staff_count"])]
         status, refused = http_json(s, "GET", f"/api/v1/report?{q}&district=Thanh%20pho%20Hoi")
         assert status == 404 and "Thành phố Huế" in refused["error"]["detail"]  # names the known
         one = http_json(s, "GET", f"/api/v1/report?{q}&district=Huy%E1%BB%87n%20A%20L%C6%B0%E1%BB%9Bi")[1]
@@ -169,6 +176,7 @@ def test_alert_rank_inspect_report(services: Services, tmp_path: Path) -> None:
         assert expected["Thành phố Huế"]["fined"] == 1  # the inspection recorded above
         pdf_vi = " ".join(pdf_text(files["pdf-vi"]).split())
         assert "Sở Thông tin và Truyền thông" in pdf_vi and "Xử phạt" in pdf_vi
+        assert "Cơ sở chưa đủ thông tin đăng ký" in pdf_vi and "Quán FAR" in pdf_vi
         assert "Department of Information and Communications" in " ".join(pdf_text(files["pdf-en"]).split())
 
 

@@ -1,4 +1,5 @@
-"""truyvet venues load through the real broker, read back by the registry follower."""
+"""truyvet venues load and truyvet venues import through the real broker, read back by the
+registry follower."""
 
 from __future__ import annotations
 
@@ -40,3 +41,35 @@ def test_load_csv_into_the_registry(settings: Settings, tmp_path: Path) -> None:
         registry.stop()
     dead = read_all(settings, topics.deadletter(settings))
     assert len(dead) == 1 and b"spaceport" in dead[0].value
+
+
+def test_import_the_provinces_list_into_the_registry(settings: Settings, tmp_path: Path) -> None:
+    """A minimal list: what it lacks is assumed, said in the summary and in the records."""
+    ensure_topics(settings)
+    path = tmp_path / "danh-sach-co-so.csv"
+    path.write_text(
+        "\ufeffname,address,ward,district,category,scanning_points\n"
+        "Cà phê Tam Giang,12 Lê Lợi,Phường Phú Hội,Thành phố Huế,Quán cà phê,\n"
+        "Nhà hàng Sông Hương,3 Hùng Vương,Phường Phú Nhuận,Thành phố Huế,nha hang,3\n"
+        "Karaoke X,,Phường Phú Hội,Thành phố Huế,karaoke,\n"
+        "ca phe tam giang,12 le loi,phuong phu hoi,thanh pho hue,cafe,2\n",
+        encoding="utf-8")
+    result = CliRunner().invoke(main, ["venues", "import", "--json", str(path)],
+                                env=settings.to_env())
+    assert result.exit_code == 0, result.output
+    summary = orjson.loads(result.stdout)
+    assert summary["delivered"] == 3 and summary["rejected"] == {"bad_enum": 1}
+    assert summary["rejected_rows"][0]["row"] == 3
+    assert summary["assumed"] == {"opening_hours": 3, "scanning_points": 1, "staff_count": 3}
+    assert summary["repeated_rows"] == [{"row": 4, "repeats": 1}]  # the same cafe, retyped
+    registry = VenueRegistry(settings).start()
+    try:
+        cafe, restaurant = sorted(registry.venues.values(), key=lambda v: v.category)
+        assert (cafe.name, cafe.scanning_points) == ("ca phe tam giang", 2)  # the later row
+        assert cafe.assumed == ("opening_hours", "staff_count")
+        assert restaurant.category == "restaurant" and restaurant.scanning_points == 3
+        assert restaurant.opening_hours["sun"] == ((9 * 60, 22 * 60),)  # assumed: 09:00-22:00
+    finally:
+        registry.stop()
+    result = CliRunner().invoke(main, ["venues", "import", str(path)], env=settings.to_env())
+    assert result.exit_code == 0 and "venues lacking data" in result.output, result.output

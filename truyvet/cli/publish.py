@@ -75,6 +75,21 @@ def _print_summary(console: Console, summary: PublishSummary) -> None:
         console.print(table)
         if summary.rejected_total > SHOWN_REJECTS:
             console.print(f"  ... and {summary.rejected_total - SHOWN_REJECTS:,} more (--json lists them)")
+    if summary.assumed:
+        venues = len({r.venue_id for r in summary.assumed_rows})
+        console.print(f"  venues lacking data, assumed by default (complete them in the list): "
+                      + ", ".join(f"{k} {n:,}" for k, n in summary.assumed.most_common()))
+        table = Table("row", "venue_id", "name", "district", "assumed",
+                      title="venues with assumed data", title_justify="left")
+        for r in summary.assumed_rows[:SHOWN_REJECTS]:
+            table.add_row(str(r.row), r.venue_id, r.name, r.district, ", ".join(r.fields))
+        console.print(table)
+        if venues > SHOWN_REJECTS:
+            console.print(f"  ... and more (--json lists up to {len(summary.assumed_rows):,})")
+    if summary.repeated:
+        console.print(f"  {len(summary.repeated):,} rows repeat an earlier row's venue (the later "
+                      f"replaces it): " + ", ".join(f"row {r} = row {first}" for r, first in
+                                                     list(summary.repeated.items())[:10]))
     if summary.failed:
         console.print(f"[red]  {summary.failed:,} records were not acknowledged by the broker: "
                       f"{dict(summary.failure_errors)}; payloads in {summary.failed_path}[/]")

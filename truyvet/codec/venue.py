@@ -34,7 +34,9 @@ CATEGORIES = frozenset({"cafe", "restaurant", "bar", "market", "supermarket", "o
 HOSPITALITY = frozenset({"cafe", "restaurant", "bar"})
 _REQUIRED = frozenset({"venue_id", "name", "district", "ward", "category", "opening_hours",
                        "scanning_points", "staff_count"})
-_ALLOWED = _REQUIRED | {"v", "address", "capacity"}
+_ALLOWED = _REQUIRED | {"v", "address", "capacity", "assumed"}
+# what a registry made from the province's list may not know, and so assumes
+ASSUMABLE = ("opening_hours", "scanning_points", "staff_count")
 _SPAN = re.compile(r"([01]\d|2[0-3]):([0-5]\d)-(?:([01]\d|2[0-3]):([0-5]\d)|(24):(00))")
 
 Span = tuple[int, int]  # minutes after local midnight; end <= start runs past midnight
@@ -52,6 +54,7 @@ class Venue:
     staff_count: int
     address: str = ""
     capacity: int | None = None
+    assumed: tuple[str, ...] = ()  # of ASSUMABLE: defaults, not what the venue declared
 
 
 def from_mapping(obj: Any) -> Venue:
@@ -69,6 +72,7 @@ def from_mapping(obj: Any) -> Venue:
         staff_count=count(obj, "staff_count", 100_000),
         address=text(obj, "address", 300) if "address" in obj else "",
         capacity=count(obj, "capacity", 1_000_000) if obj.get("capacity") is not None else None,
+        assumed=_assumed(obj.get("assumed", [])),
     )
 
 
@@ -83,7 +87,19 @@ def to_mapping(v: Venue) -> dict[str, Any]:
         out["address"] = v.address
     if v.capacity is not None:
         out["capacity"] = v.capacity
+    if v.assumed:
+        out["assumed"] = list(v.assumed)
     return out
+
+
+def _assumed(raw: Any) -> tuple[str, ...]:
+    if type(raw) is not list or not all(type(x) is str for x in raw):
+        raise InvalidEvent(Reason.WRONG_TYPE, f"assumed must be a list of field names, got {type_name(raw)}")
+    unknown = [x for x in raw if x not in ASSUMABLE]
+    if unknown or len(set(raw)) != len(raw):
+        raise InvalidEvent(Reason.BAD_VALUE, f"assumed: each of {', '.join(ASSUMABLE)} at most "
+                                             f"once, got {', '.join(x[:20] for x in raw)}")
+    return tuple(x for x in ASSUMABLE if x in raw)
 
 
 def parse_hours_text(spec: str) -> dict[str, list[str]]:

@@ -15,8 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import orjson
+
 from truyvet.codec import checkin, venue
 from truyvet.codec.errors import InvalidEvent, Reason
+from truyvet.domain import venue_list
+from truyvet.domain.names import fold
+from truyvet.report.labels import CATEGORIES as CATEGORY_WORDS
 
 
 class FileFormatError(ValueError):
@@ -57,10 +62,31 @@ def _venue_from_csv(record: dict[str, Any]) -> Any:
     return venue.from_mapping(record)
 
 
+def _listed_venue(record: Any) -> Any:
+    if not isinstance(record, dict):
+        raise InvalidEvent(Reason.NOT_OBJECT, "a listed venue must be an object")
+    return venue_list.from_list(record, _CATEGORY_NAMES)
+
+
+def _listed_venue_line(raw: bytes) -> Any:
+    try:
+        record = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidEvent(Reason.NOT_JSON, f"not JSON: {exc}") from None
+    return _listed_venue(record)
+
+
+# the categories' names as a province's list may write them (Vietnamese or English, folded)
+_CATEGORY_NAMES = {fold(part): code for words in CATEGORY_WORDS.values()
+                   for code, name in words.items() for part in (name, *name.split(","))}
+
 CHECKINS = Kind("check-in", checkin.FIELDS, ("v",), _checkin_from_csv, checkin.decode)
 VENUES = Kind("venue", ("venue_id", "name", "district", "ward", "category", "opening_hours",
                         "scanning_points", "staff_count"),
               ("address", "capacity", "v"), _venue_from_csv, venue.decode)
+# the province's list: where venues are and what they are; the rest is assumed (domain.venue_list)
+VENUE_LIST = Kind("listed venue", venue_list.COLUMNS, venue_list.OPTIONAL, _listed_venue,
+                  _listed_venue_line)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from truyvet.producers.files import CHECKINS, VENUES, Kind, detect_format, read_rows
+from truyvet.producers.files import CHECKINS, VENUE_LIST, VENUES, Kind, detect_format, read_rows
 from truyvet import topics
 from truyvet.codec import checkin, venue
 from truyvet.codec.deadletter import DeadLetter
@@ -28,7 +28,9 @@ from truyvet.settings import Settings
 DESTINATIONS: dict[str, tuple[Callable[[Settings], str], Callable[[Any], str], Callable[[Any], bytes]]] = {
     CHECKINS.name: (topics.checkins, lambda r: r.venue_id, checkin.encode),
     VENUES.name: (topics.venues, lambda r: r.venue_id, venue.encode),
+    VENUE_LIST.name: (topics.venues, lambda r: r.venue_id, venue.encode),
 }
+REGISTRY = frozenset({VENUES.name, VENUE_LIST.name})  # a row per venue: repeats are told
 
 MAX_LISTED = 1000  # rejected rows kept in the summary for display (all are counted)
 
@@ -38,6 +40,17 @@ class Rejected:
     row: int
     reason: str
     detail: str
+
+
+@dataclass
+class Assumed:
+    """A venue whose record assumes what the file did not give."""
+
+    row: int
+    venue_id: str
+    name: str
+    district: str
+    fields: list[str]
 
 
 @dataclass
@@ -52,6 +65,11 @@ class PublishSummary:
     failed_path: Path | None = None
     failure_errors: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
+    # venues: what was assumed (field -> venues), the first of them; rows that repeat an
+    # earlier row's venue (row -> the earlier row: the later record replaces the earlier)
+    assumed: Counter[str] = field(default_factory=Counter)
+    assumed_rows: list[Assumed] = field(default_factory=list)
+    repeated: dict[int, int] = field(default_factory=dict)
 
     @property
     def rejected_total(self) -> int:
@@ -74,7 +92,21 @@ class PublishSummary:
             "failure_errors": dict(self.failure_errors),
             "seconds": round(self.seconds, 3),
             "rows_per_s": round(self.rows / self.seconds) if self.seconds else None,
+            "assumed": dict(self.assumed),
+            "assumed_rows": [r.__dict__ for r in self.assumed_rows],
+            "repeated_rows": [{"row": r, "repeats": first} for r, first in self.repeated.items()],
         }
+
+
+def _note_venue(summary: PublishSummary, seen: dict[str, int], number: int, v: Any) -> None:
+    first = seen.setdefault(v.venue_id, number)
+    if first != number and len(summary.repeated) < MAX_LISTED:
+        summary.repeated[number] = first
+    if v.assumed:
+        summary.assumed.update(v.assumed)
+        if len(summary.assumed_rows) < MAX_LISTED:
+            summary.assumed_rows.append(Assumed(number, v.venue_id, v.name, v.district,
+                                                list(v.assumed)))
 
 
 def publish_file(
@@ -93,12 +125,15 @@ def publish_file(
     topic, deadletter = topic_of(s), topics.deadletter(s)
     started = time.perf_counter()
     last_progress = 0
+    seen: dict[str, int] | None = {} if kind.name in REGISTRY else None  # venue -> first row
     with open(path, "rb") as stream:
         for row in read_rows(stream, fmt, kind):
             summary.rows += 1
             if row.record is not None:
                 producer.send(topic, key_of(row.record).encode(), encode(row.record))
                 summary.sent += 1
+                if seen is not None:
+                    _note_venue(summary, seen, row.number, row.record)
             else:
                 assert row.error is not None
                 reason = str(row.error.reason)

@@ -62,6 +62,8 @@ def render(report: Report, lang: str) -> bytes:
         f"<h2>{escape(t['s_worst'])}</h2>",
         _worst(lang, report.worst) if report.worst else f"<p>{escape(t['none'])}</p>",
         *(_followups(lang, report.followups) if report.followups else ()),
+        *(_registry(lang, report.registry) if report.registry and report.registry["incomplete"]
+          else ()),
         f"<footer><p>{escape(t['definitions'])}</p>"
         f"<p>{escape(t['generated'].format(at=report.generated_at))}</p></footer>",
         "</body></html>",
@@ -115,6 +117,33 @@ def _followups(lang: str, f: dict[str, Any]) -> list[str]:
             + "</p>",
             f"<table><thead><tr><th>{escape(t['followup_status'])}</th>"
             f"<th>{escape(t['followup_people'])}</th></tr></thead><tbody>{rows}</tbody></table>"]
+
+
+def _registry(lang: str, reg: dict[str, Any]) -> list[str]:
+    """The venues whose registry records assume what the province's list did not give."""
+    t = TEXT[lang]
+    fields = "".join(f'<tr data-assumed="{k}"><td>{escape(t["assumed_" + k])}</td>'
+                     f'<td class=n data-assumed-count="{k}">{number(int(n), lang)}</td></tr>'
+                     for k, n in reg["assumed"].items())
+    listed = reg["incomplete_venues"]
+    rows = "".join(
+        f'<tr data-incomplete="{escape(v["venue_id"])}"><td>{escape(v["venue_id"])}</td>'
+        f'<td>{escape(v.get("name", ""))}</td><td>{escape(v.get("district", ""))}</td>'
+        f'<td>{escape(v.get("ward", ""))}</td>'
+        f'<td>{escape(", ".join(t["assumed_" + k] for k in v["assumed"]))}</td></tr>'
+        for v in listed)
+    more = reg["incomplete"] - len(listed)
+    return [f"<h2>{escape(t['s_registry'])}</h2>",
+            "<p>" + escape(t["registry_of"].format(incomplete=number(int(reg["incomplete"]), lang),
+                                                   venues=number(int(reg["venues"]), lang)))
+            + "</p>",
+            f"<table><thead><tr><th>{escape(t['assumed'])}</th>"
+            f"<th>{escape(t['venue'])}</th></tr></thead><tbody>{fields}</tbody></table>",
+            f"<table><thead><tr><th>{escape(t['venue_id'])}</th><th>{escape(t['venue'])}</th>"
+            f"<th>{escape(t['district'])}</th><th>{escape(t['ward'])}</th>"
+            f"<th>{escape(t['assumed'])}</th></tr></thead><tbody>{rows}</tbody></table>",
+            *([f"<p>{escape(t['registry_more'].format(n=number(more, lang)))}</p>"] if more > 0
+              else ())]
 
 
 def _cell(r: Row, key: str, lang: str) -> str:

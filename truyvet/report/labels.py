@@ -125,6 +125,13 @@ TEXT: dict[str, dict[str, str]] = {
         "s_followups": "5. Theo dõi người tiếp xúc gần (F1) của các ca đang truy vết (toàn tỉnh)",
         "followup_status": "Tình trạng", "followup_people": "Số người",
         "followup_of": "{contacts} F1 của {cases} ca F0/F1 đang truy vết",
+        "s_registry": "6. Cơ sở chưa đủ thông tin đăng ký (giả định theo loại hình, cần bổ sung)",
+        "registry_of": "{incomplete}/{venues} cơ sở nhập từ danh sách của tỉnh chưa có đủ thông "
+                       "tin; hệ thống tạm dùng giá trị mặc định",
+        "registry_more": "… và {n} cơ sở khác",
+        "assumed": "Thông tin còn thiếu",
+        "assumed_opening_hours": "Giờ mở cửa", "assumed_scanning_points": "Số vị trí quét mã QR",
+        "assumed_staff_count": "Số nhân viên quét mã QR",
         "district": "Địa bàn", "category": "Loại hình", "total": "Tổng cộng",
         "venue": "Cơ sở", "venue_id": "Mã cơ sở", "ward": "Phường/xã", "risk": "Mức rủi ro",
         "reasons": "Lý do", "none": "Không có", "generated": "Lập lúc {at} bởi hệ thống truyvet.",
@@ -162,6 +169,14 @@ TEXT: dict[str, dict[str, str]] = {
                        "(whole province)",
         "followup_status": "Status", "followup_people": "People",
         "followup_of": "{contacts} F1 of {cases} F0/F1 cases being traced",
+        "s_registry": "6. Venues whose registration is incomplete (assumed by category, to "
+                      "be completed)",
+        "registry_of": "{incomplete} of {venues} venues imported from the province's list lack "
+                       "data; defaults stand in for it",
+        "registry_more": "… and {n} more venues",
+        "assumed": "Data lacking",
+        "assumed_opening_hours": "Opening hours", "assumed_scanning_points": "QR scanning points",
+        "assumed_staff_count": "Staff scanning QR",
         "district": "District", "category": "Category", "total": "Total",
         "venue": "Venue", "venue_id": "Venue ID", "ward": "Ward", "risk": "Risk",
         "reasons": "Reasons", "none": "None", "generated": "Generated {at} by truyvet.",

@@ -52,6 +52,9 @@ class Report:
     worst: list[Row]
     # the F1 of the standing cases by follow-up status (the API's ``followups``), or None
     followups: dict[str, Any] | None = None
+    # what the registry assumes for venues imported from the province's list (the API's
+    # ``registry``), or None
+    registry: dict[str, Any] | None = None
 
     def rows(self) -> list[Row]:
         return [self.total, *self.districts, *self.hospitality, *self.categories, *self.worst]
@@ -93,7 +96,7 @@ def from_api(body: dict[str, Any]) -> Report:
         generated_at=_local(body["generated_at"]).strftime("%H:%M %d/%m/%Y"),
         total=Row("total", "", "", values(body["total"])),
         districts=districts, hospitality=hospitality, categories=categories, worst=worst,
-        followups=body.get("followups"),
+        followups=body.get("followups"), registry=body.get("registry"),
     )
 
 

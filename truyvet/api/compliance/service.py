@@ -28,7 +28,7 @@ from truyvet.codec import venue as venue_codec
 from truyvet.codec.campaign import Campaign
 from truyvet.codec.inspection import Inspection
 from truyvet.codec.timefmt import format_ms
-from truyvet.codec.venue import HOSPITALITY, Venue
+from truyvet.codec.venue import ASSUMABLE, HOSPITALITY, Venue
 from truyvet.domain.compliance.figures import Figures, combine, risk, venue_figures
 from truyvet.domain.venue_search import VenueSearch
 from truyvet.kafka.async_producer import AsyncProducer
@@ -234,9 +234,12 @@ class ComplianceService:
         with self.lock:
             per: dict[str, dict[str, list[Figures]]] = defaultdict(lambda: defaultdict(list))
             scored = []
+            incomplete = []
             for vid, v in self.registry.venues.items():
                 if district and v.district != district:
                     continue
+                if v.assumed:
+                    incomplete.append(v)
                 f = self._figures(vid, frm_s, to_s)
                 per[v.district][v.category].append(f)
                 score, reasons = risk(f)
@@ -258,7 +261,9 @@ class ComplianceService:
         return {"v": 1, "from": format_ms(frm_s * 1000), "to": format_ms(to_s * 1000),
                 "district": district, "generated_at": format_ms(int(self.clock() * 1000)),
                 "total": combine(everything).to_mapping(), "districts": districts,
-                "worst_venues": scored[:worst]}
+                "worst_venues": scored[:worst],
+                "registry": registry_gaps(sum(len(fs) for d in per.values() for fs in d.values()),
+                                          incomplete)}
 
     def _figures(self, venue_id: str, frm_s: int, to_s: int) -> Figures:
         """Under ``lock``."""
@@ -274,6 +279,19 @@ class ComplianceService:
             observed_to = views.observed_to_h * 3600
         return venue_figures(self.registry.venues.get(venue_id), views.records[venue_id],
                              frm_s, to_s, alerts, inspections, observed_from, observed_to)
+
+
+LISTED_INCOMPLETE = 200  # venues listed by name in the report's registry section
+
+
+def registry_gaps(venues: int, incomplete: list[Venue]) -> dict[str, Any]:
+    """What the registry assumes (imported from the province's list): how many venues lack
+    each field, and the first of them by district and name, for the district to complete."""
+    incomplete.sort(key=lambda v: (v.district, v.name, v.venue_id))
+    return {"venues": venues, "incomplete": len(incomplete),
+            "assumed": {k: sum(k in v.assumed for v in incomplete) for k in ASSUMABLE},
+            "incomplete_venues": [{**_venue_info(v, v.venue_id), "assumed": list(v.assumed)}
+                                  for v in incomplete[:LISTED_INCOMPLETE]]}
 
 
 def _venue_info(v: Venue | None, venue_id: str) -> dict[str, Any]:
