@@ -1,5 +1,6 @@
 """Retention, with a retention of 90 seconds: scans, visits, dead letters, itineraries,
-contact results, gaps and the compliance records naming them, older than it, are removed from
+contact results, gaps and the compliance records naming them, the cluster two F0 cases form
+and the follow-up of a contact, older than it, are removed from
 every store, and no card id or case id can be read back anywhere: the bytes of every topic
 (the audit trail excepted for the case id: it accounts for a year, and holds no card id),
 every Redis key, every GET route of the API (as the admin), the visits job's state. The case
@@ -43,7 +44,7 @@ RETENTION_S = 90
 def _personal_topics(s: Settings) -> list[str]:
     return [topics.checkins(s), topics.scans_by_card(s), topics.visits(s),
             topics.itineraries(s), topics.match_results(s), topics.deadletter(s),
-            topics.gaps(s), topics.compliance(s)]
+            topics.gaps(s), topics.compliance(s), topics.clusters(s), topics.followups(s)]
 
 
 CARDS = (b"ret-card", b"ret-other")  # the people
@@ -103,6 +104,20 @@ def test_data_older_than_the_retention_is_gone_everywhere(services: Services,
         assert status == 201 and res["stops"][0]["verified"] is True
         assert [c["card_id"] for c in res["stops"][0]["contacts"]] == [other]
         assert res["stops"][1]["gap"] is True
+        # the contact, an F0 too, was at the venue the same day: a cluster of the two cases
+        status, _ = http_json(s, "POST", "/api/v1/itineraries",
+                              {"case_id": "ret-case-b", "classification": "F0",
+                               "card_id": other, "stops": [stop]})
+        assert status == 201
+        clusters = poll_until(lambda: http_json(s, "GET", "/api/v1/clusters")[1]["clusters"],
+                              lambda c: c, timeout=30)
+        assert {m["case_id"] for m in clusters[0]["members"]} == {"ret-case", "ret-case-b"}
+        status, _ = http_json(s, "PUT", f"/api/v1/itineraries/ret-case/followups/{other}",
+                              {"status": "contacted", "note": "gọi điện"})
+        assert status == 200
+        # the cluster, its alert and the follow-up are in their topics
+        poll_until(lambda: [t for t in (topics.clusters(s), topics.followups(s))
+                            if not read_all(s, t)], lambda empty: not empty, timeout=30)
         key = f"{s.topic_prefix}:result:ret-case"
         assert r.exists(key) and 0 < r.ttl(key) <= RETENTION_S
         poll_until(lambda: [t for t in _personal_topics(s) if not read_all(s, t)],
@@ -122,6 +137,7 @@ def test_data_older_than_the_retention_is_gone_everywhere(services: Services,
                                  "card_id": case, "stops": [stop]})
         assert status == 201, res
         assert res["stops"][0]["verified"] is False and res["stops"][0]["contacts"] == []
+        assert http_json(s, "GET", "/api/v1/clusters")[1]["clusters"] == []  # dissolved
     print(f"\nretention {RETENTION_S}s: every copy gone {gone_after:.0f}s after the case was "
           f"submitted (Kafka checks retention every 10 s; the API and the worker sweep every "
           f"{s.rules().sweep_every_s:.0f}s)")
