@@ -45,7 +45,8 @@ async def serve(s: Settings, tokens: Tokens, host: str, port: int,
     compliance = ComplianceService(s, service.producer)
     followers = [*service.followers, *compliance.followers]
     ops = OpsMonitor(s, lags.lags, views=lambda: {f.name: f.behind() for f in followers},
-                     distinct=lambda: {"scans": compliance.distinct_scans()})
+                     distinct=lambda: {"scans": compliance.distinct_scans(),
+                                       "compliance_alerts": compliance.compliance_alerts()})
     limits = Limits(rate=s.api_rate, max_streams=s.api_max_streams)
     runner = web.AppRunner(build_app(service, compliance, ops, tokens, limits), access_log=None)
     await runner.setup()

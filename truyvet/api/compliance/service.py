@@ -21,6 +21,7 @@ from typing import Any
 from truyvet import topics
 from truyvet.api.compliance.views import ComplianceViews, inspection_json
 from truyvet.codec import alert as alert_codec
+from truyvet.codec.alert import COMPLIANCE_KINDS
 from truyvet.codec import campaign as campaign_codec
 from truyvet.codec import headcount as headcount_codec
 from truyvet.codec import inspection as inspection_codec
@@ -69,6 +70,12 @@ class ComplianceService:
         with self.lock:
             return sum(h.scans_in + h.scans_out for r in self.views.records.values()
                        for h in r.hours.values())
+
+    def compliance_alerts(self) -> int:
+        """Compliance alerts within the retention, each once (a cluster alert is not the
+        venue's failing: the dashboard's tile counts these, not every record of alerts.v1)."""
+        with self.lock:
+            return sum(1 for a in self.views.alerts.values() if a.kind in COMPLIANCE_KINDS)
 
     async def expire_forever(self) -> None:
         """Apply the retention to the views every sweep (as the tracer service does)."""

@@ -45,7 +45,7 @@ async function refreshOps() {
   $("#dlq-total").textContent = num(t.deadletter);
   $("#itineraries-total").textContent = num(t.itineraries);
   $("#gaps-total").textContent = num(t.gaps);
-  $("#alerts-total").textContent = num(t.alerts);
+  $("#alerts-total").textContent = num(t.compliance_alerts ?? t.alerts);  // clusters aside
   spark($("#spark-scans"), (o.series || []).map((p) => p.scans_per_s || 0));
   spark($("#spark-lag"), (o.series || []).map((p) => p.lag || 0));
   $("#groups tbody").replaceChildren(...Object.entries(o.lag || {}).map(([g, n]) =>
