@@ -88,10 +88,12 @@ def province_counts(service: Any) -> dict[str, Any]:
     by its latest status (nothing recorded: ``not_contacted``)."""
     counts = dict.fromkeys(STATUSES, 0)
     cases = 0
+    book = service.followups
     for it, shown in service.board.standing():
         if shown is None:
             continue
         cases += 1
-        for row in listing(orjson.loads(shown.json), service.followups.of_case(it.case_id)):
-            counts[row["status"]] += 1
+        recorded = {f.card_id: f.status for f in book.of_case(it.case_id)}
+        for card in book.f1_cards(it.case_id, shown.revision, shown.json):
+            counts[recorded.get(card, "not_contacted")] += 1
     return {"cases": cases, "contacts": sum(counts.values()), "statuses": counts}

@@ -6,13 +6,15 @@ writes), and comes back through the follower to the others."""
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Callable
 
+import orjson
+
 from truyvet import topics
+from truyvet.api.tracing import f1_list
 from truyvet.codec import followup as followup_codec
 from truyvet.codec.errors import InvalidEvent
-from truyvet.codec.followup import STATUSES, FollowUp
+from truyvet.codec.followup import FollowUp
 from truyvet.kafka.async_producer import AsyncProducer
 from truyvet.kafka.backend import Backend
 from truyvet.kafka.follower import TopicFollower
@@ -29,6 +31,9 @@ class FollowUps:
         self.s = s
         self.producer = producer
         self._held: dict[bytes, FollowUp] = {}
+        self._by_case: dict[str, dict[str, FollowUp]] = {}  # the same, by case and card
+        # a case's F1 cards as of its revision: parsed once a revision, not at every report
+        self._f1: dict[str, tuple[int, frozenset[str]]] = {}
         self.follower = TopicFollower(s, topics.followups(s), hand(self._apply),
                                       "api-followups", backend=backend)
 
@@ -37,7 +42,9 @@ class FollowUps:
             if r.key is None:
                 continue
             if r.value is None:
-                self._held.pop(r.key, None)
+                gone = self._held.pop(r.key, None)
+                if gone is not None:
+                    self._by_case.get(gone.case_id, {}).pop(gone.card_id, None)
                 continue
             try:
                 f = followup_codec.decode(r.value)
@@ -47,28 +54,34 @@ class FollowUps:
                 continue
             held = self._held.get(r.key)
             if held is None or f.at_ms >= held.at_ms:
-                self._held[r.key] = f
+                self._hold(r.key, f)
+
+    def _hold(self, key: bytes, f: FollowUp) -> None:
+        self._held[key] = f
+        self._by_case.setdefault(f.case_id, {})[f.card_id] = f
 
     async def record(self, f: FollowUp) -> FollowUp:
         """Published (acknowledged; raises ``DeliveryFailed`` if not), then held."""
         await self.producer.send(topics.followups(self.s), followup_codec.key(f),
                                  followup_codec.encode(f))
-        self._held[followup_codec.key(f)] = f
+        self._hold(followup_codec.key(f), f)
         return f
 
     def of_case(self, case_id: str) -> list[FollowUp]:
         """The contacts of a case with a status recorded, by card."""
-        prefix = f"{case_id}/".encode()
-        return sorted((f for k, f in self._held.items() if k.startswith(prefix)),
-                      key=lambda f: f.card_id)
+        return sorted(self._by_case.get(case_id, {}).values(), key=lambda f: f.card_id)
+
+    def f1_cards(self, case_id: str, revision: int, result_json: bytes) -> frozenset[str]:
+        """The F1 (close contacts) of a case's published revision ``result_json``."""
+        known = self._f1.get(case_id)
+        if known is None or known[0] != revision:
+            cards = frozenset(c.card_id for c in f1_list.contacts_of(orjson.loads(result_json)))
+            known = self._f1[case_id] = (revision, cards)
+        return known[1]
 
     def forget(self, case_ids: set[str]) -> None:
         """Cases gone (past the retention): their contacts' statuses with them."""
-        for k in [k for k, f in self._held.items() if f.case_id in case_ids]:
-            del self._held[k]
-
-    def counts(self, case_ids: set[str] | None = None) -> dict[str, int]:
-        """Contacts by their latest status (of the standing cases ``case_ids``; all: None)."""
-        n = Counter(f.status for f in self._held.values()
-                    if case_ids is None or f.case_id in case_ids)
-        return {status: n.get(status, 0) for status in STATUSES}
+        for case_id in case_ids:
+            self._f1.pop(case_id, None)
+            for f in self._by_case.pop(case_id, {}).values():
+                self._held.pop(followup_codec.key(f), None)

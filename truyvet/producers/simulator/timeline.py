@@ -131,13 +131,9 @@ class Timeline:
         for v in self.world.venues:
             if v.compliance.profile not in ("lax", "poster") or rng.random() >= 0.5:
                 continue
-            spans = open_spans(v, ordinal)
-            if not spans:
-                continue
-            a, b = rng.choice(spans)
-            length = rng.randint(3600, 3 * 3600)
-            start = rng.randint(a, max(a, b - length))
-            out[v.index] = (start, min(b, start + length))
+            stretch = _off_stretch(v, ordinal, rng)
+            if stretch is not None:
+                out[v.index] = stretch
         return out
 
     def _door_off_windows(self, ordinal: int, silent: dict[int, tuple[int, int]]
@@ -151,13 +147,9 @@ class Timeline:
             if v.scanning_points < 2 or v.index in silent or \
                     v.compliance.profile not in ("lax", "poster") or rng.random() >= 0.5:
                 continue
-            spans = open_spans(v, ordinal)
-            if not spans:
-                continue
-            a, b = rng.choice(spans)
-            length = rng.randint(3600, 3 * 3600)
-            start = rng.randint(a, max(a, b - length))
-            out[v.index] = (rng.randrange(v.scanning_points), start, min(b, start + length))
+            stretch = _off_stretch(v, ordinal, rng)
+            if stretch is not None:
+                out[v.index] = (rng.randrange(v.scanning_points), *stretch)
         return out
 
     def _signals(self, ordinal: int, today: dict[int, list[Visit]],
@@ -259,3 +251,14 @@ def has_door_counter(v: Venue) -> bool:
 def _local_day(ms: int) -> int:
     """Proleptic ordinal of the UTC+07:00 calendar day containing ``ms``."""
     return EPOCH_ORDINAL + localtime.local_day(ms // 1000)
+
+
+def _off_stretch(v: Venue, ordinal: int, rng: random.Random) -> tuple[int, int] | None:
+    """One to three hours of one of the venue's opening spans today (None: closed today)."""
+    spans = open_spans(v, ordinal)
+    if not spans:
+        return None
+    a, b = rng.choice(spans)
+    length = rng.randint(3600, 3 * 3600)
+    start = rng.randint(a, max(a, b - length))
+    return start, min(b, start + length)
