@@ -15,6 +15,7 @@ from truyvet.codec.fields import (
     check_keys,
     check_version,
     count,
+    element,
     identifier,
     require_object,
     text,
@@ -81,13 +82,9 @@ def from_mapping(obj: Any) -> ClusterRecord:
 
 def _member(i: int, raw: Any) -> ClusterMember:
     where = f"members[{i}]"
-    try:
-        m = require_object(raw, where)
-        check_keys(m, _MEMBER, _MEMBER, where)
-        member = ClusterMember(identifier(m, "case_id"), count(m, "stop", MAX_STOPS - 1),
-                               timestamp_ms(m, "from"), timestamp_ms(m, "to"))
-    except InvalidEvent as exc:
-        raise InvalidEvent(exc.reason, f"{where}: {exc.detail}") from None
+    member = element(raw, where, _MEMBER, lambda m: ClusterMember(
+        identifier(m, "case_id"), count(m, "stop", MAX_STOPS - 1), timestamp_ms(m, "from"),
+        timestamp_ms(m, "to")))
     if member.to_ms < member.from_ms:
         raise InvalidEvent(Reason.BAD_INTERVAL, f"{where}: 'to' is before 'from'")
     return member

@@ -8,13 +8,15 @@ or raises :class:`InvalidEvent` naming the field. They mirror the JSON Schemas i
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
-from typing import Any
+from collections.abc import Callable, Collection, Mapping
+from typing import Any, TypeVar
 
 import orjson
 
 from truyvet.codec.errors import InvalidEvent, Reason
 from truyvet.codec.timefmt import parse_ms
+
+T = TypeVar("T")
 
 MAX_ID_LENGTH = 128
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -35,6 +37,18 @@ def require_object(obj: Any, what: str) -> dict[str, Any]:
     if type(obj) is not dict:
         raise InvalidEvent(Reason.NOT_OBJECT, f"{what} must be a JSON object, got {type_name(obj)}")
     return obj
+
+
+def element(raw: Any, where: str, keys: frozenset[str],
+            build: Callable[[Mapping[str, Any]], T]) -> T:
+    """An object in a list (``stops[3]``) with exactly ``keys``, made by ``build``; whatever
+    is refused says where it is (``stops[3]: venue_id is empty``)."""
+    try:
+        obj = require_object(raw, where)
+        check_keys(obj, keys, keys, where)
+        return build(obj)
+    except InvalidEvent as exc:
+        raise InvalidEvent(exc.reason, f"{where}: {exc.detail}") from None
 
 
 def check_keys(

@@ -19,6 +19,7 @@ from truyvet.codec.fields import (
     check_keys,
     check_version,
     choice,
+    element,
     identifier,
     load_json,
     require_object,
@@ -97,12 +98,8 @@ def _principal(obj: dict[str, Any], name: str) -> str | None:
 
 def _stop(i: int, raw: Any) -> Stop:
     where = f"stops[{i}]"
-    try:
-        s = require_object(raw, where)
-        check_keys(s, _STOP_FIELDS, _STOP_FIELDS, where)
-        stop = Stop(identifier(s, "venue_id"), timestamp_ms(s, "from"), timestamp_ms(s, "to"))
-    except InvalidEvent as exc:
-        raise InvalidEvent(exc.reason, f"{where}: {exc.detail}") from None
+    stop = element(raw, where, _STOP_FIELDS, lambda s: Stop(
+        identifier(s, "venue_id"), timestamp_ms(s, "from"), timestamp_ms(s, "to")))
     if stop.to_ms < stop.from_ms:
         raise InvalidEvent(Reason.BAD_INTERVAL, f"{where}: 'to' is before 'from'")
     if stop.to_ms - stop.from_ms > MAX_STOP_MS:
