@@ -16,6 +16,7 @@ from truyvet.producers.simulator.world import build_world
 from tests.conftest import Services, _free_port, _free_ports
 from tests.integration.helpers import http_json, truyvet_cli, truyvet_process
 from tests.report_readers import csv_rows
+from truyvet.codec.alert import COMPLIANCE_KINDS
 from truyvet.codec.timefmt import format_ms
 from truyvet.settings import Settings
 
@@ -68,10 +69,13 @@ def test_run_command_stack(services: Services, tmp_path: Path) -> None:
         poster_alerted = {a["venue_id"] for a in alerts["alerts"] if a["kind"] == "venue_qr"}
         assert poster_alerted and {profile[v] for v in poster_alerted} == {"poster"}
         # and no compliant venue is alerted for anything but gaps (judged on a backlog as it was
-        # read, the job once called hundreds of them silent or 0 % scanned)
+        # read, the job once called hundreds of them silent or 0 % scanned); a cluster of
+        # cases there is no failing of the venue's (it was, once simulated F0 cases met at a
+        # compliant office)
         alerts = _get(s, "/api/v1/alerts?from=" + format_ms((int(time.time()) - 2 * 86_400) * 1000))
         false_alarms = [(a["venue_id"], a["kind"], a["detail"]) for a in alerts["alerts"]
-                        if profile[a["venue_id"]] == "good" and a["kind"] != "gaps"]
+                        if profile[a["venue_id"]] == "good" and a["kind"] != "gaps"
+                        and a["kind"] in COMPLIANCE_KINDS]
         assert not false_alarms, false_alarms
         queue = _get(s, f"/api/v1/campaigns/{campaign['campaign_id']}/queue?limit=10")["venues"]
         top = queue[0]["venue"]["venue_id"]
