@@ -136,6 +136,15 @@ def test_alert_rank_inspect_report(services: Services, tmp_path: Path) -> None:
             status, same = http_json(s, "GET", f"/api/v1/report?{q}&district={typed}")
             assert status == 200 and same["district"] == "Huyện A Lưới"
             assert same["districts"] == one["districts"], typed
+        # a campaign for districts typed without diacritics names them as registered
+        status, far_week = http_json(s, "POST", "/api/v1/campaigns", {
+            "campaign_id": "far-week", "name": "A Lưới", "from": frm, "to": to,
+            "categories": ["cafe"], "districts": ["huyen a luoi", "HUYỆN A LƯỚI"]})
+        assert status == 201 and far_week["districts"] == ["Huyện A Lưới"], far_week
+        status, refused = http_json(s, "POST", "/api/v1/campaigns", {
+            "campaign_id": "nowhere-week", "name": "x", "from": frm, "to": to,
+            "categories": ["cafe"], "districts": ["huyen khong co"]})
+        assert status == 404 and "Huyện A Lưới" in refused["error"]["detail"]
         hue_only = http_json(s, "GET", f"/api/v1/compliance?{q}&district=thanh%20pho%20hue")[1]
         assert [r["district"] for r in hue_only["rows"]] == ["Thành phố Huế"]
 

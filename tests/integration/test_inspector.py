@@ -166,6 +166,10 @@ async def _check(b: Browser, s: Settings, now: int) -> None:
     report = _api(s, f"/api/v1/report?{period}")
     expected = values(report["districts"][0]["figures"])
     assert expected["inspections"] == 2 and expected["fined"] == 1
+    # the directive's three failings of how a venue scans, as the report has them
+    shown_scanning = {k: parse_number(await b.eval(figure.format(hue_row, k)), "vi")
+                      for k in ("venue_qr_share", "silent_entrances", "exit_share")}
+    assert shown_scanning == {k: expected[k] for k in shown_scanning}, shown_scanning
 
     # its CSV and printable HTML, downloaded from the page and read back
     await b.eval(f"{q('#report-csv')}.click()")

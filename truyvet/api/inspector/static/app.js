@@ -171,7 +171,9 @@ function reportQuery(extra = "") {
 }
 
 const REPORT_COLUMNS = ["venues", "venues_inspected", "inspections", "compliant", "reminded",
-                        "suspended", "fined", "coverage"];
+                        "suspended", "fined", "coverage", "venue_qr_share", "silent_entrances",
+                        "exit_share"];
+const SHARES = ["coverage", "venue_qr_share", "exit_share"];  // fractions, shown in percent
 
 async function refreshReport() {
   const r = await api(`/api/v1/report?${reportQuery()}`);
@@ -181,7 +183,7 @@ async function refreshReport() {
       ? word("outcomes", k) : ui(k)))));
   const row = (name, f, cls = "") => el("tr", { "data-district": name, class: cls },
     el("td", {}, name), ...REPORT_COLUMNS.map((k) => el("td", { class: "n", "data-figure": k },
-      k === "coverage" ? pct(f.coverage)
+      SHARES.includes(k) ? pct(f[k])
         : num(k in f ? f[k] : (f.outcomes[k] || 0)))));
   $("#report tbody").replaceChildren(...r.districts.map((d) => row(d.district, d.figures)),
                                      row(ui("total"), r.total, "total"));
