@@ -15,6 +15,7 @@
 //! scans (late, duplicated, conflicting, past the retention).
 
 mod index_loader;
+mod matching;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -662,5 +663,7 @@ fn truyvet_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<index_loader::IndexLoader>()?;
     m.add_function(wrap_pyfunction!(read_checkins, m)?)?;
     m.add_function(wrap_pyfunction!(accept_checkins, m)?)?;
+    m.add_function(wrap_pyfunction!(matching::answer_stop, m)?)?;
+    m.add_function(wrap_pyfunction!(matching::contacts_json, m)?)?;
     Ok(())
 }

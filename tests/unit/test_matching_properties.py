@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import random
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.unit.builders import BUILDERS
 from tests.reference import reference_stop, reference_visits
 from truyvet.domain.matching.index import VisitIndex
-from truyvet.domain.matching.overlap import answer_stop
+from truyvet.domain.matching.overlap import answer_stop, answer_stop_reference
 from truyvet.domain.matching.rules import MatchRules
 from truyvet.domain.matching.visits import Scan
 
@@ -61,7 +62,9 @@ def scenarios(draw: st.DrawFn):
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios())
 @BUILDERS
-def test_builder_index_and_overlap_equal_the_reference(builder_type, scenario) -> None:
+@pytest.mark.parametrize("answer", [answer_stop_reference, answer_stop],
+                         ids=["numpy", "compiled"])  # (test_native_matching.py: it is built)
+def test_builder_index_and_overlap_equal_the_reference(builder_type, answer, scenario) -> None:
     arrival, stops, replay = scenario
     rules = MatchRules(retention_s=21 * DAY)
     builder = builder_type(dwell, rules.retention_s)
@@ -73,7 +76,7 @@ def test_builder_index_and_overlap_equal_the_reference(builder_type, scenario) -
     expected_visits = reference_visits(arrival, dwell, NOW, rules.retention_s)
     for card, venue, frm, length in stops:
         to = frm + length
-        got = answer_stop(index, rules, venue, frm, to, card)
+        got = answer(index, rules, venue, frm, to, card)
         want = reference_stop(expected_visits, card, venue, frm, to)
         assert got.verified == want["verified"]
         assert got.gap == want["gap"]

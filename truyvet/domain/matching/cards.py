@@ -19,6 +19,8 @@ import re
 import numpy as np
 import orjson
 
+from truyvet.codec import native
+
 SPACE = 0x20
 _OPEN = b'{"card_id":'
 _MID = b',"overlap_s":'
@@ -121,8 +123,26 @@ class CardTable:
     def sort_keys(self, numbers: np.ndarray) -> np.ndarray:
         return self._sort[numbers]
 
+    def sort_table(self) -> tuple[bytearray, int]:
+        """Every card's sort key as one buffer of fixed-width rows, and the width (for the
+        compiled core; valid until the next card is interned)."""
+        return self._sort_buf, self._sort_w
+
     def contacts_json(self, numbers: np.ndarray, overlaps: np.ndarray, close_s: int) -> bytes:
-        """``[{"card_id", "overlap_s", "close_contact"}, ...]`` in the given order."""
+        """``[{"card_id", "overlap_s", "close_contact"}, ...]`` in the given order: from the
+        compiled core when it is built, byte for byte what :meth:`contacts_json_reference`
+        writes."""
+        if native.core is not None:
+            got = native.core.contacts_json(
+                self._json_buf, self._json_w, np.ascontiguousarray(numbers, np.uint32),
+                np.ascontiguousarray(overlaps, np.int64), close_s)
+            if got is not None:
+                return got
+        return self.contacts_json_reference(numbers, overlaps, close_s)
+
+    def contacts_json_reference(self, numbers: np.ndarray, overlaps: np.ndarray,
+                                close_s: int) -> bytes:
+        """:meth:`contacts_json` with numpy's array copies: the reference."""
         n = len(numbers)
         if n == 0:
             return b"[]"

@@ -182,20 +182,26 @@ class VisitIndex:
         return self.cards.forget(referenced)
 
     # --- reads -------------------------------------------------------------------------------
+    def buckets_meeting(self, venue: str, lo: int, hi: int) -> list[Bucket]:
+        """The buckets of ``venue`` that may hold a visit meeting [lo, hi], in day order: a
+        visit is filed under the day it began, so the days from ``lo`` less the venue's
+        longest visit to ``hi``."""
+        days = self.days_of.get(venue)
+        if not days:
+            return []
+        first = (lo - self.longest.get(venue, 0)) // DAY_S
+        last = hi // DAY_S
+        return [self.buckets[(venue, day)] for day in sorted(d for d in days if first <= d <= last)]
+
     def window(self, venue: str, lo: int, hi: int) -> Window:
         """All visits at ``venue`` with ``start <= hi`` and ``end >= lo`` (closed)."""
-        days = self.days_of.get(venue)
         parts = []
-        if days:
-            first = (lo - self.longest.get(venue, 0)) // DAY_S
-            last = hi // DAY_S
-            for day in sorted(d for d in days if first <= d <= last):
-                b = self.buckets[(venue, day)]
-                n = b.size
-                cards, starts, ends = b.cards[:n], b.starts[:n], b.ends[:n]
-                keep = (cards != DEAD) & (starts <= hi) & (ends >= lo)
-                if keep.any():
-                    parts.append((cards[keep], starts[keep], ends[keep]))
+        for b in self.buckets_meeting(venue, lo, hi):
+            n = b.size
+            cards, starts, ends = b.cards[:n], b.starts[:n], b.ends[:n]
+            keep = (cards != DEAD) & (starts <= hi) & (ends >= lo)
+            if keep.any():
+                parts.append((cards[keep], starts[keep], ends[keep]))
         if not parts:
             empty = np.empty(0, np.int64)
             return Window(np.empty(0, np.uint32), empty, empty)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from truyvet.codec import native
 from truyvet.domain.matching.index import VisitIndex
 from truyvet.domain.matching.rules import MatchRules
 
@@ -29,6 +30,25 @@ class StopAnswer:
 def answer_stop(
     index: VisitIndex, rules: MatchRules, venue: str, frm: int, to: int, card: str | None
 ) -> StopAnswer:
+    """The stop's answer: from the compiled core when it is built, else the reference."""
+    if native.core is None:
+        return answer_stop_reference(index, rules, venue, frm, to, card)
+    tol = rules.tolerance_s
+    lo, hi = frm - tol, to + tol
+    me = index.number(card) if card is not None else None
+    keys, width = index.cards.sort_table()
+    met, cards, overlaps = native.core.answer_stop(
+        [(b.cards, b.starts, b.ends, b.size) for b in index.buckets_meeting(venue, lo, hi)],
+        lo, hi, frm, to, me, keys, width)
+    verified = None if card is None else met
+    return StopAnswer(verified, verified is False, np.frombuffer(cards, np.uint32),
+                      np.frombuffer(overlaps, np.int64))
+
+
+def answer_stop_reference(
+    index: VisitIndex, rules: MatchRules, venue: str, frm: int, to: int, card: str | None
+) -> StopAnswer:
+    """:func:`answer_stop` in numpy: the reference the compiled core is held to."""
     tol = rules.tolerance_s
     w = index.window(venue, frm - tol, to + tol)
     me = index.number(card) if card is not None else None

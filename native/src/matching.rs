@@ -1,0 +1,188 @@
+//! Answering a stop from the tracer API's visit index, and the contacts' JSON, compiled.
+//!
+//! The references are `truyvet.domain.matching.overlap.answer_stop_reference` (numpy) and
+//! `truyvet.domain.matching.cards.CardTable.contacts_json_reference`; the Python side hands
+//! this code the index's own columns (no copy) and takes what it returns in their place.
+//! tests/unit/test_native_matching.py holds both to their references on generated indexes
+//! (rows deleted, visits across midnight, ties in overlap, the card's own visits), and
+//! test_matching_properties.py runs the matcher against the brute-force reference.
+//!
+//! Measured in docs/benchmarks.md ("The POST's path"): numpy spent ~0.45 ms a stop on a
+//! busy venue-day, most of it in the dozens of small array operations a stop needs; here a
+//! stop is one pass over the day's rows and two sorts of the few that meet it.
+
+use pyo3::buffer::PyBuffer;
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+
+const DEAD: u32 = 0xFFFF_FFFF; // truyvet.domain.matching.index.DEAD: a deleted row
+
+fn slice<'a, T: pyo3::buffer::Element>(py: Python<'a>, buf: &'a PyBuffer<T>, n: usize, what: &str) -> PyResult<&'a [T]> {
+    if !buf.is_c_contiguous() {
+        return Err(PyValueError::new_err(format!("{what}: not a contiguous array")));
+    }
+    if buf.item_count() < n {
+        return Err(PyValueError::new_err(format!("{what}: fewer than {n} items")));
+    }
+    let _ = py;
+    // Safety: the buffer (and so its memory) is held for 'a; it is C-contiguous with at least
+    // n items of T (checked above; PyBuffer::get checked the item format). Nothing writes it
+    // meanwhile: this runs holding the interpreter lock, which the card tables' writers need,
+    // and the visit index's columns are read under the index's lock (IndexView.answer),
+    // which its writers take.
+    Ok(unsafe { std::slice::from_raw_parts(buf.buf_ptr() as *const T, n) })
+}
+
+/// One stop: the rows of the venue's buckets that may touch [lo, hi] are
+/// `(cards, starts, ends, size)`; the stop is [frm, to) and the card submitting it `me`
+/// (its number, or None). Returns (whether a row of `me` meets [lo, hi], the contacts' card
+/// numbers as little-endian u32, their overlaps as little-endian i64), contacts ordered by
+/// overlap descending, then card id (the `sort_width`-byte rows of `sort_keys`, NUL-padded).
+#[pyfunction]
+#[pyo3(signature = (buckets, lo, hi, frm, to, me, sort_keys, sort_width))]
+#[allow(clippy::too_many_arguments)]
+pub fn answer_stop<'py>(
+    py: Python<'py>,
+    buckets: Vec<(PyBuffer<u32>, PyBuffer<u32>, PyBuffer<u32>, usize)>,
+    lo: i64,
+    hi: i64,
+    frm: i64,
+    to: i64,
+    me: Option<u32>,
+    sort_keys: PyBuffer<u8>,
+    sort_width: usize,
+) -> PyResult<(bool, Bound<'py, PyBytes>, Bound<'py, PyBytes>)> {
+    let mut verified = false;
+    let mut rows: Vec<(u32, i64, i64)> = Vec::new();
+    for (cards, starts, ends, n) in &buckets {
+        let (cards, starts, ends) = (slice(py, cards, *n, "cards")?, slice(py, starts, *n, "starts")?,
+                                     slice(py, ends, *n, "ends")?);
+        for i in 0..*n {
+            let card = cards[i];
+            let (start, end) = (starts[i] as i64, ends[i] as i64);
+            if card == DEAD || start > hi || end < lo {
+                continue;
+            }
+            if Some(card) == me {
+                verified = true; // the window is the ±tolerance test
+                continue;
+            }
+            let (a, b) = (start.max(frm), end.min(to));
+            if b > a {
+                rows.push((card, a, b));
+            }
+        }
+    }
+    // per card, the length of the union of its intervals
+    rows.sort_unstable();
+    let mut contacts: Vec<(u32, i64)> = Vec::new();
+    let mut i = 0;
+    while i < rows.len() {
+        let card = rows[i].0;
+        let (mut reach, mut total) = (i64::MIN, 0i64);
+        while i < rows.len() && rows[i].0 == card {
+            let (_, a, b) = rows[i];
+            let from = a.max(reach);
+            if b > from {
+                total += b - from;
+            }
+            reach = reach.max(b);
+            i += 1;
+        }
+        if total > 0 {
+            contacts.push((card, total));
+        }
+    }
+    // ordered by overlap descending, then card id: the key's first eight bytes as a number
+    // settle most ties, the whole key the rest
+    let table = slice(py, &sort_keys, sort_keys.item_count(), "sort_keys")?;
+    let mut order: Vec<(i64, u64, &[u8], u32)> = Vec::with_capacity(contacts.len());
+    for &(card, overlap) in &contacts {
+        let at = card as usize * sort_width;
+        let key = table
+            .get(at..at + sort_width)
+            .ok_or_else(|| PyValueError::new_err(format!("card {card}: no sort key")))?;
+        let mut head = [0u8; 8];
+        let k = key.len().min(8);
+        head[..k].copy_from_slice(&key[..k]);
+        order.push((-overlap, u64::from_be_bytes(head), key, card));
+    }
+    order.sort_unstable();
+    let contacts: Vec<(u32, i64)> = order.into_iter().map(|(neg, _, _, card)| (card, -neg)).collect();
+    let mut numbers = Vec::with_capacity(contacts.len() * 4);
+    let mut overlaps = Vec::with_capacity(contacts.len() * 8);
+    for (card, overlap) in contacts {
+        numbers.extend_from_slice(&card.to_le_bytes());
+        overlaps.extend_from_slice(&overlap.to_le_bytes());
+    }
+    Ok((verified, PyBytes::new(py, &numbers), PyBytes::new(py, &overlaps)))
+}
+
+const OPEN: &[u8] = b"{\"card_id\":";
+const MID: &[u8] = b",\"overlap_s\":";
+const DIGITS: usize = 10; // truyvet.domain.matching.cards._DIGITS
+const CLOSE: &[u8] = b",\"close_contact\":";
+const TRUE: &[u8] = b"true },";
+const FALSE: &[u8] = b"false},";
+
+/// `[{"card_id", "overlap_s", "close_contact"}, ...]` byte for byte as
+/// `CardTable.contacts_json_reference` writes it: every contact a fixed-width row, the card's
+/// quoted id from the `json_width`-byte rows of `json_ids` (space-padded), its overlap in
+/// `DIGITS` columns. None when an overlap is negative or has more digits (the reference
+/// then answers).
+#[pyfunction]
+pub fn contacts_json<'py>(
+    py: Python<'py>,
+    json_ids: PyBuffer<u8>,
+    json_width: usize,
+    numbers: PyBuffer<u32>,
+    overlaps: PyBuffer<i64>,
+    close_s: i64,
+) -> PyResult<Option<Bound<'py, PyBytes>>> {
+    let n = numbers.item_count();
+    if overlaps.item_count() != n {
+        return Err(PyValueError::new_err("numbers and overlaps differ in length"));
+    }
+    if n == 0 {
+        return Ok(Some(PyBytes::new(py, b"[]")));
+    }
+    let (ids, numbers, overlaps) = (
+        slice(py, &json_ids, json_ids.item_count(), "json_ids")?,
+        slice(py, &numbers, n, "numbers")?,
+        slice(py, &overlaps, n, "overlaps")?,
+    );
+    let row = OPEN.len() + json_width + MID.len() + DIGITS + CLOSE.len() + TRUE.len();
+    let mut out = Vec::with_capacity(1 + n * row);
+    out.push(b'[');
+    let mut digits = [0u8; 20];
+    for i in 0..n {
+        let (card, overlap) = (numbers[i] as usize, overlaps[i]);
+        if !(0..10_000_000_000).contains(&overlap) {
+            return Ok(None);
+        }
+        let id = ids
+            .get(card * json_width..(card + 1) * json_width)
+            .ok_or_else(|| PyValueError::new_err(format!("card {card}: no id")))?;
+        out.extend_from_slice(OPEN);
+        out.extend_from_slice(id);
+        out.extend_from_slice(MID);
+        let mut v = overlap as u64;
+        let mut k = digits.len();
+        loop {
+            k -= 1;
+            digits[k] = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        let written = digits.len() - k;
+        out.extend_from_slice(&digits[k..]);
+        out.extend(std::iter::repeat(b' ').take(DIGITS - written));
+        out.extend_from_slice(CLOSE);
+        out.extend_from_slice(if overlap >= close_s { TRUE } else { FALSE });
+    }
+    *out.last_mut().unwrap() = b']'; // the last row's comma
+    Ok(Some(PyBytes::new(py, &out)))
+}
