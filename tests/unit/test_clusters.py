@@ -205,3 +205,37 @@ def test_the_owner_makes_the_topic_say_what_its_book_says_and_sends_nothing_twic
         for desk in made:
             desk.follower.stop()
             desk.producer.close()
+
+
+@pytest.mark.parametrize("window", ["day", 3600])
+def test_many_cases_at_once_leave_what_one_at_a_time_leaves_and_say_every_change(
+        window: str | int) -> None:
+    rng = random.Random(1731)
+    spec = "day" if window == "day" else f"{int(window) // 60}m"
+    batched, single = ClusterBook(parse_window(spec)), ClusterBook(parse_window(spec))
+    cases: dict[str, tuple[str, list[tuple[str, int, int]]]] = {}
+    for _ in range(60):
+        pending: dict[str, object] = {}
+        for _ in range(rng.randint(1, 12)):
+            case_id = f"C{rng.randrange(30)}"
+            if case_id in cases and rng.random() < 0.25:
+                del cases[case_id]
+                pending[case_id] = None
+                single.remove(case_id)
+                continue
+            stops = []
+            for _ in range(rng.randint(1, 3)):
+                start = MIDNIGHT + rng.randrange(2 * DAY // M) * M
+                stops.append((f"V{rng.randrange(4)}", start, start + rng.randint(5, 300) * M))
+            cls = "F0" if rng.random() < 0.85 else "F1"
+            cases[case_id] = (cls, stops)
+            pending[case_id] = it = _it(case_id, stops, cls)
+            single.put(it)
+        before = {c.cluster_id: c for c in batched.clusters()}
+        changes = batched.update(pending)  # type: ignore[arg-type]
+        after = {c.cluster_id: c for c in batched.clusters()}
+        assert _seen(batched) == _seen(single) == reference_clusters(
+            [(cid, cls, stops) for cid, (cls, stops) in cases.items()], str(window))
+        said = {c.cluster_id for c in changes.put} | set(changes.removed)
+        assert said == {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
+    assert len(batched) > 3

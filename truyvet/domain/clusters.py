@@ -158,8 +158,24 @@ class ClusterBook:
 
     def put(self, it: Itinerary) -> Changes:
         """A case's current itinerary (a new case, or a new version of one)."""
+        return self._recompute(self._place(it))
+
+    def remove(self, case_id: str) -> Changes:
+        """A case gone (past the retention)."""
+        return self._recompute(self._drop(case_id))
+
+    def update(self, cases: dict[str, Itinerary | None]) -> Changes:
+        """Many cases at once, each its current itinerary or None (gone): what putting and
+        removing them one by one leaves, each venue they touch recomputed once."""
+        touched: set[str] = set()
+        for case_id, it in cases.items():
+            touched |= self._drop(case_id) if it is None else self._place(it)
+        return self._recompute(touched)
+
+    def _place(self, it: Itinerary) -> frozenset[str]:
+        """The case's stops filed; the venues whose clusters may have changed."""
         if it.classification != FORMS:
-            return self.remove(it.case_id)  # reclassified F1: its stops no longer count
+            return self._drop(it.case_id)  # reclassified F1: its stops no longer count
         mine: dict[str, list[Member]] = defaultdict(list)
         for i, stop in enumerate(it.stops):
             mine[stop.venue_id].append(Member(stop.from_ms, stop.to_ms, it.case_id, i))
@@ -169,14 +185,13 @@ class ClusterBook:
         for venue, members in mine.items():
             self._stops[venue][it.case_id] = members
         self._venues[it.case_id] = frozenset(mine)
-        return self._recompute(before | mine.keys())
+        return before | mine.keys()
 
-    def remove(self, case_id: str) -> Changes:
-        """A case gone (past the retention)."""
+    def _drop(self, case_id: str) -> frozenset[str]:
         before = self._venues.pop(case_id, frozenset())
         for venue in before:
             self._stops[venue].pop(case_id, None)
-        return self._recompute(before)
+        return before
 
     def _recompute(self, venues: Iterable[str]) -> Changes:
         changes = Changes()

@@ -30,7 +30,7 @@ from truyvet.codec.cluster import ClusterMember, ClusterRecord
 from truyvet.codec.errors import InvalidEvent
 from truyvet.codec.itinerary import Itinerary
 from truyvet.codec.timefmt import format_ms
-from truyvet.domain.clusters import Changes, Cluster, ClusterBook
+from truyvet.domain.clusters import Cluster, ClusterBook
 from truyvet.kafka.async_producer import AsyncProducer, DeliveryFailed
 from truyvet.kafka.backend import Backend
 from truyvet.kafka.follower import TopicFollower
@@ -40,6 +40,11 @@ from truyvet.settings import Settings
 
 log = logging.getLogger(__name__)
 ALERT_KIND = "cluster"
+# Cases put within this time are settled into the book together, off the submission's path:
+# each venue's clusters are recomputed once for all of them (every case put, one at a time,
+# re-sorted its venues' stops and re-sent their whole records: with hundreds of F0 cases at
+# the busy venues of `python -m bench serving`, a sixth of each POST). Readers settle first.
+SETTLE_S = 0.5
 
 
 class ClusterDesk:
@@ -49,7 +54,9 @@ class ClusterDesk:
                  backend: Backend | None = None) -> None:
         self.s = s
         self.window = s.cluster_rule()
-        self.book = ClusterBook(self.window)
+        self._book = ClusterBook(self.window)
+        self._pending: dict[str, Itinerary | None] = {}  # case -> its version (None: gone)
+        self._settling: asyncio.TimerHandle | None = None
         self.producer = producer
         self._clock = clock
         self._owned = owned  # the partitions of itineraries.v1 this replica owns now
@@ -62,15 +69,44 @@ class ClusterDesk:
                                       "api-clusters", backend=backend)
 
     # --- the book, from the board -------------------------------------------------------------
+    @property
+    def book(self) -> ClusterBook:
+        """The clusters of every standing case (what was put and removed until now)."""
+        self.settle()
+        return self._book
+
     def put(self, it: Itinerary) -> None:
-        self._publish(self.book.put(it))
+        """A case's current itinerary: in the book within ``SETTLE_S`` (or at the next read)."""
+        self._pending[it.case_id] = it
+        self._settle_soon()
 
     def remove(self, case_id: str) -> None:
-        self._publish(self.book.remove(case_id))
+        self._pending[case_id] = None
+        self._settle_soon()
 
-    def _publish(self, changes: Changes) -> None:
-        if changes:
-            self.reconcile([c.cluster_id for c in changes.put] + changes.removed)
+    def _settle_soon(self) -> None:
+        if self._settling is not None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no event loop (a caller outside the service): at once
+            self.settle()
+            return
+        self._settling = loop.call_later(SETTLE_S, self.settle)  # (its futures: fire and forget)
+
+    def settle(self) -> list[asyncio.Future[None]]:
+        """Put the cases changed since the last settling into the book, each venue they touch
+        recomputed once, and publish what that changed; the publications under way."""
+        if self._settling is not None:
+            self._settling.cancel()
+            self._settling = None
+        if not self._pending:
+            return []
+        pending, self._pending = self._pending, {}
+        changes = self._book.update(pending)
+        if not changes:
+            return []
+        return self.reconcile([c.cluster_id for c in changes.put] + changes.removed)
 
     # --- what is published ------------------------------------------------------------------------
     def _apply_published(self, batch: list[Record]) -> None:
@@ -97,9 +133,10 @@ class ClusterDesk:
     async def take(self, parts: set[int]) -> None:
         """Partitions given to this replica: their clusters made to say what the book says
         (call once the board and the topic are read to their ends); returns when published."""
-        ids = {c.cluster_id for c in self.book.clusters()} | set(self._published)
+        settling = self.settle()
+        ids = {c.cluster_id for c in self._book.clusters()} | set(self._published)
         sending = self.reconcile(cid for cid in ids if self.partition(cid) in parts)
-        await asyncio.gather(*sending, return_exceptions=True)
+        await asyncio.gather(*settling, *sending, return_exceptions=True)
 
     def reconcile(self, cluster_ids: Iterable[str]) -> list[asyncio.Future[None]]:
         """Publish what differs between the book and the topic, for the clusters among
@@ -112,7 +149,7 @@ class ClusterDesk:
             if cid in self._sending:
                 self._again.add(cid)
                 continue
-            now, was = self.book.get(cid), self._published.get(cid)
+            now, was = self._book.get(cid), self._published.get(cid)
             if now is None and was is None:
                 continue
             if now is not None and was is not None and _same(now, was, self.window.text()):
