@@ -7,6 +7,8 @@ import asyncio
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from truyvet import topics
 from truyvet.api.tracing.clusters import ClusterDesk
@@ -239,3 +241,18 @@ def test_many_cases_at_once_leave_what_one_at_a_time_leaves_and_say_every_change
         said = {c.cluster_id for c in changes.put} | set(changes.removed)
         assert said == {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
     assert len(batched) > 3
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["BN-1", "BN-2", "ca\\u0301-\"x\"", "Đ"]),
+                          st.integers(0, 49), st.integers(1_600_000_000_000, 1_700_000_000_000),
+                          st.integers(0, 10**8)), min_size=2, max_size=30),
+       st.integers(0, 2))
+def test_a_cluster_is_written_as_its_mapping_byte_for_byte(members, again) -> None:
+    import orjson
+
+    record = cluster_codec.ClusterRecord(
+        "cafe@2021-12-06", "cafe", "day", 1, 2, 2,
+        tuple(cluster_codec.ClusterMember(c, s, f, f + d) for c, s, f, d in members), 3)
+    for _ in range(again + 1):  # members' JSON made the first time, kept after
+        assert cluster_codec.encode(record) == orjson.dumps(cluster_codec.to_mapping(record))

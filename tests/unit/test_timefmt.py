@@ -51,3 +51,11 @@ def test_milliseconds_truncate_and_format() -> None:
     assert parse_ms("2021-12-06T10:00:00.123999+07:00") == parse_ms("2021-12-06T03:00:00Z") + 123
     assert format_ms(parse_ms("2021-12-06T03:00:00.5Z")) == "2021-12-06T03:00:00.500Z"
     assert format_ms_local(parse_ms("2021-12-06T03:00:00Z"), 420) == "2021-12-06T10:00:00+07:00"
+
+
+@given(st.integers(0, 253_402_300_799_999))  # 1970 to the end of year 9999
+def test_format_equals_its_strftime_reference(ms: int) -> None:
+    from truyvet.codec.timefmt import format_ms_reference
+
+    assert format_ms(ms) == format_ms_reference(ms)
+    assert format_ms(ms) == format_ms(ms)  # the second time from the day's cached date

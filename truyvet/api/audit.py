@@ -8,6 +8,7 @@ accounted for does not happen (the route answers 503 instead)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable
 from typing import Protocol
 
 from truyvet import topics
@@ -50,9 +51,10 @@ class AuditLog:
         self.topic = topics.audit(s)
         self.producer = producer
 
-    async def record(self, principal: Principal, action: str, case: Disclosed, at_ms: int,
-                     client: str | None = None, previous_revision: int | None = None,
-                     shared_with: str | None = None) -> None:
-        """Returns once Kafka has acknowledged the record; raises if it could not."""
+    def sending(self, principal: Principal, action: str, case: Disclosed, at_ms: int,
+                client: str | None = None, previous_revision: int | None = None,
+                shared_with: str | None = None) -> Awaitable[tuple[int, int]]:
+        """The record handed to Kafka now (raises if the client refuses it); what this returns
+        resolves once Kafka has acknowledged it, and raises if it could not."""
         rec = audit_record(principal, action, case, at_ms, client, previous_revision, shared_with)
-        await self.producer.send(self.topic, audit_codec.key(rec), audit_codec.encode(rec))
+        return self.producer.sending(self.topic, audit_codec.key(rec), audit_codec.encode(rec))

@@ -5,11 +5,14 @@ dissolves (a case replaced or expired) or is renamed (an earlier stop joined it)
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
 
-from truyvet.codec import json_codec
+import orjson
+
+from truyvet.codec import Codec, json_codec
 from truyvet.codec.errors import InvalidEvent, Reason
 from truyvet.codec.fields import (
     check_keys,
@@ -103,5 +106,21 @@ def key(c: ClusterRecord) -> bytes:
     return c.cluster_id.encode()
 
 
-CODEC = json_codec("cluster.v1", to_mapping, from_mapping, key)
-encode, decode = CODEC.encode, CODEC.decode
+def encode(c: ClusterRecord) -> bytes:
+    """``orjson.dumps(to_mapping(c))``, byte for byte, each member's JSON made once: a cluster
+    is written again whole at each change, hundreds of members the same as the last time."""
+    head = to_mapping(ClusterRecord(c.cluster_id, c.venue_id, c.window, c.from_ms, c.to_ms,
+                                    c.cases, (), c.updated_at_ms))
+    head["members"] = [_member_json(m.case_id, m.stop, m.from_ms, m.to_ms) for m in c.members]
+    return orjson.dumps(head)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _member_json(case_id: str, stop: int, from_ms: int, to_ms: int) -> orjson.Fragment:
+    return orjson.Fragment(orjson.dumps({"case_id": case_id, "stop": stop,
+                                         "from": format_ms(from_ms), "to": format_ms(to_ms)}))
+
+
+CODEC = Codec("cluster.v1", encode, json_codec("cluster.v1", to_mapping, from_mapping, key).decode,
+              key)
+decode = CODEC.decode

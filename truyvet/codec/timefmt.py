@@ -108,8 +108,32 @@ def _day_start_s(year: int, month: str, day: str, value: str, field: str) -> int
     return start
 
 
+_DATES: dict[int, str] = {}  # epoch day -> "YYYY-MM-DD"
+_DAY_S = 86_400
+
+
 def format_ms(ms: int) -> str:
-    """Format epoch milliseconds as RFC 3339 UTC: ``2021-12-06T03:04:05Z`` (``.123Z`` if needed)."""
+    """Format epoch milliseconds as RFC 3339 UTC: ``2021-12-06T03:04:05Z`` (``.123Z`` if needed).
+
+    The date of each day is made once (strftime is most of the cost, and every record with
+    times formats them: a cluster's hundreds of members at each change); the reference is
+    :func:`format_ms_reference`."""
+    seconds, millis = divmod(ms, _MS_PER_S)
+    day, of_day = divmod(seconds, _DAY_S)
+    date = _DATES.get(day)
+    if date is None:
+        date = (_EPOCH + timedelta(days=day)).strftime("%Y-%m-%d")
+        if len(_DATES) < 100_000:  # all real dates fit; bounds memory under garbage
+            _DATES[day] = date
+    hours, rest = divmod(of_day, 3600)
+    minutes, secs = divmod(rest, 60)
+    if millis:
+        return f"{date}T{hours:02d}:{minutes:02d}:{secs:02d}.{millis:03d}Z"
+    return f"{date}T{hours:02d}:{minutes:02d}:{secs:02d}Z"
+
+
+def format_ms_reference(ms: int) -> str:
+    """:func:`format_ms` by ``datetime.strftime``, as it was written first."""
     seconds, millis = divmod(ms, _MS_PER_S)
     dt = _EPOCH + timedelta(seconds=seconds)
     text = dt.strftime("%Y-%m-%dT%H:%M:%S")

@@ -62,6 +62,7 @@ class ClusterDesk:
         self._owned = owned  # the partitions of itineraries.v1 this replica owns now
         self._partitions = partitions
         self._published: dict[str, ClusterRecord] = {}  # what clusters.v1 says
+        self._sent: dict[str, bytes] = {}  # the last record this replica sent, per cluster
         self._sending: set[str] = set()
         self._again: set[str] = set()  # changed while being sent: reconciled after
         self._alerts_partitions = s.checkin_partitions  # alerts.v1: partitioned by venue
@@ -117,6 +118,8 @@ class ClusterDesk:
             if r.value is None:
                 self._published.pop(cid, None)
                 continue
+            if self._sent.get(cid) == r.value:
+                continue  # this replica's own record, read back: held already
             try:
                 record = cluster_codec.decode(r.value)
             except InvalidEvent as exc:
@@ -161,13 +164,14 @@ class ClusterDesk:
     async def _send(self, cid: str, now: Cluster | None, was: ClusterRecord | None) -> None:
         try:
             if now is None:
+                self._sent.pop(cid, None)
                 await self.producer.send(topics.clusters(self.s), cid, None)
                 self._published.pop(cid, None)
                 log.info("cluster %s dissolved", cid)
             else:
                 record = self.record(now)
-                await self.producer.send(topics.clusters(self.s), cid,
-                                          cluster_codec.encode(record))
+                raw = self._sent[cid] = cluster_codec.encode(record)
+                await self.producer.send(topics.clusters(self.s), cid, raw)
                 self._published[cid] = record
                 if was is None or record.cases > was.cases:
                     self._alert(record)

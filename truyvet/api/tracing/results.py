@@ -52,11 +52,13 @@ class ResultStore:
         """The case's latest result, and a notification; a Redis away is logged, not raised
         (Kafka has every revision)."""
         case_id = case.itinerary.case_id
-        try:
-            await self.redis.set(result_key(self.prefix, case_id), summary(case),
-                                 exat=case.expires_at_s(self.retention_s))
-            await self.redis.publish(f"{self.prefix}:results", orjson.dumps(
+        try:  # one round trip
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.set(result_key(self.prefix, case_id), summary(case),
+                     exat=case.expires_at_s(self.retention_s))
+            pipe.publish(f"{self.prefix}:results", orjson.dumps(
                 {"case_id": case_id, "revision": case.result.revision}))
+            await pipe.execute()
         except Exception as exc:  # noqa: BLE001 - Redis is a cache here; Kafka has it
             log.warning("storing result of %s in Redis failed: %s", case_id, exc)
 

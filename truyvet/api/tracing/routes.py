@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable
 from typing import Any
 
 import orjson
@@ -69,7 +70,16 @@ async def post_itinerary(request: web.Request) -> web.Response:
         return error(400, "unknown_field", f"{', '.join(given)}: set by the API")
     if not service.ready:
         return unavailable("not_ready", "the visit index is being rebuilt from Kafka; retry shortly")
-    done = await service.submit(it, caller(request))
+
+    def disclose(shown: Shown, outcome: Outcome, previous: int | None) -> Awaitable[None]:
+        replaced = outcome is Outcome.REPLACED
+        return _audited(request, "replace" if replaced else "submit", _form(shown, whole),
+                        previous_revision=previous if replaced else None)
+
+    try:  # answered here: the disclosure recorded while the answer is made
+        done = await service.submit(it, caller(request), disclose)
+    except _NotAudited as exc:
+        return exc.refusal
     if done.outcome is Outcome.NOT_OWNER:
         return _not_yours(it.case_id, "replace")
     case = done.case
@@ -78,14 +88,13 @@ async def post_itinerary(request: web.Request) -> web.Response:
                               "detail": "recorded; the answer follows on GET or the event "
                                         "stream of the case"}, 202,
                              headers={"Location": f"/api/v1/itineraries/{it.case_id}"})
-    replaced = done.outcome is Outcome.REPLACED
-    answer = _form(case, whole)
-    refused = await audit_disclosure(request, "replace" if replaced else "submit", answer,
-                           previous_revision=done.previous_revision if replaced else None)
-    if refused is not None:
-        return refused
-    return web.Response(status=201 if done.outcome is Outcome.OPENED else 200, body=answer.json,
-                        content_type="application/json")
+    if not done.audited:  # not answered here (another replica did, or it was unchanged)
+        try:
+            await disclose(case, done.outcome, done.previous_revision)
+        except _NotAudited as exc:
+            return exc.refusal
+    return web.Response(status=201 if done.outcome is Outcome.OPENED else 200,
+                        body=_form(case, whole).json, content_type="application/json")
 
 
 async def list_itineraries(request: web.Request) -> web.Response:
@@ -139,7 +148,7 @@ async def import_itineraries(request: web.Request) -> web.Response:
             shown = sub.case
             if shown is not None:
                 replaced = sub.outcome is Outcome.REPLACED
-                await request.app[AUDIT].record(  # a submission; no contact is disclosed here
+                await request.app[AUDIT].sending(  # a submission; no contact is disclosed here
                     request[PRINCIPAL], "replace" if replaced else "submit",
                     Answer(it.case_id, shown.revision, b"", shown.stop_count, 0),
                     int(time.time() * 1000), request.remote,
@@ -187,16 +196,47 @@ def _not_yours(case_id: str, verb: str) -> web.Response:
                  f"only its owner may {verb} it; a supervisor may share it with you")
 
 
+class _NotAudited(Exception):
+    """A disclosure that could not be recorded: the refusal to return instead."""
+
+    def __init__(self, refusal: web.Response) -> None:
+        super().__init__("not audited")
+        self.refusal = refusal
+
+
+def _audited(request: web.Request, action: str, case: Shown | Answer, **detail: object,
+             ) -> Awaitable[None]:
+    """The disclosure's record handed to Kafka now; awaiting what this returns waits for its
+    acknowledgement, and raises :class:`_NotAudited` when it cannot be had."""
+    try:
+        acknowledged = request.app[AUDIT].sending(request[PRINCIPAL], action, case,
+                                                  int(time.time() * 1000), request.remote,
+                                                  **detail)  # type: ignore[arg-type]
+    except Exception as exc:  # noqa: BLE001 - no audit, no data
+        return _not_audited(case.case_id, exc)
+    return _acknowledged(case.case_id, acknowledged)
+
+
+async def _acknowledged(case_id: str, acknowledged: Awaitable[object]) -> None:
+    try:
+        await acknowledged
+    except Exception as exc:  # noqa: BLE001 - no audit, no data
+        await _not_audited(case_id, exc)
+
+
+async def _not_audited(case_id: str, exc: Exception) -> None:
+    log.error("audit record for %s not written: %s", case_id, exc)
+    raise _NotAudited(unavailable("audit_unavailable",
+                                  "the access could not be audited; retry shortly"))
+
+
 async def audit_disclosure(request: web.Request, action: str, case: Shown | Answer, **detail: object,
                  ) -> web.Response | None:
     """Record the disclosure; the refusal to return instead when it cannot be recorded."""
     try:
-        await request.app[AUDIT].record(request[PRINCIPAL], action, case,
-                                        int(time.time() * 1000), request.remote,
-                                        **detail)  # type: ignore[arg-type]
-    except Exception as exc:  # noqa: BLE001 - no audit, no data
-        log.error("audit record for %s not written: %s", case.case_id, exc)
-        return unavailable("audit_unavailable", "the access could not be audited; retry shortly")
+        await _audited(request, action, case, **detail)
+    except _NotAudited as exc:
+        return exc.refusal
     return None
 
 

@@ -86,6 +86,12 @@ class Submitted:
     case: Shown | None
     outcome: Outcome
     previous_revision: int | None = None
+    audited: bool = False  # its disclosure recorded already (``TracerService.submit``)
+
+
+# the disclosure of a submission's answer to record: (the revision shown, what the submission
+# did, the revision it replaced) -> its record handed to Kafka now, acknowledged when awaited
+Disclosure = Callable[[Shown, Outcome, int | None], Awaitable[None]]
 
 
 class TracerService:
@@ -102,8 +108,14 @@ class TracerService:
         self._answers: dict[str, int] = {}  # owned case -> offset of the version its result answers
         self.ready = False
         self.results = ResultStore(s, self.rules.retention_s)
+        # two connections: the records a request waits for (itineraries, audit, follow-ups:
+        # small, each sent at once) apart from the results and gap events (up to megabytes,
+        # compressed): an acknowledgement never waits behind a megabyte being compressed
         self.producer = AsyncProducer(s, "truyvet-api", backend, s.api_send_timeout_s,
-                                      **{"message.max.bytes": MAX_RESULT_BYTES})
+                                      **{"linger.ms": 0})
+        self.results_producer = AsyncProducer(s, "truyvet-api-results", backend,
+                                              s.api_send_timeout_s,
+                                              **{"message.max.bytes": MAX_RESULT_BYTES})
         self._itineraries = TopicFollower(s, topics.itineraries(s), self._handing(
             self._apply_itineraries), "api-itineraries", backend=backend)
         self._published = TopicFollower(s, topics.match_results(s), self._handing(
@@ -183,6 +195,7 @@ class TracerService:
         if self.ready:  # the next start reads only what comes after this
             await asyncio.to_thread(self._checkpoint)
         await asyncio.to_thread(self.producer.close)
+        await asyncio.to_thread(self.results_producer.close)
         await self.results.close()
 
     async def _checkpoint_loop(self) -> None:
@@ -281,6 +294,7 @@ class TracerService:
         asyncio.run_coroutine_threadsafe(self._give_up(parts), self._loop).result(
             OWNERS_WAIT_S)
         self.producer.flush(self.s.api_send_timeout_s)
+        self.results_producer.flush(self.s.api_send_timeout_s)
 
     async def _take(self, parts: set[int]) -> None:
         # (at once: each asks the broker for the ends with a client of its own)
@@ -364,9 +378,14 @@ class TracerService:
             return from_published(last, it, self.index)
 
     # --- answering ------------------------------------------------------------------------------
-    async def submit(self, body: Itinerary, by: ownership.Caller) -> Submitted:
+    async def submit(self, body: Itinerary, by: ownership.Caller,
+                     audit: Disclosure | None = None) -> Submitted:
         """Apply a submission of ``body`` by ``by``: a new version is recorded (acknowledged
-        by Kafka before anything else), answered by the case's owner, and kept re-matched."""
+        by Kafka before anything else), answered by the case's owner, and kept re-matched.
+        ``audit``: the answer's disclosure to record, when this replica answers it (then
+        ``Submitted.audited``): sent as soon as the revision is made and acknowledged before
+        this returns; what it raises, this raises (the case recorded and answered all the
+        same, as when the caller's own audit fails after)."""
         async with self._one_at_a_time(body.case_id):
             current = self.board.itinerary(body.case_id)
             decision = ownership.submit(current, body, by, int(self.clock() * 1000))
@@ -390,8 +409,13 @@ class TracerService:
             previous = latest.revision if latest is not None and current is not None else None
             if partition in self.owned:
                 owned = self.cases.get(it.case_id)
-                await self._resolve(it, owned.result if owned else None, True, offset, stops)
-                return Submitted(self.board.latest(it.case_id), decision.outcome, previous)
+                outcome = decision.outcome
+                disclose = None if audit is None else (
+                    lambda shown: audit(shown, outcome, previous))
+                await self._resolve(it, owned.result if owned else None, True, offset, stops,
+                                    disclose)
+                return Submitted(self.board.latest(it.case_id), decision.outcome, previous,
+                                 audited=audit is not None)
         # not the owner: wait for the owner's answer without holding the case (this replica
         # may become its owner meanwhile, and then answers it itself)
         return Submitted(await self._answer_of(it.case_id, offset), decision.outcome, previous)
@@ -451,31 +475,43 @@ class TracerService:
                 del self._case_locks[case_id]
 
     async def _resolve(self, it: Itinerary, old: Result | None, publish_unchanged: bool,
-                       offset: int, stops: tuple[StopResult, ...] | None = None) -> Case:
+                       offset: int, stops: tuple[StopResult, ...] | None = None,
+                       audit: Callable[[Shown], Awaitable[None]] | None = None) -> Case:
         """Answer ``it`` (the version at ``offset`` of an owned case; ``stops``: its answer
         from the index when made already); when the domain says it is a new revision, publish
-        its gap events and the result, show it, store it."""
+        its gap events and the result, show it, store it. ``audit``: the disclosure of the new
+        revision to record, sent first and awaited last (its acknowledgement overlaps the
+        rest); what it or its awaitable raises, this raises, once the case is updated."""
         if stops is None:
             stops = self.view.answer(it)
         rev = next_revision(self.cases.get(it.case_id), old, it, stops, int(self.clock() * 1000),
                             self._encode, publish_unchanged)
         self._answers[it.case_id] = max(offset, self._answers.get(it.case_id, -1))
-        if rev.published:
-            for g in rev.gaps:
-                self.producer.send_nowait(topics.gaps(self.s), gap_codec.key(g),
-                                          gap_codec.encode(g))
-                metrics.GAPS.labels(g.status).inc()
-            # stamped with the submission time: the topic's retention removes every revision
-            # of the result when the case expires
-            self.producer.send_nowait(topics.match_results(self.s), it.case_id, rev.case.json,
-                                      headers=[(ITINERARY_HEADER, str(offset).encode()),
-                                               (REVISION_HEADER, str(rev.case.revision).encode())],
-                                      timestamp_ms=it.submitted_at_ms or 0)
-            self._took(Shown(it.case_id, rev.case.revision, rev.case.json, rev.case.stop_count,
-                             rev.case.contacts, self._summary(rev.case.result), offset,
-                             int(self.clock() * 1000)))
-            await self.results.store(rev.case)
-        self.cases.put(rev.case)
+        audited: Awaitable[None] | None = None
+        try:
+            if rev.published:
+                shown = Shown(it.case_id, rev.case.revision, rev.case.json, rev.case.stop_count,
+                              rev.case.contacts, self._summary(rev.case.result), offset,
+                              int(self.clock() * 1000))
+                if audit is not None:  # handed to Kafka before the result
+                    audited = audit(shown)
+                for g in rev.gaps:
+                    self.results_producer.send_nowait(topics.gaps(self.s), gap_codec.key(g),
+                                                      gap_codec.encode(g))
+                    metrics.GAPS.labels(g.status).inc()
+                # stamped with the submission time: the topic's retention removes every
+                # revision of the result when the case expires
+                self.results_producer.send_nowait(
+                    topics.match_results(self.s), it.case_id, rev.case.json,
+                    headers=[(ITINERARY_HEADER, str(offset).encode()),
+                             (REVISION_HEADER, str(rev.case.revision).encode())],
+                    timestamp_ms=it.submitted_at_ms or 0)
+                self._took(shown)
+                await self.results.store(rev.case)
+            self.cases.put(rev.case)
+        finally:
+            if audited is not None:
+                await audited
         return rev.case
 
     def _encode(self, result: Result) -> bytes:
