@@ -32,6 +32,8 @@ from truyvet.settings import Settings
 LOAD_RATE = float(os.environ.get("TRUYVET_BENCH_LOAD_RATE", "20000"))
 LOAD_SECONDS = float(os.environ.get("TRUYVET_BENCH_LOAD_SECONDS", "90"))
 REQUESTS = int(os.environ.get("TRUYVET_BENCH_REQUESTS", "1000"))
+# F0 (the default): the cases also form clusters, which the API keeps and publishes; F1: none
+CLASSIFICATION = os.environ.get("TRUYVET_BENCH_CLASSIFICATION", "F0")
 
 
 def publish_visits(s: Settings, shape: Shape) -> int:
@@ -173,7 +175,8 @@ def pct(a: np.ndarray | list[float], q: float) -> float:
 
 def main() -> None:
     shape = Shape()
-    its = itineraries(shape, REQUESTS)
+    its = itineraries(shape, REQUESTS, classification=CLASSIFICATION)
+    print(f"itineraries         {REQUESTS:,} of 10 stops, {CLASSIFICATION}", flush=True)
     bodies = [orjson.dumps(it) for it in its]
     with bench_settings() as s:
         logs = s.data_dir / "bench-logs"
