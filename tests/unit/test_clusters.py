@@ -107,6 +107,16 @@ def test_a_window_that_means_nothing_is_refused(spec: str) -> None:
         parse_window(spec)
 
 
+def _random_case(rng: random.Random, stops: int, days: int, venues: int, f0: float,
+                 ) -> tuple[str, list[tuple[str, int, int]]]:
+    """A case's classification and 1 to ``stops`` stops of 5 min to 5 h, over ``days`` days."""
+    out = []
+    for _ in range(rng.randint(1, stops)):
+        start = MIDNIGHT + rng.randrange(days * DAY // M) * M
+        out.append((f"V{rng.randrange(venues)}", start, start + rng.randint(5, 300) * M))
+    return ("F0" if rng.random() < f0 else "F1"), out
+
+
 @pytest.mark.parametrize("window", ["day", 0, 3600])
 def test_the_book_equals_the_brute_force_reference_through_puts_and_removals(
         window: str | int) -> None:
@@ -119,12 +129,7 @@ def test_the_book_equals_the_brute_force_reference_through_puts_and_removals(
             del cases[case_id]
             book.remove(case_id)
         else:
-            stops = []
-            for _ in range(rng.randint(1, 4)):
-                start = MIDNIGHT + rng.randrange(4 * DAY // M) * M
-                stops.append((f"V{rng.randrange(6)}", start, start + rng.randint(5, 300) * M))
-            cls = "F0" if rng.random() < 0.8 else "F1"
-            cases[case_id] = (cls, stops)
+            cls, stops = cases[case_id] = _random_case(rng, stops=4, days=4, venues=6, f0=0.8)
             book.put(_it(case_id, stops, cls))
         if step % 20 == 0 or step == 399:
             expected = reference_clusters(
@@ -225,12 +230,7 @@ def test_many_cases_at_once_leave_what_one_at_a_time_leaves_and_say_every_change
                 pending[case_id] = None
                 single.remove(case_id)
                 continue
-            stops = []
-            for _ in range(rng.randint(1, 3)):
-                start = MIDNIGHT + rng.randrange(2 * DAY // M) * M
-                stops.append((f"V{rng.randrange(4)}", start, start + rng.randint(5, 300) * M))
-            cls = "F0" if rng.random() < 0.85 else "F1"
-            cases[case_id] = (cls, stops)
+            cls, stops = cases[case_id] = _random_case(rng, stops=3, days=2, venues=4, f0=0.85)
             pending[case_id] = it = _it(case_id, stops, cls)
             single.put(it)
         before = {c.cluster_id: c for c in batched.clusters()}
