@@ -404,3 +404,40 @@ impl IndexLoader {
         self.rows.iter().filter(|r| r.start <= r.end).count()
     }
 }
+
+/// The records of `visits.v1` as `truyvet.codec.visits.decode_record` reads them, for those in
+/// the form the visits job writes: per `(key, value)`, `make(venue, day, card, [(start, end),
+/// ...])` (a tombstone: no visits), or None where the codec must read, or refuse, the record.
+/// What the API's index follower reads once caught up (tests/unit/test_index_loader.py holds
+/// it to the codec on the same generated records as the loader).
+#[pyfunction]
+pub fn read_visit_records<'py>(py: Python<'py>, keys: &Bound<'py, PyList>, values: &Bound<'py, PyList>,
+                               make: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyList>> {
+    if keys.len() != values.len() {
+        return Err(PyValueError::new_err("keys and values differ in length"));
+    }
+    let out = PyList::empty(py);
+    let mut visits: Vec<(u32, u32)> = Vec::new();
+    for (key, value) in keys.iter().zip(values.iter()) {
+        let read = key.downcast::<PyBytes>().ok().and_then(|k| read_key(k.as_bytes())).and_then(|(venue, day, card)| {
+            if value.is_none() {
+                visits.clear();
+                Some((venue, day, card))
+            } else {
+                let v = value.downcast::<PyBytes>().ok()?;
+                read_value(v.as_bytes(), &mut visits).map(|_| (venue, day, card))
+            }
+        });
+        match read {
+            Some((venue, day, card)) => {
+                let pairs = PyList::empty(py);
+                for &(s, e) in &visits {
+                    pairs.append((s, e))?;
+                }
+                out.append(make.call1((venue, day, card, pairs))?)?
+            }
+            None => out.append(py.None())?,
+        }
+    }
+    Ok(out)
+}

@@ -146,6 +146,39 @@ def test_the_loader_makes_the_index_the_records_path_makes(pairs, batch: int) ->
     assert positions == last
 
 
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(written(), odd()), min_size=1, max_size=20))
+def test_records_read_by_the_compiled_core_are_the_codecs_buckets(pairs) -> None:
+    """What the index follower reads once caught up: each record as ``decode_record`` reads
+    it (the same bucket, visits as tuples), and the same refusal for the first it refuses."""
+    keys, values = [k for k, _ in pairs], [v for _, v in pairs]
+    want: list[object] = []
+    for k, v in pairs:
+        try:
+            want.append(visits_codec.decode_record(k, v))
+        except InvalidEvent as exc:
+            want.append(exc)
+            break
+    if isinstance(want[-1], InvalidEvent):
+        with pytest.raises(InvalidEvent) as raised:
+            visits_codec.decode_records(keys, values)
+        assert str(raised.value) == str(want[-1])
+        return
+    got = visits_codec.decode_records(keys, values)
+    assert got == want
+    assert [type(b.visits) for b in got] == [type(b.visits) for b in want]
+    assert all(type(v) is tuple for b in got for v in b.visits)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(written(), min_size=1, max_size=20))
+def test_the_visits_jobs_records_are_all_read_by_the_compiled_core(pairs) -> None:
+    assert core is not None
+    read = core.read_visit_records([k for k, _ in pairs], [v for _, v in pairs],
+                                   visits_codec.Bucket)
+    assert read == [visits_codec.decode_record(k, v) for k, v in pairs]  # none left to it
+
+
 def test_the_loader_reads_odd_forms_and_refuses_broken_ones_as_the_codec_does() -> None:
     t = DAY * DAY_S + 3600
     pairs = [(_key("V1", f"+{DAY}", "a"), orjson.dumps({"visits": [[t, t + 60]]})),

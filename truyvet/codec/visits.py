@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 import orjson
 
-from truyvet.codec import Codec
+from truyvet.codec import Codec, native
 from truyvet.codec.errors import InvalidEvent, Reason
 from truyvet.codec.fields import identifier, load_json, require_object
 
@@ -81,6 +81,17 @@ def decode_record(key: bytes | None, value: bytes | None) -> Bucket:
     if value is None:
         return Bucket(venue, day, card, [])
     return Bucket(venue, day, card, _visits(require_object(load_json(value), "visit bucket")))
+
+
+def decode_records(keys: Sequence[bytes | None], values: Sequence[bytes | None]) -> list[Bucket]:
+    """:func:`decode_record` of each record, those in the form the visits job writes read by
+    the compiled core when it is built (the rest, and every refusal, by
+    :func:`decode_record`, which raises on the first record it refuses)."""
+    if native.core is None:
+        return [decode_record(k, v) for k, v in zip(keys, values, strict=True)]
+    read = native.core.read_visit_records(list(keys), list(values), Bucket)
+    return [b if b is not None else decode_record(k, v)
+            for b, k, v in zip(read, keys, values, strict=True)]
 
 
 def _visits(obj: dict) -> list[tuple[int, int]]:  # type: ignore[type-arg]
