@@ -87,6 +87,12 @@ class VenueState:
             self.scanner_heard_s[scanner] = t
 
 
+def _covering(v: VenueState, t: int) -> Keys:
+    """The coverage records of the venue's headcounts whose span holds ``t``."""
+    return {("coverage", hc.headcount_id) for hc in v.headcounts.values()
+            if hc.from_ms // 1000 <= t < hc.to_ms // 1000}
+
+
 class ComplianceState:
     def __init__(self, retention_s: int, thresholds: Thresholds | None = None) -> None:
         self.retention_s = retention_s
@@ -94,6 +100,7 @@ class ComplianceState:
         self.venues: dict[str, VenueState] = {}
         self.raised: dict[str, int] = {}  # alert id -> when raised (ms): each raised once
         self.unripe: set[tuple[str, str]] = set()  # (venue, headcount) not judged yet
+        self._keys: dict[tuple[str, int], tuple[str, str]] = {}  # see _key (purged with hours)
 
     def venue(self, venue: str) -> VenueState:
         v = self.venues.get(venue)
@@ -103,34 +110,46 @@ class ComplianceState:
 
     # --- inputs: each returns the (kind, id) keys it may have changed ------------------------
     def add_scan(self, c: CheckIn, now_s: int) -> Keys:
-        t = c.scanned_at_ms // 1000
+        event_id, card_id, venue_id, scanner_id, direction, scanned_at_ms, method = c
+        t = scanned_at_ms // 1000
         if t < now_s - self.retention_s:
             return set()
-        v = self.venue(c.venue_id)
+        v = self.venues.get(venue_id) or self.venue(venue_id)
         hour = t // HOUR_S
-        h = v.hours.setdefault(hour, HourStats())
+        h = v.hours.get(hour)
+        if h is None:  # (not setdefault: that makes a HourStats, six sets, for every scan)
+            h = v.hours[hour] = HourStats()
         day = local_day(t)
-        if c.event_id in h.events:  # a re-sent scan counts once; its records are the same
-            return {("hour", str(hour)), ("day", str(day))} | ({
-                ("coverage", hc.headcount_id) for hc in v.headcounts.values()
-                if hc.from_ms // 1000 <= t < hc.to_ms // 1000} if c.direction == "in" else set())
-        h.events.add(c.event_id)
-        h.by_method[c.method] += 1
-        h.cards.add(c.card_id)
-        h.scanners.add(c.scanner_id)
-        d = v.days.setdefault(day, DayStats())
-        touched = {("hour", str(hour)), ("day", str(day))}
-        if c.direction == "in":
+        touched = {self._key("hour", hour), self._key("day", day)}
+        if event_id in h.events:  # a re-sent scan counts once; its records are the same
+            if direction == "in" and v.headcounts:
+                touched |= _covering(v, t)
+            return touched
+        h.events.add(event_id)
+        h.by_method[method] += 1
+        h.cards.add(card_id)
+        h.scanners.add(scanner_id)
+        d = v.days.get(day)
+        if d is None:
+            d = v.days[day] = DayStats()
+        if direction == "in":
             h.scans_in += 1
-            d.cards_in.add(c.card_id)
-            insort(v.ins, (t, c.card_id))
-            touched |= {("coverage", hc.headcount_id) for hc in v.headcounts.values()
-                        if hc.from_ms // 1000 <= t < hc.to_ms // 1000}
+            d.cards_in.add(card_id)
+            insort(v.ins, (t, card_id))
+            if v.headcounts:
+                touched |= _covering(v, t)
         else:
             h.scans_out += 1
-            d.cards_out.add(c.card_id)
-        v.heard(c.scanner_id, t)
+            d.cards_out.add(card_id)
+        v.heard(scanner_id, t)
         return touched
+
+    def _key(self, kind: str, number: int) -> tuple[str, str]:
+        """The (kind, id) key of an hour or a day, made once per number."""
+        key = self._keys.get((kind, number))
+        if key is None:
+            key = self._keys[(kind, number)] = (kind, str(number))
+        return key
 
     def add_heartbeat(self, hb: Heartbeat, now_s: int) -> Keys:
         t = hb.sent_at_ms // 1000
@@ -138,7 +157,9 @@ class ComplianceState:
             return set()
         v = self.venue(hb.venue_id)
         hour = t // HOUR_S
-        h = v.hours.setdefault(hour, HourStats())
+        h = v.hours.get(hour)
+        if h is None:
+            h = v.hours[hour] = HourStats()
         h.beats.add((hb.scanner_id, hb.sent_at_ms))  # a heartbeat read again counts once
         h.scanners.add(hb.scanner_id)
         v.heard(hb.scanner_id, t)
@@ -197,6 +218,7 @@ class ComplianceState:
             # gaps hold the case and its stop (personal data): gone a retention after flagged
             for gap_id in [k for k, g in v.gaps.items() if g.flagged_at_ms // 1000 < cutoff]:
                 del v.gaps[gap_id]
+        self._keys.clear()  # (made again as scans come: hours and days past go with it)
         for alert_id in [k for k, at_ms in self.raised.items() if at_ms // 1000 < cutoff]:
             del self.raised[alert_id]
         self.unripe = {(venue, key) for venue, key in self.unripe
