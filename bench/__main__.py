@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import faulthandler
 import importlib
 import sys
 
@@ -10,6 +11,10 @@ ALL = ["codec", "steps", "publish", "consumers", "index", "redis_layouts", "inge
 
 
 def main(argv: list[str]) -> None:
+    # a crash in native code says where: one of five runs of `bench ingest` on 2026-12-06
+    # (of the tree before that day's changes) died of SIGSEGV with no trace, after publishing,
+    # before its first figure; issue 13 reported a run that ended without its figures
+    faulthandler.enable()
     for name in argv or ALL:
         module = importlib.import_module(f"bench.{name}")
         print(f"== {name}: {module.__doc__.strip().splitlines()[0]}", flush=True)
