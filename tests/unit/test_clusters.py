@@ -256,3 +256,54 @@ def test_a_cluster_is_written_as_its_mapping_byte_for_byte(members, again) -> No
         tuple(cluster_codec.ClusterMember(c, s, f, f + d) for c, s, f, d in members), 3)
     for _ in range(again + 1):  # members' JSON made the first time, kept after
         assert cluster_codec.encode(record) == orjson.dumps(cluster_codec.to_mapping(record))
+
+
+def test_cases_put_while_owning_settle_a_few_venues_at_a_time_into_what_the_topic_says(
+        monkeypatch) -> None:
+    from truyvet.api.tracing import clusters as desk_module
+
+    monkeypatch.setattr(desk_module, "SETTLE_S", 0.01)
+    monkeypatch.setattr(desk_module, "VENUES_A_STEP", 1)  # a turn of the loop per venue
+    s = Settings.from_env(env={}, topic_prefix="cg", checkin_partitions=3)
+    broker = MemoryBroker()
+    broker.create_topics(topics.catalogue(s))
+    rng = random.Random(11)
+    made: list[ClusterDesk] = []
+
+    def latest() -> dict[str, frozenset[tuple[str, int]]]:
+        out: dict[str, frozenset[tuple[str, int]]] = {}
+        for r in broker.records(topics.clusters(s)):
+            if r.value is None:
+                out.pop(r.key.decode(), None)
+            else:
+                c = cluster_codec.decode(r.value)
+                out[c.cluster_id] = frozenset((m.case_id, m.stop) for m in c.members)
+        return out
+
+    async def run() -> None:
+        desk = _desk(broker, s, {0, 1, 2}, made)
+        cases = {}
+        for round_ in range(4):
+            for i in range(25):  # new cases, and new versions of earlier ones
+                case_id = f"C{rng.randrange(40)}"
+                cls, stops = _random_case(rng, stops=3, days=2, venues=6, f0=0.9)
+                cases[case_id] = _it(case_id, stops, cls)
+                desk.put(cases[case_id])
+            for _ in range(500):  # settled gradually, published as it settles
+                await asyncio.sleep(0.01)
+                if not desk._pending and not desk._unsettled and not desk._sending:
+                    break
+            want = ClusterBook(desk.window)
+            want.update(dict(cases))
+            assert {c.cluster_id: c for c in desk._book.clusters()} == \
+                {c.cluster_id: c for c in want.clusters()}, round_
+            assert latest() == {c.cluster_id: frozenset((m.case_id, m.stop) for m in c.members)
+                                for c in want.clusters()}, round_
+        assert len(want) >= 3
+
+    try:
+        asyncio.run(run())
+    finally:
+        for desk in made:
+            desk.follower.stop()
+            desk.producer.close()

@@ -168,10 +168,20 @@ class ClusterBook:
     def update(self, cases: dict[str, Itinerary | None]) -> Changes:
         """Many cases at once, each its current itinerary or None (gone): what putting and
         removing them one by one leaves, each venue they touch recomputed once."""
+        return self.recompute(self.place(cases))
+
+    def place(self, cases: dict[str, Itinerary | None]) -> set[str]:
+        """:meth:`update`'s first half: the cases filed, their venues' clusters not yet
+        recomputed (until :meth:`recompute` of the venues this returns, :meth:`clusters` says
+        what they were)."""
         touched: set[str] = set()
         for case_id, it in cases.items():
             touched |= self._drop(case_id) if it is None else self._place(it)
-        return self._recompute(touched)
+        return touched
+
+    def recompute(self, venues: Iterable[str]) -> Changes:
+        """The clusters of these venues made again from the stops filed there."""
+        return self._recompute(venues)
 
     def _place(self, it: Itinerary) -> frozenset[str]:
         """The case's stops filed; the venues whose clusters may have changed."""
