@@ -41,10 +41,13 @@ from truyvet.settings import Settings
 log = logging.getLogger(__name__)
 ALERT_KIND = "cluster"
 # Cases put within this time are settled into the book together, off the submission's path:
-# each venue's clusters are recomputed once for all of them (every case put, one at a time,
-# re-sorted its venues' stops and re-sent their whole records: with hundreds of F0 cases at
-# the busy venues of `python -m bench serving`, a sixth of each POST). Readers settle first.
-SETTLE_S = 0.5
+# each venue's clusters are recomputed, and each changed cluster re-sent whole, once for all
+# of them. Put one at a time, every F0 case re-sorted its venues' stops and re-sent their whole
+# records: with a thousand F0 cases at the forty busy venues of `python -m bench serving`, a
+# sixth of each POST; settled every 0.5 s, still a fifth of the event loop (py-spy). Five
+# seconds is well inside what reads the clusters (the pages refresh every 10 s; an alert is
+# for people), and readers of the API settle first.
+SETTLE_S = 5.0
 VENUES_A_STEP = 8  # venues recomputed between two turns of the event loop
 
 
