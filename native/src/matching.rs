@@ -34,6 +34,18 @@ fn slice<'a, T: pyo3::buffer::Element>(py: Python<'a>, buf: &'a PyBuffer<T>, n: 
     Ok(unsafe { std::slice::from_raw_parts(buf.buf_ptr() as *const T, n) })
 }
 
+type Columns<'a> = (&'a [u32], &'a [u32], &'a [u32]); // a bucket's cards, starts, ends
+type Buffers = Vec<(PyBuffer<u32>, PyBuffer<u32>, PyBuffer<u32>, usize)>;
+
+fn columns<'a>(py: Python<'a>, buckets: &'a Buffers) -> PyResult<Vec<Columns<'a>>> {
+    buckets
+        .iter()
+        .map(|(cards, starts, ends, n)| {
+            Ok((slice(py, cards, *n, "cards")?, slice(py, starts, *n, "starts")?, slice(py, ends, *n, "ends")?))
+        })
+        .collect()
+}
+
 /// One stop: the rows of the venue's buckets that may touch [lo, hi] are
 /// `(cards, starts, ends, size)`; the stop is [frm, to) and the card submitting it `me`
 /// (its number, or None). Returns (whether a row of `me` meets [lo, hi], the contacts' card
@@ -44,7 +56,7 @@ fn slice<'a, T: pyo3::buffer::Element>(py: Python<'a>, buf: &'a PyBuffer<T>, n: 
 #[allow(clippy::too_many_arguments)]
 pub fn answer_stop<'py>(
     py: Python<'py>,
-    buckets: Vec<(PyBuffer<u32>, PyBuffer<u32>, PyBuffer<u32>, usize)>,
+    buckets: Buffers,
     lo: i64,
     hi: i64,
     frm: i64,
@@ -53,12 +65,81 @@ pub fn answer_stop<'py>(
     sort_keys: PyBuffer<u8>,
     sort_width: usize,
 ) -> PyResult<(bool, Bound<'py, PyBytes>, Bound<'py, PyBytes>)> {
+    let keys = slice(py, &sort_keys, sort_keys.item_count(), "sort_keys")?;
+    let (met, numbers, overlaps) = answer(&columns(py, &buckets)?, lo, hi, frm, to, me, keys, sort_width)
+        .map_err(PyValueError::new_err)?;
+    Ok((met, PyBytes::new(py, &numbers), PyBytes::new(py, &overlaps)))
+}
+
+/// Every stop of an itinerary, as :func:`answer_stop` answers each (in the same order),
+/// shared among `threads` threads with the interpreter lock released: each stop is
+/// `(buckets, lo, hi, frm, to)`. The caller holds the index's lock, which every writer of
+/// the columns and of the card table takes.
+#[pyfunction]
+#[pyo3(signature = (stops, me, sort_keys, sort_width, threads))]
+pub fn answer_stops<'py>(
+    py: Python<'py>,
+    stops: Vec<(Buffers, i64, i64, i64, i64)>,
+    me: Option<u32>,
+    sort_keys: PyBuffer<u8>,
+    sort_width: usize,
+    threads: usize,
+) -> PyResult<Vec<(bool, Bound<'py, PyBytes>, Bound<'py, PyBytes>)>> {
+    let keys = slice(py, &sort_keys, sort_keys.item_count(), "sort_keys")?;
+    let inputs: Vec<(Vec<Columns<'_>>, i64, i64, i64, i64)> = stops
+        .iter()
+        .map(|(buckets, lo, hi, frm, to)| Ok((columns(py, buckets)?, *lo, *hi, *frm, *to)))
+        .collect::<PyResult<_>>()?;
+    let threads = threads.clamp(1, inputs.len().max(1));
+    let inputs = &inputs;
+    let answers: Vec<Result<(bool, Vec<u8>, Vec<u8>), String>> = py.allow_threads(|| {
+        let one = move |i: usize| {
+            let (columns, lo, hi, frm, to) = &inputs[i];
+            answer(columns, *lo, *hi, *frm, *to, me, keys, sort_width)
+        };
+        if threads == 1 {
+            return (0..inputs.len()).map(one).collect();
+        }
+        let mut out: Vec<Option<Result<(bool, Vec<u8>, Vec<u8>), String>>> = (0..inputs.len()).map(|_| None).collect();
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = (1..threads)
+                .map(|t| scope.spawn(move || (t..inputs.len()).step_by(threads).map(|i| (i, one(i))).collect::<Vec<_>>()))
+                .collect();
+            for i in (0..inputs.len()).step_by(threads) {
+                out[i] = Some(one(i));
+            }
+            for w in workers {
+                for (i, got) in w.join().expect("a matching thread panicked") {
+                    out[i] = Some(got);
+                }
+            }
+        });
+        out.into_iter().map(|a| a.expect("every stop answered")).collect()
+    });
+    answers
+        .into_iter()
+        .map(|a| {
+            let (met, numbers, overlaps) = a.map_err(PyValueError::new_err)?;
+            Ok((met, PyBytes::new(py, &numbers), PyBytes::new(py, &overlaps)))
+        })
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn answer(
+    buckets: &[Columns<'_>],
+    lo: i64,
+    hi: i64,
+    frm: i64,
+    to: i64,
+    me: Option<u32>,
+    table: &[u8],
+    sort_width: usize,
+) -> Result<(bool, Vec<u8>, Vec<u8>), String> {
     let mut verified = false;
     let mut rows: Vec<(u32, i64, i64)> = Vec::new();
-    for (cards, starts, ends, n) in &buckets {
-        let (cards, starts, ends) = (slice(py, cards, *n, "cards")?, slice(py, starts, *n, "starts")?,
-                                     slice(py, ends, *n, "ends")?);
-        for i in 0..*n {
+    for (cards, starts, ends) in buckets {
+        for i in 0..cards.len() {
             let card = cards[i];
             let (start, end) = (starts[i] as i64, ends[i] as i64);
             if card == DEAD || start > hi || end < lo {
@@ -96,27 +177,23 @@ pub fn answer_stop<'py>(
     }
     // ordered by overlap descending, then card id: the key's first eight bytes as a number
     // settle most ties, the whole key the rest
-    let table = slice(py, &sort_keys, sort_keys.item_count(), "sort_keys")?;
     let mut order: Vec<(i64, u64, &[u8], u32)> = Vec::with_capacity(contacts.len());
     for &(card, overlap) in &contacts {
         let at = card as usize * sort_width;
-        let key = table
-            .get(at..at + sort_width)
-            .ok_or_else(|| PyValueError::new_err(format!("card {card}: no sort key")))?;
+        let key = table.get(at..at + sort_width).ok_or_else(|| format!("card {card}: no sort key"))?;
         let mut head = [0u8; 8];
         let k = key.len().min(8);
         head[..k].copy_from_slice(&key[..k]);
         order.push((-overlap, u64::from_be_bytes(head), key, card));
     }
     order.sort_unstable();
-    let contacts: Vec<(u32, i64)> = order.into_iter().map(|(neg, _, _, card)| (card, -neg)).collect();
-    let mut numbers = Vec::with_capacity(contacts.len() * 4);
-    let mut overlaps = Vec::with_capacity(contacts.len() * 8);
-    for (card, overlap) in contacts {
+    let mut numbers = Vec::with_capacity(order.len() * 4);
+    let mut overlaps = Vec::with_capacity(order.len() * 8);
+    for (neg, _, _, card) in order {
         numbers.extend_from_slice(&card.to_le_bytes());
-        overlaps.extend_from_slice(&overlap.to_le_bytes());
+        overlaps.extend_from_slice(&(-neg).to_le_bytes());
     }
-    Ok((verified, PyBytes::new(py, &numbers), PyBytes::new(py, &overlaps)))
+    Ok((verified, numbers, overlaps))
 }
 
 const OPEN: &[u8] = b"{\"card_id\":";

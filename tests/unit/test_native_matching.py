@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 from truyvet.codec import native
 from truyvet.domain.matching.cards import CardTable
 from truyvet.domain.matching.index import VisitIndex
-from truyvet.domain.matching.overlap import answer_stop, answer_stop_reference
+from truyvet.domain.matching import overlap
+from truyvet.domain.matching.overlap import THREADS, answer_stop, answer_stop_reference
 from truyvet.domain.matching.rules import DAY_S, MatchRules
 
 T0 = 1_800_000_000 - 1_800_000_000 % DAY_S  # a UTC midnight
@@ -59,6 +60,20 @@ def test_the_compiled_stop_answer_equals_the_reference(batches, stops, tolerance
             assert (got.verified, got.gap) == (want.verified, want.gap)
             assert got.contact_cards.tolist() == want.contact_cards.tolist()
             assert got.contact_overlaps.tolist() == want.contact_overlaps.tolist()
+        # an itinerary's stops answered together, by one thread or several
+        card = stops[0][0]
+        at = [(venue, frm, frm + length) for _, venue, frm, length in stops]
+        want = [answer_stop_reference(index, rules, v, f, t, card) for v, f, t in at]
+        for threads in (1, 2, 3):
+            overlap.THREADS = threads
+            try:
+                together = overlap.answer_stops(index, rules, at, card)
+            finally:
+                overlap.THREADS = THREADS
+            assert [(a.verified, a.gap, a.contact_cards.tolist(), a.contact_overlaps.tolist())
+                    for a in together] == \
+                [(a.verified, a.gap, a.contact_cards.tolist(), a.contact_overlaps.tolist())
+                 for a in want], threads
 
 
 @settings(max_examples=300, deadline=None)

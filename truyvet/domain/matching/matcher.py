@@ -16,7 +16,7 @@ from truyvet.codec import match_result as match_result_codec
 from truyvet.codec.itinerary import Itinerary
 from truyvet.codec.match_result import MatchResult
 from truyvet.domain.matching.index import VisitIndex
-from truyvet.domain.matching.overlap import answer_stop
+from truyvet.domain.matching.overlap import answer_stops
 from truyvet.domain.matching.rules import MatchRules
 
 
@@ -45,14 +45,12 @@ class Result:
 
 
 def match(index: VisitIndex, rules: MatchRules, it: Itinerary) -> tuple[StopResult, ...]:
-    """The answer per stop, in submitted order. Times are whole seconds."""
-    out = []
-    for stop in it.stops:
-        frm, to = stop.from_ms // 1000, stop.to_ms // 1000
-        a = answer_stop(index, rules, stop.venue_id, frm, to, it.card_id)
-        out.append(StopResult(stop.venue_id, frm, to, a.verified, a.gap, a.contact_cards,
-                              a.contact_overlaps))
-    return tuple(out)
+    """The answer per stop, in submitted order. Times are whole seconds. The index must not
+    change meanwhile (``answer_stops``: the caller holds its lock where others write it)."""
+    stops = [(stop.venue_id, stop.from_ms // 1000, stop.to_ms // 1000) for stop in it.stops]
+    return tuple(StopResult(v, frm, to, a.verified, a.gap, a.contact_cards, a.contact_overlaps)
+                 for (v, frm, to), a in zip(stops, answer_stops(index, rules, stops, it.card_id),
+                                            strict=True))
 
 
 def same_stops(a: tuple[StopResult, ...], b: tuple[StopResult, ...]) -> bool:
