@@ -48,7 +48,10 @@ async def serve(s: Settings, tokens: Tokens, host: str, port: int,
                      distinct=lambda: {"scans": compliance.distinct_scans(),
                                        "compliance_alerts": compliance.compliance_alerts()})
     limits = Limits(rate=s.api_rate, max_streams=s.api_max_streams)
-    runner = web.AppRunner(build_app(service, compliance, ops, tokens, limits), access_log=None)
+    # a handler runs to its end when its client goes: a submission's result is published
+    # after its answer was written, whether or not the client still listens
+    runner = web.AppRunner(build_app(service, compliance, ops, tokens, limits), access_log=None,
+                           handler_cancellation=False)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()  # /healthz answers 503 while the index is rebuilt

@@ -30,7 +30,7 @@ async def followups(request: web.Request) -> web.Response:
     if request.query:
         return error(400, "unknown_field", f"{', '.join(sorted(request.query))}: the list "
                      "takes no parameter")
-    latest = visible(request, "read")
+    latest = await visible(request, "read")
     if isinstance(latest, web.Response):
         return latest
     rows = listing(orjson.loads(latest.json),
@@ -59,7 +59,7 @@ def listing(result: dict[str, Any], recorded: list[FollowUp]) -> list[dict[str, 
 
 
 async def record(request: web.Request) -> web.Response:
-    latest = visible(request, "follow up")
+    latest = await visible(request, "follow up")
     if isinstance(latest, web.Response):
         return latest
     body = await read_json_value(request)

@@ -71,15 +71,35 @@ async def post_itinerary(request: web.Request) -> web.Response:
     if not service.ready:
         return unavailable("not_ready", "the visit index is being rebuilt from Kafka; retry shortly")
 
-    def disclose(shown: Shown, outcome: Outcome, previous: int | None) -> Awaitable[None]:
+    def disclose(case: Shown | Answer, outcome: Outcome, previous: int | None
+                 ) -> Awaitable[None]:
         replaced = outcome is Outcome.REPLACED
-        return _audited(request, "replace" if replaced else "submit", _form(shown, whole),
+        return _audited(request, "replace" if replaced else "submit",
+                        _form(case, whole) if isinstance(case, Shown) else case,
                         previous_revision=previous if replaced else None)
 
+    sent: web.Response | None = None
+
+    async def answered(answer: Answer, outcome: Outcome) -> None:
+        """The default answer, written as soon as it is made: the whole result is encoded
+        and published after it (a request on this connection is read once that is done)."""
+        nonlocal sent
+        sent = web.Response(status=201 if outcome is Outcome.OPENED else 200, body=answer.json,
+                            content_type="application/json")
+        await sent.prepare(request)
+        await sent.write_eof()
+
     try:  # answered here: the disclosure recorded while the answer is made
-        done = await service.submit(it, caller(request), disclose)
+        done = await service.submit(it, caller(request), disclose, None if whole else answered)
     except _NotAudited as exc:
         return exc.refusal
+    except Exception:
+        if sent is None:
+            raise
+        log.exception("case %s answered, then publishing its result failed", it.case_id)
+        return sent
+    if sent is not None:
+        return sent
     if done.outcome is Outcome.NOT_OWNER:
         return _not_yours(it.case_id, "replace")
     case = done.case
@@ -244,7 +264,7 @@ async def get_itinerary(request: web.Request) -> web.Response:
     whole = _whole(request)
     if isinstance(whole, web.Response):
         return whole
-    case = visible(request, "read")
+    case = await visible(request, "read")
     if isinstance(case, web.Response):
         return case
     answer = _form(case, whole)
@@ -263,7 +283,7 @@ async def itinerary_contacts(request: web.Request) -> web.Response:
     if isinstance(asked, web.Response):
         return asked
     revision, stop, after, limit = asked
-    latest = visible(request, "read")
+    latest = await visible(request, "read")
     if isinstance(latest, web.Response):
         return latest
     case_id = latest.case_id
@@ -295,7 +315,7 @@ async def itinerary_f1(request: web.Request) -> web.Response:
     fmt, lang = q.get("format", "json"), q.get("lang", "vi")
     if fmt not in ("json", "csv") or lang not in f1_list.LANGS:
         return error(400, "bad_enum", "format is json or csv; lang is vi or en")
-    latest = visible(request, "read")
+    latest = await visible(request, "read")
     if isinstance(latest, web.Response):
         return latest
     result = orjson.loads(latest.json)
@@ -327,7 +347,7 @@ async def itinerary_chain(request: web.Request) -> web.Response:
     for bad in (rings, limit):
         if isinstance(bad, web.Response):
             return bad
-    latest = visible(request, "read")
+    latest = await visible(request, "read")
     if isinstance(latest, web.Response):
         return latest
     service = request.app[SERVICE]
@@ -386,7 +406,7 @@ async def itinerary_events(request: web.Request) -> web.StreamResponse:
     whole = _whole(request)
     if isinstance(whole, web.Response):
         return whole
-    case = visible(request, "watch")
+    case = await visible(request, "watch")
     if isinstance(case, web.Response):
         return case
     seen = _last_event_id(request)
@@ -471,13 +491,15 @@ def _may_see(request: web.Request, it: Itinerary) -> bool:
     return ownership.may_see(it, caller(request))
 
 
-def visible(request: web.Request, verb: str) -> Shown | web.Response:
+async def visible(request: web.Request, verb: str) -> Shown | web.Response:
     """The latest revision of the path's case, when the caller may ``verb`` it; else the
-    refusal (503 while restoring, 404, 403)."""
+    refusal (503 while restoring, 404, 403). A submission of the case under way on this
+    replica is waited for (its answer may have gone out before its revision is shown)."""
     service = request.app[SERVICE]
     if not service.ready:
         return unavailable("not_ready", "standing itineraries are being restored; retry shortly")
     case_id = request.match_info["case_id"]
+    await service.settled(case_id)
     it, case = service.board.itinerary(case_id), service.board.latest(case_id)
     if it is None or case is None:
         return error(404, "not_found", f"no itinerary with case_id {case_id!r}")

@@ -87,11 +87,16 @@ class Submitted:
     outcome: Outcome
     previous_revision: int | None = None
     audited: bool = False  # its disclosure recorded already (``TracerService.submit``)
+    answered: bool = False  # its default answer given already (``TracerService.submit``)
 
 
-# the disclosure of a submission's answer to record: (the revision shown, what the submission
-# did, the revision it replaced) -> its record handed to Kafka now, acknowledged when awaited
-Disclosure = Callable[[Shown, Outcome, int | None], Awaitable[None]]
+# the disclosure of a submission's answer to record: (the revision shown whole, or its default
+# answer; what the submission did; the revision it replaced) -> its record handed to Kafka now,
+# acknowledged when awaited
+Disclosure = Callable[[Shown | Answer, Outcome, int | None], Awaitable[None]]
+# a submission's default answer given before its whole result is encoded: (the answer, what the
+# submission did) -> awaited before the whole is encoded and published
+Answering = Callable[[Answer, Outcome], Awaitable[None]]
 
 
 class TracerService:
@@ -379,13 +384,17 @@ class TracerService:
 
     # --- answering ------------------------------------------------------------------------------
     async def submit(self, body: Itinerary, by: ownership.Caller,
-                     audit: Disclosure | None = None) -> Submitted:
+                     audit: Disclosure | None = None,
+                     answered: Answering | None = None) -> Submitted:
         """Apply a submission of ``body`` by ``by``: a new version is recorded (acknowledged
         by Kafka before anything else), answered by the case's owner, and kept re-matched.
         ``audit``: the answer's disclosure to record, when this replica answers it (then
         ``Submitted.audited``): sent as soon as the revision is made and acknowledged before
         this returns; what it raises, this raises (the case recorded and answered all the
-        same, as when the caller's own audit fails after)."""
+        same, as when the caller's own audit fails after). ``answered``: given the default
+        answer as soon as it is made and its disclosure acknowledged, when this replica
+        answers it, before the whole result is encoded and published (then
+        ``Submitted.answered``)."""
         async with self._one_at_a_time(body.case_id):
             current = self.board.itinerary(body.case_id)
             decision = ownership.submit(current, body, by, int(self.clock() * 1000))
@@ -411,11 +420,13 @@ class TracerService:
                 owned = self.cases.get(it.case_id)
                 outcome = decision.outcome
                 disclose = None if audit is None else (
-                    lambda shown: audit(shown, outcome, previous))
+                    lambda case: audit(case, outcome, previous))
+                give = None if answered is None else (
+                    lambda answer: answered(answer, outcome))
                 await self._resolve(it, owned.result if owned else None, True, offset, stops,
-                                    disclose)
+                                    disclose, give)
                 return Submitted(self.board.latest(it.case_id), decision.outcome, previous,
-                                 audited=audit is not None)
+                                 audited=audit is not None, answered=answered is not None)
         # not the owner: wait for the owner's answer without holding the case (this replica
         # may become its owner meanwhile, and then answers it itself)
         return Submitted(await self._answer_of(it.case_id, offset), decision.outcome, previous)
@@ -462,6 +473,13 @@ class TracerService:
         self.cases.put(Case(replace(case.result, itinerary=it), case.json, case.flagged_at))
         self._answers[case.case_id] = offset
 
+    async def settled(self, case_id: str) -> None:
+        """Returns once no submission, share or answer of the case is under way on this
+        replica: a read that follows a submission's early answer sees its revision."""
+        if case_id in self._case_locks:
+            async with self._one_at_a_time(case_id):
+                pass
+
     @asynccontextmanager
     async def _one_at_a_time(self, case_id: str) -> AsyncIterator[None]:
         held = self._case_locks.setdefault(case_id, [asyncio.Lock(), 0])
@@ -476,23 +494,35 @@ class TracerService:
 
     async def _resolve(self, it: Itinerary, old: Result | None, publish_unchanged: bool,
                        offset: int, stops: tuple[StopResult, ...] | None = None,
-                       audit: Callable[[Shown], Awaitable[None]] | None = None) -> Case:
+                       audit: Callable[[Shown | Answer], Awaitable[None]] | None = None,
+                       answered: Callable[[Answer], Awaitable[None]] | None = None) -> Case:
         """Answer ``it`` (the version at ``offset`` of an owned case; ``stops``: its answer
         from the index when made already); when the domain says it is a new revision, publish
         its gap events and the result, show it, store it. ``audit``: the disclosure of the new
         revision to record, sent first and awaited last (its acknowledgement overlaps the
-        rest); what it or its awaitable raises, this raises, once the case is updated."""
+        rest); what it or its awaitable raises, this raises, once the case is updated.
+        ``answered``: given the new revision's default answer before its whole result is
+        encoded (the disclosure recorded is then of that answer, acknowledged before it)."""
         if stops is None:
             stops = self.view.answer(it)
         rev = next_revision(self.cases.get(it.case_id), old, it, stops, int(self.clock() * 1000),
                             self._encode, publish_unchanged)
         self._answers[it.case_id] = max(offset, self._answers.get(it.case_id, -1))
         audited: Awaitable[None] | None = None
+        refused: Exception | None = None
         try:
             if rev.published:
+                summary = self._summary(rev.case.result)
+                if answered is not None:  # the default answer first, disclosed
+                    try:
+                        if audit is not None:
+                            await audit(summary)
+                        await answered(summary)
+                    except Exception as exc:  # noqa: BLE001 - raised once the case is updated
+                        refused = exc
+                    audit = None
                 shown = Shown(it.case_id, rev.case.revision, rev.case.json, rev.case.stop_count,
-                              rev.case.contacts, self._summary(rev.case.result), offset,
-                              int(self.clock() * 1000))
+                              rev.case.contacts, summary, offset, int(self.clock() * 1000))
                 if audit is not None:  # handed to Kafka before the result
                     audited = audit(shown)
                 for g in rev.gaps:
@@ -512,6 +542,8 @@ class TracerService:
         finally:
             if audited is not None:
                 await audited
+        if refused is not None:
+            raise refused
         return rev.case
 
     def _encode(self, result: Result) -> bytes:

@@ -10,18 +10,35 @@ is, or that a corrected itinerary withdrew. The service only does the I/O around
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from truyvet.codec.gap import Gap, gap_id
 from truyvet.codec.itinerary import Itinerary
 from truyvet.domain.matching.matcher import Result, StopResult, same_stops
 
 
-@dataclass
 class Case:
-    result: Result
-    json: bytes  # the result as served and published
-    flagged_at: dict[str, int] = field(default_factory=dict)  # open gap_id -> when flagged (ms)
+    """A standing case: its latest result, that result's JSON as served and published, and
+    when each of its open gaps was flagged (gap_id -> ms). The JSON may be given as the
+    function that encodes it: it is then encoded when first read (a submission's default
+    answer goes out before the whole result is encoded)."""
+
+    __slots__ = ("result", "flagged_at", "_json", "_encode")
+
+    def __init__(self, result: Result, json: bytes | Callable[[Result], bytes],
+                 flagged_at: dict[str, int] | None = None) -> None:
+        self.result = result
+        self.flagged_at = {} if flagged_at is None else flagged_at
+        self._json: bytes | None = json if isinstance(json, bytes) else None
+        self._encode = None if isinstance(json, bytes) else json
+
+    @property
+    def json(self) -> bytes:
+        """The result as served and published (``match-result.v1``)."""
+        if self._json is None:
+            assert self._encode is not None
+            self._json, self._encode = self._encode(self.result), None
+        return self._json
 
     @property
     def itinerary(self) -> Itinerary:
@@ -62,7 +79,8 @@ def next_revision(
     """The case after answering ``it`` with ``stops``. ``current``: the case as held now (None:
     new); ``old``: the result it is compared with (the current one, or the last published when
     restoring). Unchanged -- same itinerary, same stops -- it stays as it is unless
-    ``publish_unchanged`` (a submission always makes a revision)."""
+    ``publish_unchanged`` (a submission always makes a revision). ``encode`` makes a result's
+    JSON: a new revision's when its case's ``json`` is first read."""
     flagged = dict(current.flagged_at) if current else {}
     if (old is not None and not publish_unchanged and old.itinerary == it
             and same_stops(old.stops, stops)):
@@ -76,7 +94,7 @@ def next_revision(
             flagged[g.gap_id] = g.flagged_at_ms
         else:
             flagged.pop(g.gap_id, None)
-    return Revision(Case(result, encode(result), flagged), True, gaps)
+    return Revision(Case(result, encode, flagged), True, gaps)
 
 
 def gap_events(old: Result | None, new: Result, now_ms: int,
