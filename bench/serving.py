@@ -130,6 +130,34 @@ def latencies(s: Settings, bodies: list[bytes]) -> Phase:
     return out
 
 
+class RunQueue:
+    """How long a process's main thread (the API's event loop) ran and how long it waited,
+    runnable, for a CPU: the kernel's ``/proc/<pid>/task/<pid>/schedstat`` (ns), from
+    construction to :meth:`line`. On a shared two-core machine the waiting is what other
+    processes cost a request."""
+
+    def __init__(self, pid: int) -> None:
+        self.path = Path(f"/proc/{pid}/task/{pid}/schedstat")
+        self.start, self.t0 = self._read(), time.monotonic()
+
+    def _read(self) -> tuple[int, int] | None:
+        try:
+            ran, waited, _ = self.path.read_text().split()
+            return int(ran), int(waited)
+        except (OSError, ValueError):
+            return None
+
+    def line(self, name: str) -> str:
+        end = self._read()
+        if self.start is None or end is None:
+            return f"API event loop,     {name}: not measured ({self.path} not readable)"
+        (ran0, wait0), (ran1, wait1) = self.start, end
+        ran, waited, wall = (ran1 - ran0) / 1e9, (wait1 - wait0) / 1e9, time.monotonic() - self.t0
+        share = waited / (ran + waited) if ran + waited else 0.0
+        return (f"API event loop,     {name}: ran {ran:.1f} s, waited for a CPU {waited:.1f} s "
+                f"({share:.0%} of its runnable time) in {wall:.1f} s")
+
+
 def freshness_probes(s: Settings, stop: threading.Event, out: list[float]) -> None:
     """Publish one scan at a time; time until the API's index has applied its visit bucket.
 
@@ -191,8 +219,10 @@ def main() -> None:
             seconds = wait_ready(s, api)
             print(f"rebuild             {n / seconds:>10,.0f} visits/s: API ready with {n:,} visits "
                   f"indexed {seconds:.1f}s after start (process start included)", flush=True)
+            queue = RunQueue(api.pid)
             idle = latencies(s, bodies[: REQUESTS // 2])
             print(idle.line("idle") + " (10-stop itineraries, response read)", flush=True)
+            print(queue.line("idle"), flush=True)
 
             worker = child(s, ["truyvet", "worker"], logs / "worker.log")
             load = child(s, ["bench.loadgen", str(LOAD_RATE), str(LOAD_SECONDS)],
@@ -202,7 +232,9 @@ def main() -> None:
             fresh: list[float] = []
             prober = threading.Thread(target=freshness_probes, args=(s, stop, fresh))
             prober.start()
+            queue = RunQueue(api.pid)
             busy = latencies(s, bodies[REQUESTS // 2:])
+            busy_queue = queue.line("ingesting")
             load.wait()
             lag_at_end = pipeline_lag(s)
             stop.set()
@@ -210,6 +242,7 @@ def main() -> None:
             print(busy.line("ingesting") + f" (while the load generator published "
                   f"{LOAD_RATE:,.0f} scans/s; worker lag when it stopped: {lag_at_end:,})",
                   flush=True)
+            print(busy_queue, flush=True)
             if fresh:
                 print(f"freshness           p50 {pct(fresh, 50):.2f} s, p99 {pct(fresh, 99):.2f} s "
                       f"from publish to matchable ({len(fresh)} probes during that load)",
