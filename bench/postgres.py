@@ -55,7 +55,7 @@ CREATE TABLE audit (case_id text, at timestamptz DEFAULT now(), principal text, 
 
 
 def baseline(shape: Shape, itineraries: list[dict], tolerance_s: int = 1800,
-             ) -> tuple[list[float], list[float]]:
+             warm_up: list[dict] = ()) -> tuple[list[float], list[float]]:  # type: ignore[assignment]
     """Milliseconds per itinerary (all its stops), after loading ``shape``'s visits: the
     queries alone, and the same queries in a transaction that also records the itinerary and
     an audit row, committed (``synchronous_commit = on``; with ``fsync = off`` a commit is
@@ -104,6 +104,8 @@ def baseline(shape: Shape, itineraries: list[dict], tolerance_s: int = 1800,
                     conn.execute(VERIFIED, args, prepare=True).fetchone()
                 return contacts
 
+            for it in warm_up:
+                answer(it)
             queries, recorded = [], []
             for k, it in enumerate(itineraries):  # the two kinds interleaved, as in serving.py
                 started = time.perf_counter()
