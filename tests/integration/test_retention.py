@@ -166,8 +166,13 @@ def _still_held(s: Settings, r: redis.Redis, key: str) -> list[str]:
             continue
         if any(x in raw for x in CARDS + CASES):
             held.append(f"api {path}")
-    if scans_held(metrics_text(s.worker_web_port)):
-        held.append("visits job state")
+    try:
+        text = metrics_text(s.worker_web_port)
+    except OSError as exc:  # not answered this time (a busy machine): held, as far as we know
+        held.append(f"visits job state (its metrics unread: {exc})")
+    else:
+        if scans_held(text):
+            held.append("visits job state")
     return held
 
 
