@@ -493,8 +493,8 @@ def _may_see(request: web.Request, it: Itinerary) -> bool:
 
 async def visible(request: web.Request, verb: str) -> Shown | web.Response:
     """The latest revision of the path's case, when the caller may ``verb`` it; else the
-    refusal (503 while restoring, 404, 403). A submission of the case under way on this
-    replica is waited for (its answer may have gone out before its revision is shown)."""
+    refusal (503 while restoring, 404, 403). A submission of the case whose answer went out
+    before its revision was shown on this replica is waited for (``TracerService.settled``)."""
     service = request.app[SERVICE]
     if not service.ready:
         return unavailable("not_ready", "standing itineraries are being restored; retry shortly")

@@ -131,6 +131,8 @@ class TracerService:
         self._waiting: dict[str, list[tuple[int, asyncio.Future[Shown]]]] = defaultdict(list)
         self._changed: asyncio.Queue[Changes] = asyncio.Queue()
         self._case_locks: dict[str, list] = {}  # case_id -> [lock, users]: taken one at a time
+        # case_id -> set once the revision whose default answer went out early is shown
+        self._showing: dict[str, asyncio.Event] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._owning: set[asyncio.Task[None]] = set()
         self._itinerary_partitions = next(t.partitions for t in topics.catalogue(s)
@@ -474,11 +476,12 @@ class TracerService:
         self._answers[case.case_id] = offset
 
     async def settled(self, case_id: str) -> None:
-        """Returns once no submission, share or answer of the case is under way on this
-        replica: a read that follows a submission's early answer sees its revision."""
-        if case_id in self._case_locks:
-            async with self._one_at_a_time(case_id):
-                pass
+        """Returns once the revision of a submission of the case whose default answer went
+        out before it was shown (``submit``'s ``answered``) is shown on this replica: a read
+        that follows such an answer sees its revision. Nothing else is waited for."""
+        showing = self._showing.get(case_id)
+        if showing is not None:
+            await showing.wait()
 
     @asynccontextmanager
     async def _one_at_a_time(self, case_id: str) -> AsyncIterator[None]:
@@ -510,10 +513,12 @@ class TracerService:
         self._answers[it.case_id] = max(offset, self._answers.get(it.case_id, -1))
         audited: Awaitable[None] | None = None
         refused: Exception | None = None
+        showing: asyncio.Event | None = None
         try:
             if rev.published:
                 summary = self._summary(rev.case.result)
                 if answered is not None:  # the default answer first, disclosed
+                    showing = self._showing[it.case_id] = asyncio.Event()
                     try:
                         if audit is not None:
                             await audit(summary)
@@ -540,6 +545,9 @@ class TracerService:
                 await self.results.store(rev.case)
             self.cases.put(rev.case)
         finally:
+            if showing is not None:
+                showing.set()
+                del self._showing[it.case_id]
             if audited is not None:
                 await audited
         if refused is not None:
