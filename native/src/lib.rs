@@ -664,7 +664,6 @@ fn truyvet_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(read_checkins, m)?)?;
     m.add_function(wrap_pyfunction!(accept_checkins, m)?)?;
     m.add_function(wrap_pyfunction!(index_loader::read_visit_records, m)?)?;
-    m.add_function(wrap_pyfunction!(matching::answer_stop, m)?)?;
     m.add_function(wrap_pyfunction!(matching::answer_stops, m)?)?;
     m.add_function(wrap_pyfunction!(matching::contacts_json, m)?)?;
     Ok(())

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from tests.unit.builders import BUILDERS
 from tests.reference import reference_stop, reference_visits
 from truyvet.domain.matching.index import VisitIndex
-from truyvet.domain.matching.overlap import answer_stop, answer_stop_reference
+from truyvet.domain.matching.overlap import StopAnswer, answer_stop_reference, answer_stops
 from truyvet.domain.matching.rules import MatchRules
 from truyvet.domain.matching.visits import Scan
 
@@ -22,6 +22,12 @@ BASE = NOW - NOW % DAY - 4 * 3600  # eight dense hours around a UTC midnight
 CARDS = ["ann", "bob", "cid", "dan", "eve"]
 VENUES = ["A", "A", "B", "C"]  # A is the busy one
 DWELL = {"A": 3600, "B": 1800, "C": 7200}
+
+
+def answer_stop(index: VisitIndex, rules: MatchRules, venue: str, frm: int, to: int,
+                card: str) -> StopAnswer:
+    """One stop, as the matcher answers it (the compiled core)."""
+    return answer_stops(index, rules, [(venue, frm, to)], card)[0]
 
 
 def dwell(venue: str) -> int:

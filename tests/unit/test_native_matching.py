@@ -1,9 +1,10 @@
 """The compiled stop answer and contacts' JSON (native/src/matching.rs) equal their references
 in numpy, on generated indexes: rows replaced and deleted, visits across midnight (a venue's
 longest visit reaching into the previous day's bucket), many equal overlaps (the card id
-decides), the submitting card among the visitors or unknown, card ids needing JSON escapes
-or longer than the tables' first width, forgotten cards' numbers reused. (Both are also run
-against the brute-force reference in test_matching_properties.py.)"""
+decides, also between ids with the same first eight bytes), the submitting card among the
+visitors or unknown, card ids needing JSON escapes or longer than the tables' first width,
+forgotten cards' numbers reused. (Both are also run against the brute-force reference in
+test_matching_properties.py.)"""
 
 from __future__ import annotations
 
@@ -17,11 +18,12 @@ from truyvet.codec import native
 from truyvet.domain.matching.cards import CardTable
 from truyvet.domain.matching.index import VisitIndex
 from truyvet.domain.matching import overlap
-from truyvet.domain.matching.overlap import THREADS, answer_stop, answer_stop_reference
+from truyvet.domain.matching.overlap import THREADS, answer_stop_reference, answer_stops
 from truyvet.domain.matching.rules import DAY_S, MatchRules
 
 T0 = 1_800_000_000 - 1_800_000_000 % DAY_S  # a UTC midnight
-CARDS = ["ann", "bob", "cid", "Đào", 'q"uote', "back\\slash", "x" * 40, "dan", "eve", "fay"]
+CARDS = ["ann", "bob", "cid", "Đào", 'q"uote', "back\\slash", "x" * 40, "dan", "eve", "fay",
+         "PC-COVID-0002", "PC-COVID-0001"]  # the same first eight bytes: the rest decides
 VENUES = ["A", "B"]
 
 
@@ -56,7 +58,7 @@ def test_the_compiled_stop_answer_equals_the_reference(batches, stops, tolerance
         index.apply(updates)
         for card, venue, frm, length in stops:
             want = answer_stop_reference(index, rules, venue, frm, frm + length, card)
-            got = answer_stop(index, rules, venue, frm, frm + length, card)
+            got = answer_stops(index, rules, [(venue, frm, frm + length)], card)[0]
             assert (got.verified, got.gap) == (want.verified, want.gap)
             assert got.contact_cards.tolist() == want.contact_cards.tolist()
             assert got.contact_overlaps.tolist() == want.contact_overlaps.tolist()

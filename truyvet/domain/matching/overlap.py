@@ -32,29 +32,12 @@ class StopAnswer:
     contact_overlaps: np.ndarray  # seconds, same order
 
 
-def answer_stop(
-    index: VisitIndex, rules: MatchRules, venue: str, frm: int, to: int, card: str | None
-) -> StopAnswer:
-    """The stop's answer: from the compiled core when it is built, else the reference."""
-    if native.core is None:
-        return answer_stop_reference(index, rules, venue, frm, to, card)
-    tol = rules.tolerance_s
-    lo, hi = frm - tol, to + tol
-    me = index.number(card) if card is not None else None
-    keys, width = index.cards.sort_table()
-    met, cards, overlaps = native.core.answer_stop(
-        [(b.cards, b.starts, b.ends, b.size) for b in index.buckets_meeting(venue, lo, hi)],
-        lo, hi, frm, to, me, keys, width)
-    verified = None if card is None else met
-    return StopAnswer(verified, verified is False, np.frombuffer(cards, np.uint32),
-                      np.frombuffer(overlaps, np.int64))
-
-
 def answer_stops(index: VisitIndex, rules: MatchRules, stops: Sequence[tuple[str, int, int]],
                  card: str | None) -> list[StopAnswer]:
-    """:func:`answer_stop` of each ``(venue, from, to)``: with the compiled core, the stops
-    shared among ``THREADS`` threads that run without the interpreter lock, so the caller
-    must hold what keeps the index from changing meanwhile (``IndexView.answer``: its lock)."""
+    """The answer of each stop ``(venue, from, to)``, in order. From the compiled core when
+    it is built: the stops shared among ``THREADS`` threads that run without the interpreter
+    lock, so the caller must hold what keeps the index from changing meanwhile
+    (``IndexView.answer``: its lock). Else from :func:`answer_stop_reference`."""
     if native.core is None:
         return [answer_stop_reference(index, rules, v, frm, to, card) for v, frm, to in stops]
     tol = rules.tolerance_s
@@ -74,7 +57,7 @@ def answer_stops(index: VisitIndex, rules: MatchRules, stops: Sequence[tuple[str
 def answer_stop_reference(
     index: VisitIndex, rules: MatchRules, venue: str, frm: int, to: int, card: str | None
 ) -> StopAnswer:
-    """:func:`answer_stop` in numpy: the reference the compiled core is held to."""
+    """One stop's answer in numpy: the reference the compiled core is held to."""
     tol = rules.tolerance_s
     w = index.window(venue, frm - tol, to + tol)
     me = index.number(card) if card is not None else None
