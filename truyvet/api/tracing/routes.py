@@ -84,10 +84,11 @@ async def post_itinerary(request: web.Request) -> web.Response:
         """The default answer, written as soon as it is made: the whole result is encoded
         and published after it (a request on this connection is read once that is done)."""
         nonlocal sent
-        sent = web.Response(status=201 if outcome is Outcome.OPENED else 200, body=answer.json,
-                            content_type="application/json")
-        await sent.prepare(request)
-        await sent.write_eof()
+        response = web.Response(status=201 if outcome is Outcome.OPENED else 200,
+                                body=answer.json, content_type="application/json")
+        await response.prepare(request)
+        await response.write_eof()
+        sent = response  # (a client gone before this: no answer went out)
 
     try:  # answered here: the disclosure recorded while the answer is made
         done = await service.submit(it, caller(request), disclose, None if whole else answered)
