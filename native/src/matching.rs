@@ -121,8 +121,8 @@ fn answer(
     // row: a bucket's rows are in no order of time, and a branch on each would be
     // mispredicted for a good share of them (a busy stop: 46 us of scanning, now 25)
     let me = me.map_or(DEAD as u64, |m| m as u64); // DEAD: no card (and no row is DEAD and live)
-    let total: usize = buckets.iter().map(|(cards, _, _)| cards.len()).sum();
-    let mut rows: Vec<(u64, u32)> = vec![(0, 0); total];
+    let read: usize = buckets.iter().map(|(cards, _, _)| cards.len()).sum();
+    let mut rows: Vec<(u64, u32)> = vec![(0, 0); read];
     let mut kept = 0;
     for (cards, starts, ends) in buckets {
         for ((&card, &start), &end) in cards.iter().zip(starts.iter()).zip(ends.iter()) {
