@@ -14,7 +14,7 @@ from collections import defaultdict
 from confluent_kafka import Consumer, Producer, TopicPartition
 
 from bench import children
-from bench.services import bench_settings
+from bench.services import LOGS, bench_settings
 from truyvet.producers.scans import ScanPublisher
 from truyvet.producers.simulator.timeline import Timeline
 from truyvet.producers.simulator.world import build_world
@@ -56,7 +56,7 @@ def faust_worker(s: Settings, n: int, jobs: tuple[str, ...] = ("ingest", "visits
     or its commits stop moving for ``STALL_S`` before it has caught up."""
     groups = {g: t for g, t in pipeline_groups(s).items() if g.rsplit("-", 1)[1] in jobs}
     counted = topics.scans_by_card(s) if "visits" in jobs else topics.checkins(s)
-    with children.running(s, ["truyvet", "worker"], s.data_dir / "bench-worker.log",
+    with children.running(s, ["truyvet", "worker"], LOGS / "bench-worker.log",
                           TRUYVET_LOG_LEVEL="warning",
                           TRUYVET_WORKER_JOBS=",".join(jobs)) as proc:
         first = None
@@ -78,14 +78,14 @@ def faust_worker(s: Settings, n: int, jobs: tuple[str, ...] = ("ingest", "visits
                 return timed / timed_s
             if proc.poll() is not None:
                 raise RuntimeError(f"the worker exited with {proc.returncode} before catching "
-                                   f"up; see {s.data_dir / 'bench-worker.log'}")
+                                   f"up; see {LOGS / 'bench-worker.log'}")
             total = sum(p.committed or 0 for p in parts)
             if total != moved[1]:
                 moved = (time.monotonic(), total)
             elif time.monotonic() - moved[0] > STALL_S:
                 raise RuntimeError(f"the worker's commits stayed at {total:,} for {STALL_S:g}s "
                                    f"(lag {sum(p.lag or 0 for p in parts):,}): no figure; see "
-                                   f"{s.data_dir / 'bench-worker.log'}")
+                                   f"{LOGS / 'bench-worker.log'}")
 
 
 def hand_written(s: Settings, n: int) -> float:

@@ -96,7 +96,7 @@ def main() -> None:
     from bench import children
     from bench.data import Shape, itineraries
     from bench.serving import child, publish_visits, wait_ready
-    from bench.services import bench_settings
+    from bench.services import LOGS, bench_settings
     from truyvet.kafka.lag import pipeline_lag
 
     shape = Shape()
@@ -105,8 +105,7 @@ def main() -> None:
     for k, it in enumerate(its):
         it["case_id"] = f"load-{k}"
     with bench_settings() as s:
-        logs = s.data_dir / "bench-logs"
-        logs.mkdir(parents=True, exist_ok=True)
+        logs = LOGS
         visits = publish_visits(s, shape)
         api = child(s, ["truyvet", "api"], logs / "api.log")
         worker = load = None

@@ -15,7 +15,7 @@ import orjson
 from bench import children
 from bench.data import Shape, itineraries
 from bench.serving import Client, child, publish_visits, wait_ready
-from bench.services import bench_settings
+from bench.services import LOGS, bench_settings
 from truyvet.api.tracing import checkpoint
 
 RESTARTS = int(os.environ.get("TRUYVET_BENCH_RESTARTS", "2"))
@@ -46,8 +46,7 @@ def main() -> None:
     shape = Shape()
     bodies = [orjson.dumps(it) for it in itineraries(shape, SAMPLE)]
     with bench_settings() as s:
-        logs = s.data_dir / "bench-logs"
-        logs.mkdir(parents=True, exist_ok=True)
+        logs = LOGS
         where = checkpoint.path(s)
         t = time.monotonic()
         n = publish_visits(s, shape)

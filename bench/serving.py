@@ -17,7 +17,7 @@ import orjson
 
 from bench import children, postgres
 from bench.data import Shape, bucket_updates, itineraries
-from bench.services import bench_settings
+from bench.services import LOGS, bench_settings
 from truyvet.producers.scans import ScanPublisher
 from truyvet.kafka.partitioner import partition_of
 from truyvet import topics
@@ -214,8 +214,7 @@ def main() -> None:
           f"first to warm up (not counted)", flush=True)
     bodies = [orjson.dumps(it) for it in its]
     with bench_settings() as s:
-        logs = s.data_dir / "bench-logs"
-        logs.mkdir(parents=True, exist_ok=True)
+        logs = LOGS
         t = time.monotonic()
         n = publish_visits(s, shape)
         print(f"published {n:,} visits as visit buckets in {time.monotonic() - t:.0f}s", flush=True)
