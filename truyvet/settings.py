@@ -182,6 +182,11 @@ class Settings:
         "retention sweep and on stop); a start loads it when valid and reads only what came "
         "after. 0 = none.",
     )
+    match_threads: int = _setting(
+        "TRUYVET_MATCH_THREADS", 1,
+        "Threads that answer an itinerary's stops at once in the API. More pay only on cores "
+        "free for them at that moment: the answer waits for its slowest thread.",
+    )
     api_checkpoint_dir: str = _setting(
         "TRUYVET_API_CHECKPOINT_DIR", "",
         "Where the API keeps its checkpoint (local disk, private: it holds card ids); default "
@@ -224,6 +229,8 @@ class Settings:
             parse_window(self.cluster_window)
         except ValueError as exc:
             raise SettingsError(f"TRUYVET_CLUSTER_WINDOW={self.cluster_window!r}: {exc}") from None
+        if self.match_threads < 1:
+            raise SettingsError(f"TRUYVET_MATCH_THREADS={self.match_threads}: 1 or more")
         if self.api_checkpoint_s < 0:
             raise SettingsError(f"TRUYVET_API_CHECKPOINT_S={self.api_checkpoint_s}: 0 (none) or more")
         if not self.bootstrap_servers:

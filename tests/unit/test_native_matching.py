@@ -18,7 +18,7 @@ from truyvet.codec import native
 from truyvet.domain.matching.cards import CardTable
 from truyvet.domain.matching.index import VisitIndex
 from truyvet.domain.matching import overlap
-from truyvet.domain.matching.overlap import THREADS, answer_stop_reference, answer_stops
+from truyvet.domain.matching.overlap import answer_stop_reference, answer_stops
 from truyvet.domain.matching.rules import DAY_S, MatchRules
 
 T0 = 1_800_000_000 - 1_800_000_000 % DAY_S  # a UTC midnight
@@ -67,11 +67,7 @@ def test_the_compiled_stop_answer_equals_the_reference(batches, stops, tolerance
         at = [(venue, frm, frm + length) for _, venue, frm, length in stops]
         want = [answer_stop_reference(index, rules, v, f, t, card) for v, f, t in at]
         for threads in (1, 2, 3):
-            overlap.THREADS = threads
-            try:
-                together = overlap.answer_stops(index, rules, at, card)
-            finally:
-                overlap.THREADS = THREADS
+            together = answer_stops(index, rules, at, card, threads)
             assert [(a.verified, a.gap, a.contact_cards.tolist(), a.contact_overlaps.tolist())
                     for a in together] == \
                 [(a.verified, a.gap, a.contact_cards.tolist(), a.contact_overlaps.tolist())

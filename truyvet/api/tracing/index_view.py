@@ -141,7 +141,7 @@ class IndexView:
     def answer(self, it: Itinerary) -> tuple[StopResult, ...]:
         started = time.perf_counter()
         with self.lock:
-            stops = match(self.index, self.rules, it)
+            stops = match(self.index, self.rules, it, self.s.match_threads)
         metrics.MATCH_LATENCY.observe(time.perf_counter() - started)
         return stops
 

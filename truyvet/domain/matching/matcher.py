@@ -44,12 +44,14 @@ class Result:
     stops: tuple[StopResult, ...]
 
 
-def match(index: VisitIndex, rules: MatchRules, it: Itinerary) -> tuple[StopResult, ...]:
-    """The answer per stop, in submitted order. Times are whole seconds. The index must not
-    change meanwhile (``answer_stops``: the caller holds its lock where others write it)."""
+def match(index: VisitIndex, rules: MatchRules, it: Itinerary,
+          threads: int = 1) -> tuple[StopResult, ...]:
+    """The answer per stop, in submitted order, by ``threads`` threads. Times are whole
+    seconds. The index must not change meanwhile (``answer_stops``: the caller holds its lock
+    where others write it)."""
     stops = [(stop.venue_id, stop.from_ms // 1000, stop.to_ms // 1000) for stop in it.stops]
     return tuple(StopResult(v, frm, to, a.verified, a.gap, a.contact_cards, a.contact_overlaps)
-                 for (v, frm, to), a in zip(stops, answer_stops(index, rules, stops, it.card_id),
+                 for (v, frm, to), a in zip(stops, answer_stops(index, rules, stops, it.card_id, threads),
                                             strict=True))
 
 

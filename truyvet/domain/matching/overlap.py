@@ -10,7 +10,6 @@ For stop (V, from, to) of card C:
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,10 +18,6 @@ import numpy as np
 from truyvet.codec import native
 from truyvet.domain.matching.index import VisitIndex
 from truyvet.domain.matching.rules import MatchRules
-
-# an itinerary's stops answered by this many threads at once (a busy stop is ~0.1 ms)
-THREADS = min(4, os.cpu_count() or 1)
-
 
 @dataclass(frozen=True)
 class StopAnswer:
@@ -33,11 +28,15 @@ class StopAnswer:
 
 
 def answer_stops(index: VisitIndex, rules: MatchRules, stops: Sequence[tuple[str, int, int]],
-                 card: str | None) -> list[StopAnswer]:
+                 card: str | None, threads: int = 1) -> list[StopAnswer]:
     """The answer of each stop ``(venue, from, to)``, in order. From the compiled core when
-    it is built: the stops shared among ``THREADS`` threads that run without the interpreter
+    it is built: the stops shared among ``threads`` threads that run without the interpreter
     lock, so the caller must hold what keeps the index from changing meanwhile
-    (``IndexView.answer``: its lock). Else from :func:`answer_stop_reference`."""
+    (``IndexView.answer``: its lock). Else from :func:`answer_stop_reference`.
+
+    More than one thread pays only where a core is free for each at once: the caller waits
+    for every thread it starts, and one not scheduled at once (the cores busy with a broker's
+    collector, say) makes it wait as long (``TRUYVET_MATCH_THREADS``, docs/benchmarks.md)."""
     if native.core is None:
         return [answer_stop_reference(index, rules, v, frm, to, card) for v, frm, to in stops]
     tol = rules.tolerance_s
@@ -45,7 +44,7 @@ def answer_stops(index: VisitIndex, rules: MatchRules, stops: Sequence[tuple[str
     keys, width = index.cards.sort_table()
     got = native.core.answer_stops(
         [([(b.cards, b.starts, b.ends, b.size) for b in index.buckets_meeting(v, frm - tol, to + tol)],
-          frm - tol, to + tol, frm, to) for v, frm, to in stops], me, keys, width, THREADS)
+          frm - tol, to + tol, frm, to) for v, frm, to in stops], me, keys, width, threads)
     out = []
     for met, cards, overlaps in got:
         verified = None if card is None else met
