@@ -48,9 +48,7 @@ def main() -> None:
     with bench_settings() as s:
         logs = LOGS
         where = checkpoint.path(s)
-        t = time.monotonic()
         n = publish_visits(s, shape)
-        print(f"published {n:,} visits as visit buckets in {time.monotonic() - t:.0f}s", flush=True)
         api = child(s, ["truyvet", "api"], logs / "api-restart.log")
         try:
             rebuild = wait_ready(s, api)

@@ -16,8 +16,9 @@ import numpy as np
 import orjson
 
 from bench import children, postgres
+from bench.cpu import CpuUse
 from bench.data import Shape, bucket_updates, itineraries
-from bench.services import LOGS, bench_settings
+from bench.services import LOGS, bench_settings, stack_pids, wait_compacted
 from truyvet.producers.scans import ScanPublisher
 from truyvet.kafka.partitioner import partition_of
 from truyvet import topics
@@ -41,6 +42,9 @@ CLASSIFICATION = os.environ.get("TRUYVET_BENCH_CLASSIFICATION", "F0")
 
 
 def publish_visits(s: Settings, shape: Shape) -> int:
+    """The shape's visits as the visit buckets the pipeline would have made, then the
+    broker's compaction of them waited for (``wait_compacted``); how many visits."""
+    started = time.monotonic()
     producer = DurableProducer(s, "bench-visits")
     n = 0
     for venue, day, card, visits in bucket_updates(shape):
@@ -50,6 +54,10 @@ def publish_visits(s: Settings, shape: Shape) -> int:
                       timestamp_ms=day * DAY_S * 1000)
         n += len(visits)
     assert producer.flush(120) == 0 and not producer.stats.failures
+    print(f"published {n:,} visits as visit buckets in {time.monotonic() - started:.0f}s", flush=True)
+    waited = wait_compacted(s, topics.visits(s))
+    print(f"visits compacted    by the broker's cleaner {waited:.0f}s after they were published "
+          f"(the API started after it: a deployment compacts as it ingests)", flush=True)
     return n
 
 
@@ -215,9 +223,7 @@ def main() -> None:
     bodies = [orjson.dumps(it) for it in its]
     with bench_settings() as s:
         logs = LOGS
-        t = time.monotonic()
         n = publish_visits(s, shape)
-        print(f"published {n:,} visits as visit buckets in {time.monotonic() - t:.0f}s", flush=True)
 
         api = child(s, ["truyvet", "api"], logs / "api.log")
         worker = load = None
@@ -230,9 +236,11 @@ def main() -> None:
                 print(f"warm-up, not counted: POST default p50 {pct(first.post, 50):.1f} ms, p99 "
                       f"{pct(first.post, 99):.1f} ms ({len(first.post)})", flush=True)
             queue = RunQueue(api.pid)
+            cpu = CpuUse({**stack_pids(s), "API": api.pid, "this benchmark": os.getpid()})
             idle = latencies(s, bodies[: REQUESTS // 2])
             print(idle.line("idle") + " (10-stop itineraries, response read)", flush=True)
             print(queue.line("idle"), flush=True)
+            print(cpu.lines("idle"), flush=True)
 
             worker = child(s, ["truyvet", "worker"], logs / "worker.log")
             load = child(s, ["bench.loadgen", str(LOAD_RATE), str(LOAD_SECONDS)],
@@ -243,8 +251,10 @@ def main() -> None:
             prober = threading.Thread(target=freshness_probes, args=(s, stop, fresh))
             prober.start()
             queue = RunQueue(api.pid)
+            cpu = CpuUse({**stack_pids(s), "worker": worker.pid, "load generator": load.pid,
+                          "API": api.pid, "this benchmark": os.getpid()})
             busy = latencies(s, bodies[REQUESTS // 2:])
-            busy_queue = queue.line("ingesting")
+            busy_queue = queue.line("ingesting") + "\n" + cpu.lines("ingesting")
             load.wait()
             lag_at_end = pipeline_lag(s)
             stop.set()

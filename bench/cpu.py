@@ -1,0 +1,66 @@
+"""Who used the machine's cores during a phase of a benchmark.
+
+Per process: its CPU time (all its threads, ``/proc/<pid>/stat``) and how long its threads
+waited, runnable, for a CPU (``/proc/<pid>/task/*/schedstat``; threads alive at the end);
+and the whole machine's busy time (``/proc/stat``), which also counts processes outside the
+benchmark. From construction to :meth:`CpuUse.lines`. On two shared cores a figure missed
+for lack of CPU shows here: the cores busy, and the processes waiting for them."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+HZ = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_s(pid: int) -> float | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / HZ  # utime + stime
+
+
+def _waited_s(pid: int) -> float:
+    total = 0
+    for task in Path(f"/proc/{pid}/task").glob("*/schedstat"):
+        try:
+            total += int(task.read_text().split()[1])
+        except (OSError, ValueError, IndexError):
+            pass  # a thread that ended meanwhile
+    return total / 1e9
+
+
+def _machine() -> tuple[float, float]:
+    """(busy, all) CPU seconds of the whole machine since boot (steal counted as busy)."""
+    user, nice, system, idle, iowait, irq, softirq, steal = (
+        int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9])
+    busy = user + nice + system + irq + softirq + steal
+    return busy / HZ, (busy + idle + iowait) / HZ
+
+
+class CpuUse:
+    def __init__(self, pids: dict[str, int]) -> None:
+        self.pids = pids
+        self.t0 = time.monotonic()
+        self.cpu0 = {name: _cpu_s(pid) for name, pid in pids.items()}
+        self.wait0 = {name: _waited_s(pid) for name, pid in pids.items()}
+        self.machine0 = _machine()
+
+    def lines(self, phase: str) -> str:
+        wall = time.monotonic() - self.t0
+        busy1, all1 = _machine()
+        busy, total = busy1 - self.machine0[0], all1 - self.machine0[1]
+        cores = total / wall if wall else 0.0
+        used, waited = [], []
+        for name, pid in self.pids.items():
+            start, end = self.cpu0[name], _cpu_s(pid)
+            if start is None or end is None:
+                continue
+            used.append(f"{name} {(end - start) / wall:.2f}")
+            waited.append(f"{name} {_waited_s(pid) - self.wait0[name]:.1f} s")
+        return (f"cores used,         {phase}: {', '.join(used)}; the machine {busy / wall:.2f} of "
+                f"{cores:.0f} (all its processes) in {wall:.1f} s\n"
+                f"                    waited for a CPU: {', '.join(waited)}")
