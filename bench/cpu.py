@@ -63,4 +63,4 @@ class CpuUse:
             waited.append(f"{name} {_waited_s(pid) - self.wait0[name]:.1f} s")
         return (f"cores used,         {phase}: {', '.join(used)}; the machine {busy / wall:.2f} of "
                 f"{cores:.0f} (all its processes) in {wall:.1f} s\n"
-                f"                    waited for a CPU: {', '.join(waited)}")
+                f"                    their threads waited for a CPU (thread-seconds): {', '.join(waited)}")
