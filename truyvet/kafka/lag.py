@@ -23,6 +23,7 @@ from prometheus_client.registry import Collector
 
 from truyvet import metrics
 from truyvet.kafka.admin import admin_client, connect
+from truyvet.kafka.retry import retrying
 from truyvet.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,9 @@ def group_lag(
     """
     admin = admin_client(s)
     request = ConsumerGroupTopicPartitions(group)
-    result = admin.list_consumer_group_offsets([request], request_timeout=timeout)[group].result()
+    # a group coordinator still loading (a broker just started) answers "load in progress"
+    result = retrying(lambda: admin.list_consumer_group_offsets(
+        [request], request_timeout=timeout)[group].result(), f"offsets of group {group}", timeout)
     committed = {
         (tp.topic, tp.partition): tp.offset for tp in result.topic_partitions if tp.offset >= 0
     }
