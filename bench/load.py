@@ -105,15 +105,14 @@ def main() -> None:
     for k, it in enumerate(its):
         it["case_id"] = f"load-{k}"
     with bench_settings() as s:
-        logs = LOGS
         visits = publish_visits(s, shape)
-        api = child(s, ["truyvet", "api"], logs / "api.log")
+        api = child(s, ["truyvet", "api"], LOGS / "api.log")
         worker = load = None
         try:
             wait_ready(s, api)
-            worker = child(s, ["truyvet", "worker"], logs / "worker.log")
+            worker = child(s, ["truyvet", "worker"], LOGS / "worker.log")
             load = child(s, ["bench.loadgen", str(SCAN_RATE), str(SECONDS + 15)],
-                         logs / "loadgen.log")
+                         LOGS / "loadgen.log")
             time.sleep(10)  # the worker has joined and ingests
             result = post_at_rate(s, its, RPS)
             lag = pipeline_lag(s)

@@ -46,10 +46,9 @@ def main() -> None:
     shape = Shape()
     bodies = [orjson.dumps(it) for it in itineraries(shape, SAMPLE)]
     with bench_settings() as s:
-        logs = LOGS
         where = checkpoint.path(s)
         n = publish_visits(s, shape)
-        api = child(s, ["truyvet", "api"], logs / "api-restart.log")
+        api = child(s, ["truyvet", "api"], LOGS / "api-restart.log")
         try:
             rebuild = wait_ready(s, api)
             restored = _health(s)["index_restored"]
@@ -66,7 +65,7 @@ def main() -> None:
                   f"{written['lock_held_s'] * 1000:.0f} ms while it was copied", flush=True)
             _stopped(api)
             for i in range(RESTARTS):
-                api = child(s, ["truyvet", "api"], logs / "api-restart.log")
+                api = child(s, ["truyvet", "api"], LOGS / "api-restart.log")
                 ready = wait_ready(s, api)
                 restored = _health(s)["index_restored"]
                 if restored["from"] != "checkpoint":

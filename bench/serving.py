@@ -222,10 +222,9 @@ def main() -> None:
           f"first to warm up (not counted)", flush=True)
     bodies = [orjson.dumps(it) for it in its]
     with bench_settings() as s:
-        logs = LOGS
         n = publish_visits(s, shape)
 
-        api = child(s, ["truyvet", "api"], logs / "api.log")
+        api = child(s, ["truyvet", "api"], LOGS / "api.log")
         worker = load = None
         try:
             seconds = wait_ready(s, api)
@@ -242,9 +241,9 @@ def main() -> None:
             print(queue.line("idle"), flush=True)
             print(cpu.lines("idle"), flush=True)
 
-            worker = child(s, ["truyvet", "worker"], logs / "worker.log")
+            worker = child(s, ["truyvet", "worker"], LOGS / "worker.log")
             load = child(s, ["bench.loadgen", str(LOAD_RATE), str(LOAD_SECONDS)],
-                         logs / "loadgen.log")
+                         LOGS / "loadgen.log")
             time.sleep(5)
             stop = threading.Event()
             fresh: list[float] = []

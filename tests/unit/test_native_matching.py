@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 from truyvet.codec import native
 from truyvet.domain.matching.cards import CardTable
 from truyvet.domain.matching.index import VisitIndex
-from truyvet.domain.matching import overlap
 from truyvet.domain.matching.overlap import answer_stop_reference, answer_stops
 from truyvet.domain.matching.rules import DAY_S, MatchRules
 

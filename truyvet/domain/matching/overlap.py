@@ -19,6 +19,7 @@ from truyvet.codec import native
 from truyvet.domain.matching.index import VisitIndex
 from truyvet.domain.matching.rules import MatchRules
 
+
 @dataclass(frozen=True)
 class StopAnswer:
     verified: bool | None
