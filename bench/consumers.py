@@ -7,6 +7,7 @@ import asyncio
 import os
 import subprocess
 import sys
+import tempfile
 import time
 
 N = 300_000
@@ -17,12 +18,14 @@ def main() -> None:
     from truyvet.kafka.producer import DurableProducer
     from truyvet.topics import checkins
 
-    with bench_settings() as s:
+    with bench_settings() as s, tempfile.TemporaryDirectory(prefix="bench-faust-") as data:
         p = DurableProducer(s, "bench-consumers")
         for i in range(N):
             p.send(checkins(s), b"k%d" % (i % 1000), b"x" * 150)
         assert p.flush(60) == 0
-        env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": s.bootstrap_servers}
+        # faust keeps its tables under a data directory: the run's own, removed at its end
+        env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": s.bootstrap_servers,
+               "BENCH_FAUST_DATA": data}
         for client in ("faust-events", "faust-take", "aiokafka", "confluent"):
             out = subprocess.run([sys.executable, "-m", "bench.consumers", client, checkins(s)],
                                  env=env, capture_output=True, text=True, timeout=600)
@@ -35,7 +38,7 @@ def _faust(topic: str, take: bool) -> None:
     from truyvet.jobs.worker import Worker
 
     app = faust.App(f"bench-faust-{time.time():.0f}", broker=f"kafka://{_servers()}",
-                    store="memory://", web_enabled=False, topic_allow_declare=False,
+                    store="memory://", datadir=os.environ["BENCH_FAUST_DATA"], web_enabled=False, topic_allow_declare=False,
                     topic_disable_leader=True, consumer_auto_offset_reset="earliest")
     source = app.topic(topic, key_serializer="raw", value_serializer="raw")
     seen = {"n": 0, "t0": 0.0}

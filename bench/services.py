@@ -18,12 +18,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from confluent_kafka import Consumer, TopicPartition
-
-from truyvet import topics
 from truyvet.kafka.admin import admin_client, ensure_topics
-from truyvet.kafka.config import librdkafka
-from truyvet.kafka.retry import retrying
 from truyvet.devstack.kafka import LocalKafka
 from truyvet.devstack.process import read_pid
 from truyvet.devstack.redis import LocalRedis
@@ -59,8 +54,6 @@ def bench_settings() -> Iterator[Settings]:
         if redis:
             redis.start()
         ensure_topics(s)
-        if kafka:
-            coordinator_ready(s)
         yield s
     finally:
         try:
@@ -72,19 +65,6 @@ def bench_settings() -> Iterator[Settings]:
             if kafka:
                 kafka.stop()
             shutil.rmtree(STACK, ignore_errors=True)
-
-
-def coordinator_ready(s: Settings) -> None:
-    """Commit one offset as a consumer group would: the broker then makes and loads its
-    offsets topic. Asked for a group's offsets before that, a just-started broker answered
-    NOT_COORDINATOR, and librdkafka's admin client crashed the benchmark on that answer
-    (SIGSEGV: confluentinc/librdkafka#5040, seen with confluent-kafka 2.16.2, 2026-12-06)."""
-    consumer = Consumer(librdkafka(s, "bench-coordinator", **{"group.id": f"{s.topic_prefix}-ready"}))
-    try:
-        retrying(lambda: consumer.commit(offsets=[TopicPartition(topics.visits(s), 0, 0)],
-                                         asynchronous=False), "the first offset commit", 120)
-    finally:
-        consumer.close()
 
 
 def delete_topics(s: Settings, timeout: float = 60.0) -> None:

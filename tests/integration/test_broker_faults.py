@@ -9,6 +9,7 @@
 2. a single broker killed and restarted under load: the producer buffers and retries, every
    record sent is acknowledged once the broker is back, none is lost or written twice, and the
    worker, which lost its only broker, resumes.
+3. a broker just started, asked for groups' offsets before its offsets topic exists.
 
 Each prints what it measured: the longest a record waited for its acknowledgement (how long
 producers saw the cluster unavailable) and how long the pipeline took to catch up.
@@ -16,8 +17,11 @@ producers saw the cluster unavailable) and how long the pipeline took to catch u
 
 from __future__ import annotations
 
+import json
+import os
 import random
 import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -26,6 +30,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from confluent_kafka import Consumer, TopicPartition
 
 from tests.conftest import Services, free_base, own_settings
 from tests.integration.helpers import (
@@ -43,6 +48,7 @@ from truyvet import topics
 from truyvet.codec import card_scan, checkin
 from truyvet.codec.checkin import CheckIn
 from truyvet.kafka.admin import admin_client, ensure_topics
+from truyvet.kafka.config import librdkafka
 from truyvet.kafka.lag import group_lag
 from truyvet.kafka.producer import DurableProducer
 from truyvet.devstack.kafka import CONTROLLER_PORT_OFFSET, LocalKafka
@@ -241,6 +247,49 @@ def test_a_worker_started_while_the_broker_is_away_waits_for_it(services: Servic
             _assert_nothing_lost(s, scans, producer)
     log = (tmp_path / "worker.log").read_text()
     assert "waiting for the cluster" in log and "worker ready" in log
+
+
+def test_lag_is_read_from_a_broker_that_has_just_started(services: Services,
+                                                        tmp_path: Path) -> None:
+    """Asked for groups' offsets before a fresh broker has made and loaded its offsets
+    topic, ``group_lag`` waits for the coordinator and answers; the process does not die.
+    (Through librdkafka's admin client, this question crashed the asking process with SIGSEGV
+    on the broker's NOT_COORDINATOR answer: confluentinc/librdkafka#5040.) The lag equals
+    what was published, the committed offsets what a consumer committed."""
+    with _cluster(tmp_path, nodes=1) as kafka:
+        s = _settings(services, kafka, tmp_path)
+        ensure_topics(s)
+        topic = topics.checkins(s)
+        published = Counter[int]()
+        producer = DurableProducer(s, "fresh-broker-test")
+        for i in range(600):
+            producer.send(topic, f"card-{i}", b"x", partition=i % 12)
+            published[i % 12] += 1
+        assert producer.flush(30) == 0 and not producer.stats.failures
+        asks = ("import json, sys\n"
+                "from truyvet.kafka.lag import group_lag\n"
+                "from truyvet.settings import Settings\n"
+                "s = Settings.from_env()\n"
+                f"print(json.dumps([[[p.partition, p.committed, p.lag] for p in group_lag("
+                f"s, f'{{s.topic_prefix}}-fresh-{{g}}', [{topic!r}], timeout=60)] "
+                f"for g in range(8)]))\n")
+        done = subprocess.run([sys.executable, "-c", asks], capture_output=True, text=True,
+                              timeout=300, env={**os.environ, **s.to_env()})
+        assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
+        answers = json.loads(done.stdout)
+        assert len(answers) == 8
+        for answer in answers:
+            assert {p: (c, lag) for p, c, lag in answer} == \
+                {p: (None, n) for p, n in published.items()}
+        group = f"{s.topic_prefix}-committed"
+        consumer = Consumer(librdkafka(s, "fresh-broker-test", **{"group.id": group}))
+        try:
+            consumer.commit(offsets=[TopicPartition(topic, p, n // 2)
+                                     for p, n in published.items()], asynchronous=False)
+        finally:
+            consumer.close()
+        assert {p.partition: (p.committed, p.lag) for p in group_lag(s, group, [topic])} == \
+            {p: (n // 2, n - n // 2) for p, n in published.items()}
 
 
 # --- clusters ----------------------------------------------------------------------------------

@@ -16,13 +16,14 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition
+from confluent_kafka import Consumer, KafkaException, TopicPartition
 from confluent_kafka.admin import OffsetSpec
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from truyvet import metrics
 from truyvet.kafka.admin import admin_client, connect
+from truyvet.kafka.config import librdkafka
 from truyvet.kafka.retry import retrying
 from truyvet.settings import Settings
 
@@ -44,22 +45,17 @@ def group_lag(
     """Committed offset, end offset and lag for each partition a group has committed on.
 
     With ``topics``, every partition of those topics is listed, and a partition with no
-    commit counts its whole content (from the earliest offset) as lag.
+    commit counts its whole content (from the earliest offset) as lag. Without, the group's
+    commits are looked for on every topic of this deployment (its prefix).
     """
-    admin = admin_client(s)
-    request = ConsumerGroupTopicPartitions(group)
-    # a group coordinator still loading (a broker just started) answers "load in progress"
-    result = retrying(lambda: admin.list_consumer_group_offsets(
-        [request], request_timeout=timeout)[group].result(), f"offsets of group {group}", timeout)
-    committed = {
-        (tp.topic, tp.partition): tp.offset for tp in result.topic_partitions if tp.offset >= 0
-    }
-    wanted = set(committed)
-    if topics:
-        meta = admin.list_topics(timeout=timeout)
-        for t in topics:
-            for p in meta.topics[t].partitions:
-                wanted.add((t, p))
+    meta = admin_client(s).list_topics(timeout=timeout)
+    missing = [t for t in topics or () if t not in meta.topics]
+    if missing:
+        raise KeyError(f"no such topic: {', '.join(missing)}")
+    names = topics or [t for t in meta.topics if t.startswith(s.topic_prefix)]
+    asked = [(t, p) for t in names for p in meta.topics[t].partitions]
+    committed = committed_offsets(s, group, asked, timeout)
+    wanted = set(asked) if topics else set(committed)
     if not wanted:
         return []
     ends, starts = _watermarks(s, sorted(wanted), timeout)
@@ -69,6 +65,33 @@ def group_lag(
         base = c if c is not None else starts[key]
         out.append(PartitionLag(key[0], key[1], c, ends[key], max(0, ends[key] - base)))
     return out
+
+
+def committed_offsets(
+    s: Settings, group: str, partitions: list[tuple[str, int]], timeout: float = 10.0
+) -> dict[tuple[str, int], int]:
+    """The offsets ``group`` has committed on ``partitions`` (those it has not are left out).
+
+    Asked through a consumer of that group that never joins it, not through the admin
+    client: librdkafka's admin client dies of SIGSEGV when the group's coordinator answers
+    NOT_COORDINATOR (a broker just started, a coordinator moving; confluentinc/librdkafka#5040,
+    seen with confluent-kafka 2.16.2), where a consumer looks the coordinator up again.
+    """
+    if not partitions:
+        return {}
+    consumer = Consumer(librdkafka(s, f"{s.topic_prefix}-lag-reader", **{
+        "group.id": group, "enable.auto.commit": False, "socket.timeout.ms": 10_000}))
+    try:
+        # a group coordinator still loading (a broker just started) answers "load in progress"
+        found = retrying(lambda: consumer.committed(
+            [TopicPartition(t, p) for t, p in partitions], timeout=timeout),
+            f"offsets of group {group}", timeout)
+    finally:
+        consumer.close()
+    failed = [tp for tp in found if tp.error is not None]
+    if failed:
+        raise KafkaException(failed[0].error)
+    return {(tp.topic, tp.partition): tp.offset for tp in found if tp.offset >= 0}
 
 
 def _watermarks(
