@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import orjson
 
-from bench import children, postgres
+from bench import acks, children, postgres
 from bench.cpu import CpuUse
 from bench.data import Shape, bucket_updates, itineraries
 from bench.services import LOGS, bench_settings, stack_pids, wait_compacted
@@ -106,6 +106,7 @@ class Phase:
         self.get: list[float] = []
         self.bytes_default: list[int] = []
         self.bytes_all: list[int] = []
+        self.wall_s = 0.0
 
     def line(self, name: str) -> str:
         return (f"latency, {name:<10} default answer: POST p50 {pct(self.post, 50):.1f} ms, p99 "
@@ -122,6 +123,7 @@ class Phase:
 def latencies(s: Settings, bodies: list[bytes]) -> Phase:
     client = Client(s)
     out = Phase()
+    started = time.perf_counter()
     for k, body in enumerate(bodies):
         whole = k % 2 == 1
         t = time.perf_counter()
@@ -139,6 +141,7 @@ def latencies(s: Settings, bodies: list[bytes]) -> Phase:
         status, payload = client.call("GET", f"/api/v1/itineraries/{case_id}")
         out.get.append((time.perf_counter() - t) * 1000)
         assert status == 200, payload[:200]
+    out.wall_s = time.perf_counter() - started
     return out
 
 
@@ -240,6 +243,7 @@ def main() -> None:
             print(idle.line("idle") + " (10-stop itineraries, response read)", flush=True)
             print(queue.line("idle"), flush=True)
             print(cpu.lines("idle"), flush=True)
+            alone = kafka_alone(s, bodies[: REQUESTS // 2], idle)
 
             worker = child(s, ["truyvet", "worker"], LOGS / "worker.log")
             load = child(s, ["bench.loadgen", str(LOAD_RATE), str(LOAD_SECONDS)],
@@ -273,12 +277,36 @@ def main() -> None:
             for p in (load, worker, api):
                 children.stop(p)
     if os.environ.get("TRUYVET_BENCH_PG", "1") != "0":
-        baseline(shape, its, idle, busy, warm)
+        baseline(shape, its, idle, busy, warm, alone)
     if not fresh:
         raise SystemExit("bench serving: the freshness figure could not be measured")
 
 
-def baseline(shape: Shape, its: list[dict], idle: Phase, busy: Phase, warm: list[dict]) -> None:
+def kafka_alone(s: Settings, bodies: list[bytes], idle: Phase) -> list[float]:
+    """The acknowledgements a POST waits for, without the API (``bench.acks``), at the idle
+    phase's rate of POSTs, each request sending a whole result as the idle phase's were;
+    printed, and the audit record's returned (the one a POST awaits after matching)."""
+    case_id = orjson.loads(bodies[0])["case_id"]
+    status, whole = Client(s).call("GET", f"/api/v1/itineraries/{case_id}?contacts=all")
+    assert status == 200, whole[:200]
+    posts = len(idle.post) + len(idle.post_all)
+    gap_s = max(0.0, idle.wall_s / posts - 0.0015)  # less the acknowledgements themselves
+    took = np.array(acks.measure(s, bodies, whole, gap_s))
+    both = took.sum(axis=1)
+    print(f"kafka alone, idle   itinerary acknowledged p50 {pct(took[:, 0], 50):.2f} ms, p99 "
+          f"{pct(took[:, 0], 99):.2f} ms; then the audit record p50 {pct(took[:, 1], 50):.2f}, "
+          f"p99 {pct(took[:, 1], 99):.2f}; the two p50 {pct(both, 50):.2f}, p99 "
+          f"{pct(both, 99):.2f} ms\n"
+          f"                    ({len(took)} requests, {gap_s * 1000:.1f} ms apart as the idle "
+          f"phase's POSTs, each sending a {len(whole) / 1000:.0f} kB result after; the API's "
+          f"producers and settings, no API. POST default idle / audit record alone: p50 "
+          f"{pct(idle.post, 50) / pct(took[:, 1], 50):.2f}, p99 "
+          f"{pct(idle.post, 99) / pct(took[:, 1], 99):.2f})", flush=True)
+    return list(took[:, 1])
+
+
+def baseline(shape: Shape, its: list[dict], idle: Phase, busy: Phase, warm: list[dict],
+             alone: list[float]) -> None:
     """PostgreSQL on the same visits and itineraries (warmed up by the same), and the ratios
     to the phases above."""
     pg, pg_recorded = postgres.baseline(shape, its, warm_up=warm)
@@ -294,3 +322,6 @@ def baseline(shape: Shape, its: list[dict], idle: Phase, busy: Phase, warm: list
                   f"{pct(times, 99) / pct(idle_ms, 99):.2f}; ingesting p50 "
                   f"{pct(times, 50) / pct(busy_ms, 50):.2f}, p99 "
                   f"{pct(times, 99) / pct(busy_ms, 99):.2f} (above 1: truyvet faster)")
+    print(f"ratio, recorded / the audit record alone  p50 {pct(pg_recorded, 50) / pct(alone, 50):.2f}"
+          f", p99 {pct(pg_recorded, 99) / pct(alone, 99):.2f}: the most any POST that awaits "
+          f"its audit record's acknowledgement after matching could reach on this machine")

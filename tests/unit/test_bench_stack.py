@@ -92,3 +92,24 @@ def test_the_cores_a_process_used_are_told_apart_from_one_that_slept() -> None:
             p.wait()
     shares = dict(part.rsplit(" ", 1) for part in line.split(": ", 1)[1].split(";")[0].split(", "))
     assert float(shares["spinning"]) > float(shares["sleeping"])
+
+
+def test_the_acknowledgements_alone_go_to_topics_the_api_never_reads() -> None:
+    """``bench.acks`` writes itineraries, audit records and results without an API: to topics
+    of its own (an itinerary in the API's topic would become a standing case of the run),
+    made with the catalogue's partitions and settings, under the run's prefix (deleted with
+    it on servers named from outside)."""
+    from bench import acks
+    from truyvet import topics
+
+    s = Settings.from_env(env={}, topic_prefix="benchx")
+    made = acks.own_topics(s)
+    api_reads = {topics.itineraries(s), topics.audit(s), topics.match_results(s),
+                 *(spec.name for spec in topics.catalogue(s))}
+    assert set(made) == {"itineraries", "audit", "results"}
+    for kind, of_api in (("itineraries", topics.itineraries(s)), ("audit", topics.audit(s)),
+                         ("results", topics.match_results(s))):
+        spec = made[kind]
+        assert spec.name not in api_reads and spec.name.startswith("benchx.")
+        [original] = [t for t in topics.catalogue(s) if t.name == of_api]
+        assert (spec.partitions, spec.config) == (original.partitions, original.config)
