@@ -27,8 +27,8 @@ def own_topics(s: Settings) -> dict[str, TopicSpec]:
     """The itinerary, audit and result topics of the catalogue, under other names."""
     wanted = {topics.itineraries(s): "itineraries", topics.audit(s): "audit",
               topics.match_results(s): "results"}
-    return {wanted[spec.name]: dataclasses.replace(spec, name=s.topic(f"acks-alone.{wanted[spec.name]}"))
-            for spec in topics.catalogue(s) if spec.name in wanted}
+    return {kind: dataclasses.replace(spec, name=s.topic(f"acks-alone.{kind}"))
+            for spec in topics.catalogue(s) if (kind := wanted.get(spec.name))}
 
 
 def measure(s: Settings, itineraries: list[bytes], result: bytes,
@@ -57,7 +57,8 @@ async def _requests(s: Settings, names: dict[str, str], bodies: list[bytes], res
             recorded = time.perf_counter()
             await producer.sending(names["audit"], case_id, _audit_record(case_id))
             if i >= WARM_UP:
-                took.append(((recorded - started) * 1000, (time.perf_counter() - recorded) * 1000))
+                took.append(((recorded - started) * 1000,
+                             (time.perf_counter() - recorded) * 1000))
             results.send_nowait(names["results"], case_id, result)
             await asyncio.sleep(gap_s)
     finally:

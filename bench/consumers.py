@@ -38,8 +38,9 @@ def _faust(topic: str, take: bool) -> None:
     from truyvet.jobs.worker import Worker
 
     app = faust.App(f"bench-faust-{time.time():.0f}", broker=f"kafka://{_servers()}",
-                    store="memory://", datadir=os.environ["BENCH_FAUST_DATA"], web_enabled=False, topic_allow_declare=False,
-                    topic_disable_leader=True, consumer_auto_offset_reset="earliest")
+                    store="memory://", datadir=os.environ["BENCH_FAUST_DATA"],
+                    web_enabled=False, topic_allow_declare=False, topic_disable_leader=True,
+                    consumer_auto_offset_reset="earliest")
     source = app.topic(topic, key_serializer="raw", value_serializer="raw")
     seen = {"n": 0, "t0": 0.0}
 

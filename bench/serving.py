@@ -322,6 +322,7 @@ def baseline(shape: Shape, its: list[dict], idle: Phase, busy: Phase, warm: list
                   f"{pct(times, 99) / pct(idle_ms, 99):.2f}; ingesting p50 "
                   f"{pct(times, 50) / pct(busy_ms, 50):.2f}, p99 "
                   f"{pct(times, 99) / pct(busy_ms, 99):.2f} (above 1: truyvet faster)")
-    print(f"ratio, recorded / the audit record alone  p50 {pct(pg_recorded, 50) / pct(alone, 50):.2f}"
-          f", p99 {pct(pg_recorded, 99) / pct(alone, 99):.2f}: the most any POST that awaits "
+    print(f"ratio, recorded / the audit record alone  p50 "
+          f"{pct(pg_recorded, 50) / pct(alone, 50):.2f}, p99 "
+          f"{pct(pg_recorded, 99) / pct(alone, 99):.2f}: the most any POST that awaits "
           f"its audit record's acknowledgement after matching could reach on this machine")
