@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
-from confluent_kafka.admin import OffsetSpec
+from confluent_kafka.admin import AdminClient, OffsetSpec
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -48,7 +48,8 @@ def group_lag(
     commit counts its whole content (from the earliest offset) as lag. Without, the group's
     commits are looked for on every topic of this deployment (its prefix).
     """
-    meta = admin_client(s).list_topics(timeout=timeout)
+    admin = admin_client(s)  # kept referenced until its futures are resolved
+    meta = admin.list_topics(timeout=timeout)
     missing = [t for t in topics or () if t not in meta.topics]
     if missing:
         raise KeyError(f"no such topic: {', '.join(missing)}")
@@ -58,7 +59,7 @@ def group_lag(
     wanted = set(asked) if topics else set(committed)
     if not wanted:
         return []
-    ends, starts = _watermarks(s, sorted(wanted), timeout)
+    ends, starts = _watermarks(admin, sorted(wanted), timeout)
     out = []
     for key in sorted(wanted):
         c = committed.get(key)
@@ -95,9 +96,8 @@ def committed_offsets(
 
 
 def _watermarks(
-    s: Settings, tps: list[tuple[str, int]], timeout: float
+    admin: AdminClient, tps: list[tuple[str, int]], timeout: float
 ) -> tuple[dict[tuple[str, int], int], dict[tuple[str, int], int]]:
-    admin = admin_client(s)
     ends_req = {TopicPartition(t, p): OffsetSpec.latest() for t, p in tps}
     starts_req = {TopicPartition(t, p): OffsetSpec.earliest() for t, p in tps}
     ends = {
