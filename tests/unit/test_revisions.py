@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from truyvet.codec.itinerary import Itinerary, Stop
 from truyvet.domain.matching.index import VisitIndex
 from truyvet.domain.matching.matcher import encode_result, match
@@ -89,3 +92,57 @@ def test_standing_cases_affected_by_a_change_and_replaced_by_id() -> None:
     assert cases.affected({("CAFE", day)}, RULES.tolerance_s, index.longest) == set()
     assert cases.affected({("MARKET", day)}, RULES.tolerance_s, index.longest) == {"BN-1"}
     assert cases.expired(T0 + RULES.retention_s, RULES.retention_s) == ["BN-1"]
+
+
+def _meets(it: Itinerary, venue: str, day: int, tolerance_s: int, longest: dict[str, int]) -> bool:
+    """The rule as stated: a stop at the venue whose window (± tolerance) meets the bucket's
+    day, reaching into the next by the venue's longest visit."""
+    lo, hi = day * DAY_S, (day + 1) * DAY_S + longest.get(venue, 0)
+    return any(s.venue_id == venue and s.from_ms // 1000 - tolerance_s <= hi
+               and s.to_ms // 1000 + tolerance_s >= lo for s in it.stops)
+
+
+_VENUES = ("CAFE", "BAR", "MARKET")
+
+
+@st.composite
+def _standing_and_changes(draw: st.DrawFn):  # type: ignore[no-untyped-def]
+    day0 = T0 // DAY_S
+    near_midnight = st.sampled_from((0, 1, 1799, 1800, 1801, 10799, 10800, 10801))
+    in_day = st.one_of(st.integers(0, DAY_S - 1), near_midnight,
+                       near_midnight.map(lambda t: DAY_S - 1 - t))
+    span = st.tuples(st.sampled_from(_VENUES),  # from: seconds after T0's day began
+                     st.builds(lambda d, t: d * DAY_S + t, st.integers(-2, 4), in_day),
+                     st.one_of(st.integers(0, 6 * 3600), st.integers(0, 2 * DAY_S)))
+    steps = draw(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 4),  # 0: dropped
+                                    st.lists(span, min_size=1, max_size=4)),
+                          min_size=3, max_size=25))
+    changed = draw(st.sets(st.tuples(st.sampled_from((*_VENUES, "PARK")),
+                                     st.integers(day0 - 3, day0 + 6)), min_size=1, max_size=6))
+    longest = {v: draw(st.integers(0, 2 * DAY_S)) for v in _VENUES if draw(st.integers(0, 4))}
+    return steps, changed, longest, draw(st.sampled_from((0, 1800, 1800, 3 * 3600)))
+
+
+@settings(max_examples=500, deadline=None)
+@given(_standing_and_changes())
+def test_the_cases_a_change_affects_are_those_the_rule_names(case: tuple) -> None:
+    """Cases put, replaced by a new version and dropped in any order: the affected ones are
+    exactly those with a stop meeting a changed bucket, by the rule read plainly."""
+    steps, changed, longest, tolerance_s = case
+    index = VisitIndex()
+    cases, now = StandingCases(), {}
+    for n, kind, stops in steps:
+        case_id = f"BN-{n}"
+        if kind == 0:
+            cases.drop(case_id)
+            now.pop(case_id, None)
+            continue
+        day_began = T0 - T0 % DAY_S
+        it = dataclasses.replace(IT, case_id=case_id, stops=tuple(
+            Stop(v, (day_began + f) * 1000, (day_began + f + d) * 1000) for v, f, d in stops))
+        cases.put(_next(index, None, it).case)
+        now[case_id] = it
+    expected = {cid for cid, it in now.items()
+                if any(_meets(it, v, day, tolerance_s, longest) for v, day in changed)}
+    assert cases.affected(changed, tolerance_s, longest) == expected
+    assert len(cases) == len(now)

@@ -13,7 +13,9 @@ from truyvet.domain.matching.rules import DAY_S
 class StandingCases:
     def __init__(self) -> None:
         self._cases: dict[str, Case] = {}
-        self._by_venue: dict[str, set[str]] = defaultdict(set)
+        # venue -> case -> the (from, to) seconds of the case's stops there: what a changed
+        # bucket is checked against (not every stop of every case that has one stop there)
+        self._by_venue: dict[str, dict[str, list[tuple[int, int]]]] = defaultdict(dict)
 
     def __len__(self) -> int:
         return len(self._cases)
@@ -30,31 +32,38 @@ class StandingCases:
         self.drop(case_id)
         self._cases[case_id] = case
         for stop in case.itinerary.stops:
-            self._by_venue[stop.venue_id].add(case_id)
+            self._by_venue[stop.venue_id].setdefault(case_id, []).append(
+                (stop.from_ms // 1000, stop.to_ms // 1000))
 
     def drop(self, case_id: str) -> None:
         previous = self._cases.pop(case_id, None)
         if previous is not None:
             for stop in previous.itinerary.stops:
-                self._by_venue[stop.venue_id].discard(case_id)
+                at = self._by_venue.get(stop.venue_id)
+                if at is not None:
+                    at.pop(case_id, None)
+                    if not at:
+                        del self._by_venue[stop.venue_id]
 
     def affected(self, changed: set[tuple[str, int]], tolerance_s: int,
                  longest: dict[str, int]) -> set[str]:
         """Cases with a stop whose window (± tolerance) may meet a changed (venue, day) bucket;
         ``longest``: per venue, its longest visit (a visit starting a day earlier can reach)."""
-        out = set()
+        days: dict[str, list[int]] = defaultdict(list)
         for venue, day in changed:
-            case_ids = self._by_venue.get(venue)
-            if not case_ids:
-                continue
-            lo = day * DAY_S
-            hi = (day + 1) * DAY_S + longest.get(venue, 0)
-            for case_id in case_ids:
-                for stop in self._cases[case_id].itinerary.stops:
-                    if (stop.venue_id == venue and stop.from_ms // 1000 - tolerance_s <= hi
-                            and stop.to_ms // 1000 + tolerance_s >= lo):
-                        out.add(case_id)
-                        break
+            if venue in self._by_venue:
+                days[venue].append(day)
+        out: set[str] = set()
+        for venue, changed_days in days.items():
+            reach = longest.get(venue, 0)
+            # a stop [f, t] meets bucket ``day`` when f - tol <= (day + 1) * DAY_S + reach
+            # and t + tol >= day * DAY_S
+            spans = [(day * DAY_S - tolerance_s, (day + 1) * DAY_S + reach + tolerance_s)
+                     for day in changed_days]
+            for case_id, stops in self._by_venue[venue].items():
+                if case_id not in out and any(f <= hi and t >= lo for f, t in stops
+                                              for lo, hi in spans):
+                    out.add(case_id)
         return out
 
     def expired(self, now_s: int, retention_s: int) -> list[str]:
