@@ -39,6 +39,11 @@ REQUESTS = int(os.environ.get("TRUYVET_BENCH_REQUESTS", "1000"))
 WARM_UP = int(os.environ.get("TRUYVET_BENCH_WARM_UP", "200"))
 # F0 (the default): the cases also form clusters, which the API keeps and publishes; F1: none
 CLASSIFICATION = os.environ.get("TRUYVET_BENCH_CLASSIFICATION", "F0")
+# the idle phase again with this pause before each POST (ms; 0: not run): POSTs back to back
+# (~100 a second here) make each request share the CPU with the one before it (its whole
+# result encoded, compressed, written by the broker); paced, each meets an API and a broker
+# at rest, as a tracer's does (a province's tracers submit a few itineraries a minute)
+PACE_MS = float(os.environ.get("TRUYVET_BENCH_PACE_MS", "100"))
 
 
 def publish_visits(s: Settings, shape: Shape) -> int:
@@ -120,12 +125,16 @@ class Phase:
                 f"{pct(self.post, 99) / pct(self.post_all, 99):.2f}")
 
 
-def latencies(s: Settings, bodies: list[bytes]) -> Phase:
+def latencies(s: Settings, bodies: list[bytes], pause_s: float = 0.0) -> Phase:
+    """Each body POSTed (default and whole answers in turn), each default one read back by
+    a GET; ``pause_s`` before each POST but the first."""
     client = Client(s)
     out = Phase()
     started = time.perf_counter()
     for k, body in enumerate(bodies):
         whole = k % 2 == 1
+        if pause_s and k:
+            time.sleep(pause_s)
         t = time.perf_counter()
         status, payload = client.call("POST", WHOLE if whole else DEFAULT, body)
         took = (time.perf_counter() - t) * 1000
@@ -224,6 +233,9 @@ def main() -> None:
     print(f"itineraries         {REQUESTS:,} of 10 stops, {CLASSIFICATION}; {WARM_UP:,} more "
           f"first to warm up (not counted)", flush=True)
     bodies = [orjson.dumps(it) for it in its]
+    paced_bodies = [orjson.dumps({**it, "case_id": f"{it['case_id']}-paced"})
+                    for it in itineraries(shape, REQUESTS // 2, seed=5,
+                                          classification=CLASSIFICATION)]
     with bench_settings() as s:
         n = publish_visits(s, shape)
 
@@ -244,6 +256,15 @@ def main() -> None:
             print(queue.line("idle"), flush=True)
             print(cpu.lines("idle"), flush=True)
             alone = kafka_alone(s, bodies[: REQUESTS // 2], idle)
+            paced = None
+            if PACE_MS > 0:
+                queue = RunQueue(api.pid)
+                cpu = CpuUse({**stack_pids(s), "API": api.pid, "this benchmark": os.getpid()})
+                paced = latencies(s, paced_bodies, PACE_MS / 1000)
+                print(paced.line("idle paced") + f" ({PACE_MS:.0f} ms before each POST; "
+                      f"other cases than the idle phase's)", flush=True)
+                print(queue.line("idle paced"), flush=True)
+                print(cpu.lines("idle paced"), flush=True)
 
             worker = child(s, ["truyvet", "worker"], LOGS / "worker.log")
             load = child(s, ["bench.loadgen", str(LOAD_RATE), str(LOAD_SECONDS)],
@@ -277,7 +298,7 @@ def main() -> None:
             for p in (load, worker, api):
                 children.stop(p)
     if os.environ.get("TRUYVET_BENCH_PG", "1") != "0":
-        baseline(shape, its, idle, busy, warm, alone)
+        baseline(shape, its, idle, busy, warm, alone, paced)
     if not fresh:
         raise SystemExit("bench serving: the freshness figure could not be measured")
 
@@ -306,7 +327,7 @@ def kafka_alone(s: Settings, bodies: list[bytes], idle: Phase) -> list[float]:
 
 
 def baseline(shape: Shape, its: list[dict], idle: Phase, busy: Phase, warm: list[dict],
-             alone: list[float]) -> None:
+             alone: list[float], paced: Phase | None) -> None:
     """PostgreSQL on the same visits and itineraries (warmed up by the same), and the ratios
     to the phases above."""
     pg, pg_recorded = postgres.baseline(shape, its, warm_up=warm)
@@ -322,6 +343,12 @@ def baseline(shape: Shape, its: list[dict], idle: Phase, busy: Phase, warm: list
                   f"{pct(times, 99) / pct(idle_ms, 99):.2f}; ingesting p50 "
                   f"{pct(times, 50) / pct(busy_ms, 50):.2f}, p99 "
                   f"{pct(times, 99) / pct(busy_ms, 99):.2f} (above 1: truyvet faster)")
+            if paced is not None:
+                paced_ms = paced.post_all if form == "whole" else paced.post
+                print(f"ratio, {name:<8} / {form:<7} PostgreSQL/truyvet POST idle paced p50 "
+                      f"{pct(times, 50) / pct(paced_ms, 50):.2f}, p99 "
+                      f"{pct(times, 99) / pct(paced_ms, 99):.2f} (PostgreSQL's queries back to "
+                      f"back, as in the idle phase)")
     print(f"ratio, recorded / the audit record alone  p50 "
           f"{pct(pg_recorded, 50) / pct(alone, 50):.2f}, p99 "
           f"{pct(pg_recorded, 99) / pct(alone, 99):.2f}: the most any POST that awaits "
