@@ -16,6 +16,9 @@ class StandingCases:
         # venue -> case -> the (from, to) seconds of the case's stops there: what a changed
         # bucket is checked against (not every stop of every case that has one stop there)
         self._by_venue: dict[str, dict[str, list[tuple[int, int]]]] = defaultdict(dict)
+        # venue -> the latest end of a stop there: a change after it (new scans, while the
+        # cases' stops are days past) is passed over without looking at the cases
+        self._latest_end: dict[str, int] = {}
 
     def __len__(self) -> int:
         return len(self._cases)
@@ -32,18 +35,22 @@ class StandingCases:
         self.drop(case_id)
         self._cases[case_id] = case
         for stop in case.itinerary.stops:
+            end = stop.to_ms // 1000
             self._by_venue[stop.venue_id].setdefault(case_id, []).append(
-                (stop.from_ms // 1000, stop.to_ms // 1000))
+                (stop.from_ms // 1000, end))
+            if end > self._latest_end.get(stop.venue_id, end - 1):
+                self._latest_end[stop.venue_id] = end
 
     def drop(self, case_id: str) -> None:
         previous = self._cases.pop(case_id, None)
         if previous is not None:
-            for stop in previous.itinerary.stops:
-                at = self._by_venue.get(stop.venue_id)
-                if at is not None:
-                    at.pop(case_id, None)
-                    if not at:
-                        del self._by_venue[stop.venue_id]
+            for venue in {stop.venue_id for stop in previous.itinerary.stops}:
+                at = self._by_venue[venue]
+                del at[case_id]
+                if at:
+                    self._latest_end[venue] = max(t for stops in at.values() for _, t in stops)
+                else:
+                    del self._by_venue[venue], self._latest_end[venue]
 
     def affected(self, changed: set[tuple[str, int]], tolerance_s: int,
                  longest: dict[str, int]) -> set[str]:
@@ -56,10 +63,13 @@ class StandingCases:
         out: set[str] = set()
         for venue, changed_days in days.items():
             reach = longest.get(venue, 0)
+            latest = self._latest_end[venue]
             # a stop [f, t] meets bucket ``day`` when f - tol <= (day + 1) * DAY_S + reach
-            # and t + tol >= day * DAY_S
+            # and t + tol >= day * DAY_S (so never when every stop there ends before)
             spans = [(day * DAY_S - tolerance_s, (day + 1) * DAY_S + reach + tolerance_s)
-                     for day in changed_days]
+                     for day in changed_days if day * DAY_S - tolerance_s <= latest]
+            if not spans:
+                continue
             for case_id, stops in self._by_venue[venue].items():
                 if case_id not in out and any(f <= hi and t >= lo for f, t in stops
                                               for lo, hi in spans):
