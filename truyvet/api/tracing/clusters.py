@@ -114,8 +114,12 @@ class ClusterDesk:
         while self._unsettled:
             venues = [self._unsettled.pop() for _ in range(min(VENUES_A_STEP,
                                                                len(self._unsettled)))]
-            self._publish(self._book.recompute(venues))
-            await asyncio.sleep(0)
+            sending = self._publish(self._book.recompute(venues))
+            # a step's records acknowledged before the next step's are sent: a settling at
+            # busy venues changes hundreds of clusters, whose acknowledgements, all in flight
+            # at once, came back together and held the event loop while each was taken
+            # (what `_send` raises stays on its task, as when nothing awaits it)
+            await (asyncio.wait(sending) if sending else asyncio.sleep(0))
 
     def settle(self) -> list[asyncio.Future[None]]:
         """Put the cases changed since the last settling into the book, each venue they touch
