@@ -1,6 +1,7 @@
-"""The tracer API at province scale: index rebuild from Kafka, match latency over HTTP (idle
-and while ingest runs at 20,000 scans/s), freshness (publish -> matchable), and the same
-itineraries answered by PostgreSQL with a GiST range index, in the same run."""
+"""The tracer API at province scale: index rebuild from Kafka, match latency over HTTP (idle:
+back to back, then paced; and while ingest runs at 20,000 scans/s), freshness (publish ->
+matchable), and the same itineraries answered by PostgreSQL with a GiST range index, in the
+same run."""
 
 from __future__ import annotations
 
