@@ -46,11 +46,11 @@ class StandingCases:
         if previous is not None:
             for venue in {stop.venue_id for stop in previous.itinerary.stops}:
                 at = self._by_venue[venue]
-                del at[case_id]
-                if at:
-                    self._latest_end[venue] = max(t for stops in at.values() for _, t in stops)
-                else:
+                gone = at.pop(case_id)
+                if not at:
                     del self._by_venue[venue], self._latest_end[venue]
+                elif max(t for _, t in gone) >= self._latest_end[venue]:  # it held the latest
+                    self._latest_end[venue] = max(t for stops in at.values() for _, t in stops)
 
     def affected(self, changed: set[tuple[str, int]], tolerance_s: int,
                  longest: dict[str, int]) -> set[str]:
