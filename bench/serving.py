@@ -43,7 +43,7 @@ CLASSIFICATION = os.environ.get("TRUYVET_BENCH_CLASSIFICATION", "F0")
 # the idle phase again with this pause before each POST (ms; 0: not run): POSTs back to back
 # (~100 a second here) make each request share the CPU with the one before it (its whole
 # result encoded, compressed, written by the broker); paced, each meets an API and a broker
-# at rest, as a tracer's does (a province's tracers submit a few itineraries a minute)
+# at rest, as a tracer's does (tracers submit far fewer than a hundred a second)
 PACE_MS = float(os.environ.get("TRUYVET_BENCH_PACE_MS", "100"))
 
 
