@@ -38,8 +38,7 @@ class StandingCases:
             end = stop.to_ms // 1000
             self._by_venue[stop.venue_id].setdefault(case_id, []).append(
                 (stop.from_ms // 1000, end))
-            if end > self._latest_end.get(stop.venue_id, end - 1):
-                self._latest_end[stop.venue_id] = end
+            self._latest_end[stop.venue_id] = max(end, self._latest_end.get(stop.venue_id, end))
 
     def drop(self, case_id: str) -> None:
         previous = self._cases.pop(case_id, None)
