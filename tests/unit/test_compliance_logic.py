@@ -2,6 +2,9 @@ from __future__ import annotations
 
 import dataclasses
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from truyvet.codec.gap import Gap
 from truyvet.domain.compliance.alerts import SILENT_AFTER_S, Compliance
 from truyvet.domain.compliance.state import Thresholds
@@ -112,3 +115,30 @@ def test_old_data_is_gone() -> None:
     c.add_scan(scan(2, "a", "in", 0), T0 + 60)
     c.purge(T0 + 2 * 86_400)
     assert not c.venues["V"].hours and not c.venues["V"].ins
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["a", "b", "c", "d"]), st.sampled_from(["in", "out"]),
+                          st.integers(0, 3 * 86_400), st.sampled_from(["V", "W"])), max_size=40),
+       st.data())
+def test_a_days_cards_in_and_out_are_those_of_its_scans(
+        drawn: list[tuple[str, str, int, str]], data: st.DataObject) -> None:
+    """Each (venue, local day)'s figures equal the sets of its scans, taken plainly: the
+    distinct cards scanned in, and those of them also scanned out that day, whatever the
+    order of the scans and however many of them are sent again."""
+    scans = [scan(i, card, direction, dt, venue=venue)
+             for i, (card, direction, dt, venue) in enumerate(drawn)]
+    resent = data.draw(st.lists(st.sampled_from(scans), max_size=10)) if scans else []
+    arriving = data.draw(st.permutations(scans + resent))
+    c = Compliance(RET)
+    for s in arriving:
+        c.add_scan(s, T0 + 4 * 86_400)
+    cards: dict[tuple[str, int], dict[str, set[str]]] = {}
+    for s in scans:
+        day = cards.setdefault((s.venue_id, local_day(s.scanned_at_ms // 1000)),
+                               {"in": set(), "out": set()})
+        day[s.direction].add(s.card_id)
+    for (venue, day), by_direction in cards.items():
+        d = c.record(venue, "day", str(day))
+        assert (d.cards_in, d.cards_in_out) == (
+            len(by_direction["in"]), len(by_direction["in"] & by_direction["out"]))

@@ -66,9 +66,22 @@ class HourStats:
 class DayStats:
     cards_in: set[str] = field(default_factory=set)
     cards_out: set[str] = field(default_factory=set)
+    # cards in both, counted as they come: a busy venue's day holds thousands of cards, and
+    # its record is made again for every batch that touches it
+    cards_in_out: int = 0
+
+    def scanned_in(self, card: str) -> None:
+        if card not in self.cards_in:
+            self.cards_in.add(card)
+            self.cards_in_out += card in self.cards_out
+
+    def scanned_out(self, card: str) -> None:
+        if card not in self.cards_out:
+            self.cards_out.add(card)
+            self.cards_in_out += card in self.cards_in
 
     def figures(self, venue: str, day: int) -> DayFigures:
-        return DayFigures(venue, day, len(self.cards_in), len(self.cards_in & self.cards_out))
+        return DayFigures(venue, day, len(self.cards_in), self.cards_in_out)
 
 
 @dataclass
@@ -134,13 +147,13 @@ class ComplianceState:
             d = v.days[day] = DayStats()
         if direction == "in":
             h.scans_in += 1
-            d.cards_in.add(card_id)
+            d.scanned_in(card_id)
             insort(v.ins, (t, card_id))
             if v.headcounts:
                 touched |= _covering(v, t)
         else:
             h.scans_out += 1
-            d.cards_out.add(card_id)
+            d.scanned_out(card_id)
         v.heard(scanner_id, t)
         return touched
 
