@@ -3,15 +3,41 @@
 client wrote it, and co-partitioned topics (equal partition counts) keep a key's records
 together.
 
-aiokafka's murmur2 is pure Python (~2 µs a key); the keys partitioned here repeat (venues,
-cases), so answers are remembered for the most recent 65,536 (key, partitions) pairs.
+murmur2 is written out here (Kafka's ``Utils.murmur2``: seed 0x9747b28c, the key read as
+little-endian 32-bit words), not taken from aiokafka, whose import alone cost the API's start
+~50 ms. It is pure Python (~2 µs a key); the keys partitioned here repeat (venues, cases), so
+answers are remembered for the most recent 65,536 (key, partitions) pairs.
 """
 
 from __future__ import annotations
 
+import struct
 from functools import lru_cache
 
-from aiokafka.partitioner import murmur2
+_M = 0x5BD1E995
+_MASK = 0xFFFFFFFF
+
+
+def murmur2(key: bytes) -> int:
+    """Kafka's murmur2 of ``key``, as an unsigned 32-bit number (Java's is the same bits,
+    signed)."""
+    n = len(key)
+    h = 0x9747B28C ^ n
+    whole = n & ~3
+    for (k,) in struct.iter_unpack("<I", key[:whole]):
+        k = (k * _M) & _MASK
+        k ^= k >> 24
+        h = ((h * _M) & _MASK) ^ ((k * _M) & _MASK)
+    rest = n & 3
+    if rest:
+        if rest == 3:
+            h ^= key[whole + 2] << 16
+        if rest >= 2:
+            h ^= key[whole + 1] << 8
+        h = ((h ^ key[whole]) * _M) & _MASK
+    h ^= h >> 13
+    h = (h * _M) & _MASK
+    return h ^ (h >> 15)
 
 
 @lru_cache(maxsize=65_536)
