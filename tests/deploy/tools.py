@@ -177,7 +177,10 @@ def cli_env() -> dict[str, str]:
                 for name in [p.envvar] if isinstance(p.envvar, str) else p.envvar:
                     out[name] = path
         if isinstance(cmd, click.Group):
-            for name, sub in cmd.commands.items():
+            ctx = click.Context(cmd)
+            for name in cmd.list_commands(ctx):
+                sub = cmd.get_command(ctx, name)
+                assert sub is not None, f"{path} lists {name} but has no such command"
                 walk(sub, f"{path} {name}")
 
     walk(main, "truyvet")
@@ -195,7 +198,7 @@ def unknown_names(names: set[str]) -> set[str]:
 def parse_command(args: list[str]) -> click.Context:
     """The real CLI's parse of a container's arguments (nothing runs): unknown commands,
     flags or values fail here as they would in the pod."""
-    command = main.commands.get(args[0])
+    command = main.get_command(click.Context(main), args[0])
     assert command is not None, f"no command truyvet {args[0]}"
     return command.make_context(args[0], list(args[1:]), resilient_parsing=False)
 
