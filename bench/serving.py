@@ -32,7 +32,9 @@ from truyvet.domain.matching.rules import DAY_S
 from truyvet.settings import Settings
 
 LOAD_RATE = float(os.environ.get("TRUYVET_BENCH_LOAD_RATE", "20000"))
-LOAD_SECONDS = float(os.environ.get("TRUYVET_BENCH_LOAD_SECONDS", "90"))
+# long enough for both ingesting phases (paced, then back to back); a load that ends first
+# fails the run
+LOAD_SECONDS = float(os.environ.get("TRUYVET_BENCH_LOAD_SECONDS", "120"))
 REQUESTS = int(os.environ.get("TRUYVET_BENCH_REQUESTS", "1000"))
 # itineraries answered before the idle phase, not counted (by PostgreSQL too): a broker just
 # started compiles its large-record path meanwhile (in a throwaway probe the broker's C2
@@ -183,8 +185,9 @@ class RunQueue:
                 f"({share:.0%} of its runnable time) in {wall:.1f} s")
 
 
-def freshness_probes(s: Settings, stop: threading.Event, out: list[float]) -> None:
-    """Publish one scan at a time; time until the API's index has applied its visit bucket.
+def freshness_probes(s: Settings, stop: threading.Event, out: list[tuple[float, float]]) -> None:
+    """Publish one scan at a time; time until the API's index has applied its visit bucket
+    (``out``: when each was published, on the monotonic clock, and that time).
 
     The bucket's place is read from the one partition of the visits topic the probe venue
     hashes to, from its end when probing starts (the probe does not read the other
@@ -214,7 +217,7 @@ def freshness_probes(s: Settings, stop: threading.Event, out: list[float]) -> No
             while not stop.is_set():
                 _, body = client.call("GET", "/healthz")
                 if orjson.loads(body)["index_offsets"].get(str(partition), 0) > offset:
-                    out.append(time.monotonic() - t0)
+                    out.append((t0, time.monotonic() - t0))
                     break
                 time.sleep(0.005)
             time.sleep(0.2)
@@ -234,14 +237,14 @@ def main() -> None:
     print(f"itineraries         {REQUESTS:,} of 10 stops, {CLASSIFICATION}; {WARM_UP:,} more "
           f"first to warm up (not counted)", flush=True)
     bodies = [orjson.dumps(it) for it in its]
-    paced_bodies = [orjson.dumps({**it, "case_id": f"{it['case_id']}-paced"})
-                    for it in itineraries(shape, REQUESTS // 2, seed=5,
-                                          classification=CLASSIFICATION)]
+    paced_bodies = other_cases(shape, REQUESTS // 2, 5, "paced")
+    paced_ingest_bodies = other_cases(shape, REQUESTS // 4, 6, "paced-ingesting")
     with bench_settings() as s:
         n = publish_visits(s, shape)
 
         api = child(s, ["truyvet", "api"], LOGS / "api.log")
-        worker = load = None
+        worker = load = prober = None
+        stop = threading.Event()
         try:
             seconds = wait_ready(s, api)
             print(f"rebuild             {n / seconds:>10,.0f} visits/s: API ready with {n:,} visits "
@@ -250,58 +253,90 @@ def main() -> None:
                 first = latencies(s, [orjson.dumps(it) for it in warm])
                 print(f"warm-up, not counted: POST default p50 {pct(first.post, 50):.1f} ms, p99 "
                       f"{pct(first.post, 99):.1f} ms ({len(first.post)})", flush=True)
-            queue = RunQueue(api.pid)
-            cpu = CpuUse({**stack_pids(s), "API": api.pid, "this benchmark": os.getpid()})
-            idle = latencies(s, bodies[: REQUESTS // 2])
-            print(idle.line("idle") + " (10-stop itineraries, response read)", flush=True)
-            print(queue.line("idle"), flush=True)
-            print(cpu.lines("idle"), flush=True)
+            pids = {**stack_pids(s), "API": api.pid, "this benchmark": os.getpid()}
+            idle = phase(s, "idle", bodies[: REQUESTS // 2], pids,
+                         note=" (10-stop itineraries, response read)")
             alone = kafka_alone(s, bodies[: REQUESTS // 2], idle)
             paced = None
             if PACE_MS > 0:
-                queue = RunQueue(api.pid)
-                cpu = CpuUse({**stack_pids(s), "API": api.pid, "this benchmark": os.getpid()})
-                paced = latencies(s, paced_bodies, PACE_MS / 1000)
-                print(paced.line("idle paced") + f" ({PACE_MS:.0f} ms before each POST; "
-                      f"other cases than the idle phase's)", flush=True)
-                print(queue.line("idle paced"), flush=True)
-                print(cpu.lines("idle paced"), flush=True)
+                paced = phase(s, "idle paced", paced_bodies, pids, PACE_MS / 1000,
+                              f" ({PACE_MS:.0f} ms before each POST; other cases than the idle "
+                              f"phase's)")
 
             worker = child(s, ["truyvet", "worker"], LOGS / "worker.log")
             load = child(s, ["bench.loadgen", str(LOAD_RATE), str(LOAD_SECONDS)],
                          LOGS / "loadgen.log")
             time.sleep(5)
-            stop = threading.Event()
-            fresh: list[float] = []
+            fresh: list[tuple[float, float]] = []
             prober = threading.Thread(target=freshness_probes, args=(s, stop, fresh))
             prober.start()
-            queue = RunQueue(api.pid)
-            cpu = CpuUse({**stack_pids(s), "worker": worker.pid, "load generator": load.pid,
-                          "API": api.pid, "this benchmark": os.getpid()})
-            busy = latencies(s, bodies[REQUESTS // 2:])
-            busy_queue = queue.line("ingesting") + "\n" + cpu.lines("ingesting")
+            pids = {**pids, "worker": worker.pid, "load generator": load.pid}
+            windows = {}
+            if PACE_MS > 0:
+                t = time.monotonic()
+                phase(s, "ingesting paced", paced_ingest_bodies, pids, PACE_MS / 1000,
+                      f" (while {LOAD_RATE:,.0f} scans/s are published; {PACE_MS:.0f} ms before "
+                      f"each POST; other cases)")
+                windows["ingesting paced"] = (t, time.monotonic())
+            t = time.monotonic()
+            busy = phase(s, "ingesting", bodies[REQUESTS // 2:], pids,
+                         note=f" (while {LOAD_RATE:,.0f} scans/s are published; back to back)")
+            windows["ingesting"] = (t, time.monotonic())
+            if load.poll() is not None:  # the figures above were partly taken without the load
+                raise SystemExit(f"bench serving: the load generator stopped before the "
+                                 f"ingesting phases ended: raise TRUYVET_BENCH_LOAD_SECONDS "
+                                 f"(now {LOAD_SECONDS:g})")
             load.wait()
             lag_at_end = pipeline_lag(s)
             stop.set()
             prober.join()
-            print(busy.line("ingesting") + f" (while the load generator published "
-                  f"{LOAD_RATE:,.0f} scans/s; worker lag when it stopped: {lag_at_end:,})",
-                  flush=True)
-            print(busy_queue, flush=True)
-            if fresh:
-                print(f"freshness           p50 {pct(fresh, 50):.2f} s, p99 {pct(fresh, 99):.2f} s "
-                      f"from publish to matchable ({len(fresh)} probes during that load)",
-                      flush=True)
-            else:  # a figure that could not be had is said, and the run fails (below)
-                print("freshness           NOT MEASURED: no probe became matchable within 60 s",
-                      flush=True)
+            print(f"worker lag          {lag_at_end:,} records when the load generator stopped "
+                  f"({LOAD_RATE:,.0f} scans/s for {LOAD_SECONDS:g} s)", flush=True)
+            print_freshness(fresh, windows)
         finally:
+            stop.set()
+            if prober is not None:
+                prober.join()
             for p in (load, worker, api):
                 children.stop(p)
     if os.environ.get("TRUYVET_BENCH_PG", "1") != "0":
         baseline(shape, its, idle, busy, warm, alone, paced)
     if not fresh:
         raise SystemExit("bench serving: the freshness figure could not be measured")
+
+
+def other_cases(shape: Shape, n: int, seed: int, suffix: str) -> list[bytes]:
+    """``n`` more itineraries, of cases the other phases do not submit."""
+    return [orjson.dumps({**it, "case_id": f"{it['case_id']}-{suffix}"})
+            for it in itineraries(shape, n, seed=seed, classification=CLASSIFICATION)]
+
+
+def phase(s: Settings, name: str, bodies: list[bytes], pids: dict[str, int],
+          pause_s: float = 0.0, note: str = "") -> Phase:
+    """One phase's latencies, printed with what the API's event loop waited for and who used
+    the cores meanwhile."""
+    queue, cpu = RunQueue(pids["API"]), CpuUse(pids)
+    out = latencies(s, bodies, pause_s)
+    print(out.line(name) + note, flush=True)
+    print(queue.line(name), flush=True)
+    print(cpu.lines(name), flush=True)
+    return out
+
+
+def print_freshness(fresh: list[tuple[float, float]],
+                    windows: dict[str, tuple[float, float]]) -> None:
+    """Freshness over the whole load, and of the probes published during each phase."""
+    if not fresh:  # a figure that could not be had is said, and the run fails (in main)
+        print("freshness           NOT MEASURED: no probe became matchable within 60 s",
+              flush=True)
+        return
+    groups = {"the whole load": [took for _, took in fresh]}
+    for name, (start, end) in windows.items():
+        groups[f"during {name}"] = [took for t, took in fresh if start <= t < end]
+    for name, took in groups.items():
+        if took:
+            print(f"freshness           p50 {pct(took, 50):.2f} s, p99 {pct(took, 99):.2f} s from "
+                  f"publish to matchable, {name} ({len(took)} probes)", flush=True)
 
 
 def kafka_alone(s: Settings, bodies: list[bytes], idle: Phase) -> list[float]:
