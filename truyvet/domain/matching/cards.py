@@ -187,8 +187,11 @@ _LUT: np.ndarray | None = None
 
 
 def warm_up() -> None:
-    """Build the digit table now rather than in the first answer (about 0.3 s)."""
-    _lut()
+    """Build the digit table now rather than in the first answer (about 0.3 s), when answers
+    are written by the Python reference: the compiled core writes its digits itself, and the
+    table built anyway took that CPU from the index's rebuild at every start."""
+    if native.core is None:
+        _lut()
 
 
 def _lut() -> np.ndarray:
