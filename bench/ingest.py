@@ -28,7 +28,7 @@ from truyvet.codec.errors import InvalidEvent
 from truyvet.kafka.admin import ensure_topics
 from truyvet.kafka.lag import group_lag
 from truyvet.kafka.config import librdkafka
-from truyvet.kafka.confluent import PRODUCER_DEFAULTS
+from truyvet.kafka.confluent import NO_FETCH_BACKOFF, PRODUCER_DEFAULTS
 from truyvet.domain.matching.rules import DAY_S
 from truyvet.settings import Settings
 from truyvet.topics import pipeline_groups
@@ -93,7 +93,8 @@ def hand_written(s: Settings, n: int) -> float:
     every partition, so no repartition topic is needed."""
     gc_tuning.tune()  # as the worker does
     consumer = Consumer({"bootstrap.servers": s.bootstrap_servers, "group.id": "bench-baseline",
-                         "enable.auto.commit": False, "auto.offset.reset": "earliest"})
+                         "enable.auto.commit": False, "auto.offset.reset": "earliest",
+                         **NO_FETCH_BACKOFF})  # as the worker's consumers: the same fetching
     producer = Producer(librdkafka(s, "bench-baseline", **PRODUCER_DEFAULTS))
     src = topics.checkins(s)
     out = f"{s.topic_prefix}.baseline-visits.v1"
