@@ -271,7 +271,7 @@ def main() -> None:
             prober = threading.Thread(target=freshness_probes, args=(s, stop, fresh))
             prober.start()
             pids = {**pids, "worker": worker.pid, "load generator": load.pid}
-            windows = {}
+            windows: dict[str, tuple[float, float]] = {}
             if PACE_MS > 0:
                 t = time.monotonic()
                 phase(s, "ingesting paced", paced_ingest_bodies, pids, PACE_MS / 1000,
