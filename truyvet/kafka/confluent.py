@@ -36,7 +36,7 @@ FRESH_METADATA = {"topic.metadata.refresh.interval.ms": 2000}
 # in the consumer's queue, and fetches it again only after fetch.queue.backoff.ms: 1 s by
 # default, though a reader here drains that many in a fraction of it. Every catch-up (the
 # API's rebuild, a worker behind) waited out that second again and again: the API's rebuild
-# of 4.96 M visits took 9.3-9.8 s with it, 5.3-5.7 s without (docs/benchmarks.md).
+# of 4.96 M visits took 9.3-9.6 s with it, 5.3-5.7 s without (docs/benchmarks.md).
 NO_FETCH_BACKOFF = {"fetch.queue.backoff.ms": 10}
 GROUP_DEFAULTS: dict[str, Any] = {
     "enable.auto.commit": False,

@@ -5,8 +5,8 @@ together.
 
 murmur2 is written out here (Kafka's ``Utils.murmur2``: seed 0x9747b28c, the key read as
 little-endian 32-bit words), not taken from aiokafka, whose import alone cost the API's start
-~50 ms. It is pure Python (~2 µs a key); the keys partitioned here repeat (venues, cases), so
-answers are remembered for the most recent 65,536 (key, partitions) pairs.
+~50 ms. It is pure Python (0.7-1.4 µs a key of 5-17 bytes); the keys partitioned here repeat
+(venues, cases), so answers are remembered for the most recent 65,536 (key, partitions) pairs.
 """
 
 from __future__ import annotations
