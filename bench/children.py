@@ -3,7 +3,9 @@ benchmark, however the benchmark ends.
 
 A benchmark that fails or is interrupted stops its children in ``finally``: SIGTERM, then
 SIGKILL when one does not stop within the grace period (a worker whose broker is already gone
-may not). A benchmark that is itself killed (SIGKILL, the OOM killer) runs no ``finally``: its
+may not). A benchmark stopped with SIGTERM (a timeout, a CI runner) runs its ``finally`` too
+(:func:`stop_on_sigterm`): Python's default for SIGTERM is to exit at once, which left the
+run's broker and Redis running (2026-12-07: a ``bench serving`` stopped so). A benchmark that is itself killed (SIGKILL, the OOM killer) runs no ``finally``: its
 children get SIGKILL from the kernel then (``PR_SET_PDEATHSIG``), so none is left spinning
 against the next benchmark's broker.
 """
@@ -27,6 +29,14 @@ _libc = ctypes.CDLL(None, use_errno=True)
 
 def _die_with_parent() -> None:  # runs in the child, between fork and exec
     _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def stop_on_sigterm() -> None:
+    """From now on, SIGTERM stops this process as Ctrl-C does: ``SystemExit`` raised where it
+    runs, every ``finally`` run on the way out (the stack and the children stopped)."""
+    def stopped(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+    signal.signal(signal.SIGTERM, stopped)
 
 
 def start(s: Settings, args: list[str], log: Path, **env: str) -> subprocess.Popen[bytes]:

@@ -81,3 +81,32 @@ def test_children_die_with_a_killed_benchmark(tmp_path: Path) -> None:
             os.kill(int(pid_file.read_text()), signal.SIGKILL)
         except (ValueError, FileNotFoundError, ProcessLookupError):
             pass
+
+
+def test_a_benchmark_stopped_with_sigterm_runs_its_finally(tmp_path: Path) -> None:
+    """What a benchmark's ``finally`` stops (its broker, Redis, children) is stopped when the
+    benchmark gets SIGTERM, not left running (Python's default exits without it)."""
+    stopped = tmp_path / "stopped"
+    bench = textwrap.dedent(f"""
+        import sys, time
+        from pathlib import Path
+        sys.path.insert(0, {str(ROOT)!r})
+        from bench import children
+        children.stop_on_sigterm()
+        try:
+            print("ready", flush=True)
+            while True:
+                time.sleep(0.05)
+        finally:
+            Path({str(stopped)!r}).write_text("stack stopped")
+    """)
+    log = tmp_path / "bench.log"
+    proc = subprocess.Popen([sys.executable, "-c", bench], stdout=open(log, "wb"))  # noqa: SIM115
+    try:
+        _wait_for(log, "ready")
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 128 + signal.SIGTERM
+        assert stopped.read_text() == "stack stopped"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
