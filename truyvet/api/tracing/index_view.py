@@ -1,9 +1,14 @@
 """The visit index of an API process, following the whole visits topic.
 
 The follower thread decodes visit buckets and applies them to the
-:class:`~truyvet.domain.matching.index.VisitIndex` in chunks under ``lock`` (a query waits at
-most one chunk), and hands every chunk's changed (venue, day) buckets to ``on_change`` (the
-service's re-matching). Answers are computed under the same lock, on the event loop.
+:class:`~truyvet.domain.matching.index.VisitIndex` in chunks, and hands every chunk's changed
+(venue, day) buckets to ``on_change`` (the service's re-matching). Answers are computed under
+``lock``, on the event loop. A chunk is prepared without it (the rows it replaces found, the
+rows it adds made) and only written under it: an answer waits for one chunk's array stores at
+most, not for its preparing (under load, 23-57 ms of lock waits in a POST's slowest 2 %
+before). ``writer`` lets one thread at a time change the index: the follower, the retention
+sweep, the cards' forgetting. The card table changes under ``lock`` only (a commit's new
+cards, a published result's cards when its case is taken back), as before.
 
 At start the view loads its checkpoint when one fits (``truyvet.api.tracing.checkpoint``) and
 follows the topic from the checkpoint's offsets; otherwise from the beginning, and then, with
@@ -48,7 +53,8 @@ class IndexView:
         self.rules = rules
         self.clock = clock
         self.index = VisitIndex()
-        self.lock = threading.Lock()
+        self.lock = threading.Lock()  # readers, and a writer's commit
+        self.writer = threading.Lock()  # one writer at a time (taken before ``lock``)
         self.on_change: Callable[[Changes], None] | None = None  # set once serving
         self.topic = topics.visits(s)
         self.follower = TopicFollower(s, self.topic, self._apply, "api-index", backend=backend)
@@ -147,12 +153,12 @@ class IndexView:
 
     def expire(self, cutoff_s: int) -> int:
         """Forget visits that ended before ``cutoff_s``; returns how many."""
-        with self.lock:
+        with self.writer, self.lock:
             return self.index.expire(cutoff_s)
 
     def forget_cards(self, also_referenced) -> int:  # type: ignore[no-untyped-def]
         """Forget the cards nothing references any more (``VisitIndex.forget_cards``)."""
-        with self.lock:
+        with self.writer, self.lock:
             return self.index.forget_cards(also_referenced)
 
     def _apply(self, batch: list[Record]) -> None:  # the follower's thread
@@ -161,8 +167,10 @@ class IndexView:
         updates = visits_codec.decode_records([r.key for r in batch], [r.value for r in batch])
         for i in range(0, len(updates), APPLY_CHUNK):
             chunk = updates[i:i + APPLY_CHUNK]
-            with self.lock:
-                self.index.apply(chunk)
+            with self.writer:
+                changes = self.index.prepare(chunk)
+                with self.lock:
+                    self.index.commit(changes)
             if self.on_change is not None:
                 self.on_change({(u.venue, u.day) for u in chunk})
 

@@ -5,8 +5,11 @@ Each (venue, day) bucket holds rows ``(card, start, end)`` as three ``uint32`` c
 (:meth:`VisitIndex.apply`), which is idempotent: the index equals the latest
 ``BucketUpdate`` of every (venue, day, card), whatever was applied before or twice.
 
-Not thread-safe: the owner serialises :meth:`apply` and :meth:`window` (see
-``api.index_follower``).
+An update is made in two steps: :meth:`VisitIndex.prepare` finds the rows it replaces and
+makes the rows it adds, changing nothing, and :meth:`VisitIndex.commit` writes them, a few
+plain array stores a bucket (and interns the cards that are new). Readers (matching,
+a checkpoint's copy) may read while an update is prepared; none may while one is committed,
+and one writer at a time prepares and commits (see ``api.tracing.index_view``).
 """
 
 from __future__ import annotations
@@ -43,18 +46,25 @@ class Bucket:
         b.size, b.dead = len(b.cards), 0
         return b
 
-    def replace(self, cards: Sequence[int], rows: Sequence[tuple[int, int, int]]) -> None:
-        """Delete every row of ``cards``, then append ``rows`` (card, start, end)."""
+    def rows_of(self, cards: Sequence[int]) -> np.ndarray | None:
+        """Which of the bucket's rows are of ``cards`` (a mask over its ``size`` rows; None:
+        none). Reads only: the bucket is the same after."""
         n = self.size
-        if n and cards:
-            live = self.cards[:n]
-            hit = np.isin(live, np.asarray(cards, np.uint32)) if len(cards) > 1 else live == cards[0]
-            k = int(np.count_nonzero(hit))
-            if k:
-                live[hit] = DEAD
-                self.dead += k
-        if rows:
-            self._append(rows)
+        if not n or not cards:
+            return None
+        live = self.cards[:n]
+        hit = np.isin(live, np.asarray(cards, np.uint32)) if len(cards) > 1 else live == cards[0]
+        return hit if hit.any() else None
+
+    def commit(self, deleted: np.ndarray | None, block: np.ndarray | None) -> None:
+        """Delete the rows ``deleted`` marks (from :meth:`rows_of`, the bucket unchanged
+        since), then append ``block``'s rows (card, start, end)."""
+        if deleted is not None:
+            assert len(deleted) == self.size, "the bucket changed since its rows were found"
+            self.cards[: self.size][deleted] = DEAD
+            self.dead += int(np.count_nonzero(deleted))
+        if block is not None:
+            self._append(block)
         if self.dead and self.dead * 4 > self.size:
             self._compact()
 
@@ -70,8 +80,8 @@ class Bucket:
                 self._compact()
         return k
 
-    def _append(self, rows: Sequence[tuple[int, int, int]]) -> None:
-        m = len(rows)
+    def _append(self, block: np.ndarray) -> None:
+        m = len(block)
         need = self.size + m
         if need > len(self.cards):
             cap = max(need, len(self.cards) * 3 // 2, _MIN_CAPACITY)
@@ -80,7 +90,6 @@ class Bucket:
                 new = np.empty(cap, np.uint32)
                 new[: self.size] = old[: self.size]
                 setattr(self, name, new)
-        block = np.asarray(rows, np.uint32).reshape(m, 3)
         s = self.size
         self.cards[s:need] = block[:, 0]
         self.starts[s:need] = block[:, 1]
@@ -100,6 +109,24 @@ class Bucket:
 
     def nbytes(self) -> int:
         return self.cards.nbytes + self.starts.nbytes + self.ends.nbytes
+
+
+def _block(rows: Sequence[tuple[int, int, int]]) -> np.ndarray | None:
+    return np.asarray(rows, np.uint32).reshape(len(rows), 3) if rows else None
+
+
+@dataclass(frozen=True, slots=True)
+class BucketChange:
+    """One bucket's replacement, prepared (:meth:`VisitIndex.prepare`)."""
+
+    key: tuple[str, int]  # (venue, day)
+    bucket: Bucket | None  # the bucket as it was found (None: none yet)
+    deleted: np.ndarray | None  # its rows replaced (a mask; None: none)
+    block: np.ndarray | None  # the rows added, (card, start, end) each (None: none)
+    longest: int  # the longest visit added (seconds)
+    # the bucket's visits by card when one of its cards is new: its rows are made when the
+    # card is interned, by ``commit`` (``block`` is None then)
+    new_cards: dict[str, Sequence[tuple[int, int]]] | None = None
 
 
 @dataclass(frozen=True)
@@ -133,25 +160,52 @@ class VisitIndex:
     def apply(self, updates: Iterable[tuple[str, int, str, Sequence[tuple[int, int]]]]) -> int:
         """Apply bucket replacements ``(venue, day, card, [(start, end), ...])``; the last one
         for a (venue, day, card) wins. Returns the number of buckets changed."""
-        grouped: dict[tuple[str, int], dict[int, Sequence[tuple[int, int]]]] = {}
+        return self.commit(self.prepare(updates))
+
+    def prepare(self, updates: Iterable[tuple[str, int, str, Sequence[tuple[int, int]]]],
+                ) -> list[BucketChange]:
+        """:meth:`apply`'s work but the writing: each bucket's rows replaced found, its rows
+        added made. Changes nothing: no bucket, no card (the rows of a card not interned
+        yet are made by :meth:`commit`, which interns it)."""
+        grouped: dict[tuple[str, int], dict[str, Sequence[tuple[int, int]]]] = {}
         for venue, day, card, visits in updates:
-            grouped.setdefault((venue, day), {})[self.intern(card)] = visits
+            grouped.setdefault((venue, day), {})[card] = visits
+        number = self.cards.number
+        changes = []
         for key, by_card in grouped.items():
-            venue, day = key
             bucket = self.buckets.get(key)
+            numbers = [number.get(card) for card in by_card]
+            known = [n for n in numbers if n is not None]
+            deleted = None if bucket is None else bucket.rows_of(known)
+            longest = max((e - s for visits in by_card.values() for s, e in visits), default=0)
+            if len(known) < len(numbers):  # a new card: its rows made once it has a number
+                changes.append(BucketChange(key, bucket, deleted, None, longest, by_card))
+                continue
+            rows = [(c, s, e) for c, visits in zip(known, by_card.values(), strict=True)
+                    for s, e in visits]
+            changes.append(BucketChange(key, bucket, deleted, _block(rows), longest))
+        return changes
+
+    def commit(self, changes: list[BucketChange]) -> int:
+        """Write changes :meth:`prepare` made, the index unchanged since; returns the number
+        of buckets changed."""
+        for ch in changes:
+            venue, day = ch.key
+            bucket = self.buckets.get(ch.key)
+            assert bucket is ch.bucket, "the index changed since the update was prepared"
             if bucket is None:
-                bucket = self.buckets[key] = Bucket()
+                bucket = self.buckets[ch.key] = Bucket()
                 self.days_of.setdefault(venue, set()).add(day)
-            rows = [(c, s, e) for c, visits in by_card.items() for s, e in visits]
-            bucket.replace(list(by_card), rows)
-            if rows:
-                longest = max(e - s for _, s, e in rows)
-                if longest > self.longest.get(venue, 0):
-                    self.longest[venue] = longest
+            block = ch.block if ch.new_cards is None else _block(
+                [(self.intern(card), s, e) for card, visits in ch.new_cards.items()
+                 for s, e in visits])
+            bucket.commit(ch.deleted, block)
+            if ch.longest > self.longest.get(venue, 0):
+                self.longest[venue] = ch.longest
             if bucket.size == bucket.dead:
-                del self.buckets[key]
+                del self.buckets[ch.key]
                 self.days_of[venue].discard(day)
-        return len(grouped)
+        return len(changes)
 
     def expire(self, cutoff_s: int) -> int:
         """Forget every visit that ended before ``cutoff_s`` (the retention); returns how many.
