@@ -20,7 +20,7 @@ from contextlib import contextmanager
 
 from truyvet.kafka.admin import admin_client, ensure_topics
 from truyvet.devstack.kafka import LocalKafka
-from truyvet.devstack.process import read_pid
+from truyvet.devstack.process import port_open, read_pid
 from truyvet.devstack.redis import LocalRedis
 from truyvet.settings import ROOT, Settings
 
@@ -46,6 +46,11 @@ def bench_settings() -> Iterator[Settings]:
     )
     kafka = LocalKafka.from_settings(s) if s.local_kafka else None
     redis = LocalRedis.from_settings(s) if s.local_redis else None
+    busy = [p for p in ([s.kafka_port] if kafka else []) + ([s.redis_port] if redis else [])
+            if port_open("127.0.0.1", p)]
+    if busy:  # another run's stack, most likely: emptying STACK under its broker stops it
+        raise SystemExit(f"bench: port(s) {', '.join(map(str, busy))} already in use: another "
+                         f"benchmark running? (its stack is {STACK}); nothing was started")
     shutil.rmtree(STACK, ignore_errors=True)  # a run killed before its end left it
     LOGS.mkdir(parents=True, exist_ok=True)
     try:

@@ -6,11 +6,14 @@ API's idle phase)."""
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
+
+import pytest
 
 from bench import services
 from bench.cpu import CpuUse
@@ -113,3 +116,21 @@ def test_the_acknowledgements_alone_go_to_topics_the_api_never_reads() -> None:
         assert spec.name not in api_reads and spec.name.startswith("benchx.")
         [original] = [t for t in topics.catalogue(s) if t.name == of_api]
         assert (spec.partitions, spec.config) == (original.partitions, original.config)
+
+
+def test_a_run_on_another_runs_ports_starts_nothing_and_leaves_its_stack(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second benchmark started while one runs once emptied the first's stack directory
+    under its broker, which stopped (2026-12-07); now it refuses before touching anything."""
+    monkeypatch.delenv("KAFKA_BOOTSTRAP_SERVERS", raising=False)
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.setattr(services, "STACK", tmp_path / "stack")
+    other_run = tmp_path / "stack" / "redis" / "data"
+    other_run.mkdir(parents=True)
+    with socket.socket() as held:  # the other run's Redis
+        held.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        held.bind(("127.0.0.1", 31379))
+        held.listen()
+        with pytest.raises(SystemExit, match="31379"), services.bench_settings():
+            pass
+    assert other_run.is_dir()
