@@ -44,8 +44,7 @@ def start(s: Settings, args: list[str], log: Path, **env: str) -> subprocess.Pop
     full_env = {**os.environ, **s.to_env(), "TRUYVET_LOG_LEVEL": "info", **env}
     with open(log, "ab") as out:
         return subprocess.Popen([sys.executable, "-m", *args], env=full_env, stdout=out,
-                                stderr=subprocess.STDOUT, preexec_fn=_die_with_parent,
-                                start_new_session=True)
+                                stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
 
 
 def stop(proc: subprocess.Popen[bytes] | None, grace_s: float = 60.0) -> None:
