@@ -1,13 +1,20 @@
 """An update of the visit index in two steps: preparing it changes nothing a reader sees (the
 API prepares without the index's lock, and answers meanwhile), and once committed the index
-holds the latest visits of every (venue, day, card), read here from the updates plainly."""
+holds the latest visits of every (venue, day, card), read here from the updates plainly. The
+API's count of the visits held reads them under the lock."""
 
 from __future__ import annotations
+
+import threading
+from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from truyvet.api.tracing.index_view import IndexView
 from truyvet.domain.matching.index import VisitIndex
+from truyvet.kafka.memory import MemoryBroker
+from truyvet.settings import Settings
 
 DAY = 86_400
 visits_st = st.lists(st.tuples(st.integers(0, 20_000), st.integers(0, 7_200)), max_size=3)
@@ -61,3 +68,31 @@ def test_a_prepared_update_changes_nothing_and_committed_holds_the_latest_visits
     assert buckets == {key: sorted(rows) for key, rows in expected.items()}
     assert set(names) <= {c for (_, _, c) in latest}
     assert {v: n for v, n in longest.items() if n} == {v: n for v, n in longest_ever.items() if n}
+
+
+def test_the_views_count_of_visits_is_taken_under_its_lock_and_at_most_once_a_second(
+        tmp_path: Path) -> None:
+    """/healthz and the metrics count the visits held: walking every bucket while the
+    follower adds and drops them must hold the index's lock, and polling many times a second
+    must not walk them every time (~1 ms of the event loop each at 5 M visits)."""
+    s = Settings.from_env(env={}, data_dir=tmp_path)
+    view = IndexView(s, s.rules(), MemoryBroker().backend())
+    view.index.apply([("V1", 20_000, "C1", [(1, 2), (3, 4)]), ("V2", 20_000, "C2", [(5, 6)])])
+    counted: list[int] = []
+    with view.lock:
+        counting = threading.Thread(target=lambda: counted.append(view.visits()))
+        counting.start()
+        counting.join(0.2)
+        assert counting.is_alive() and not counted  # waits for the lock
+    counting.join(10)
+    assert counted == [3]
+    walks = 0
+    walk = view.index.visits
+
+    def counting_walk() -> int:
+        nonlocal walks
+        walks += 1
+        return walk()
+    view.index.visits = counting_walk  # type: ignore[method-assign]
+    assert [view.visits() for _ in range(100)] == [3] * 100
+    assert walks <= 1  # counted again once a second has passed, not at every call

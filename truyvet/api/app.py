@@ -142,7 +142,7 @@ async def healthz(request: web.Request) -> web.Response:
     body = {"ready": service.ready,
             "status": "starting" if not service.ready else "degraded" if degraded else "ok",
             "degraded": degraded,
-            "index_visits": service.index.visits(),
+            "index_visits": service.view.visits(),  # counted at most once a second
             "standing_itineraries": len(service.board),
             # the cases this replica re-matches: its partitions of the itineraries topic
             "rematched_here": len(service.cases),

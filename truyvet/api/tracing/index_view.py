@@ -43,6 +43,9 @@ from truyvet.settings import Settings
 
 log = logging.getLogger(__name__)
 APPLY_CHUNK = 1000  # visit buckets applied per lock hold: bounds the wait of a query
+# the visits held are counted at most this often (``IndexView.visits``): counting walks every
+# bucket, ~1 ms of the event loop at 5 M visits, and /healthz may be polled many times a second
+VISITS_COUNTED_S = 1.0
 Changes = set[tuple[str, int]]
 
 
@@ -64,11 +67,12 @@ class IndexView:
         self.restored: dict[str, Any] = {"from": "topic", "reason": "checkpoints are off"}
         self.last_checkpoint: dict[str, Any] | None = None
         self._writing = threading.Lock()  # one checkpoint written at a time
+        self._counted: tuple[float, int] | None = None  # (when, visits held)
 
     def start(self) -> None:
         # counted when scraped (counting walks every bucket: once a batch, it cost the follower
         # a millisecond or two, dozens of times a second while visits come)
-        metrics.INDEX_VISITS.set_function(self._visits_held)
+        metrics.INDEX_VISITS.set_function(self.visits)
         if core is not None:  # until a checkpoint is loaded instead (``_resume``)
             self.follower.bulk = FirstLoad(self)
         self.follower.start(resume=self._resume if self.checkpoints else None)
@@ -103,9 +107,15 @@ class IndexView:
                  self.checkpoint_path, cp.columns.visits, time.monotonic() - started, behind)
         return cp.positions
 
-    def _visits_held(self) -> int:
-        with self.lock:
-            return self.index.visits()
+    def visits(self) -> int:
+        """The visits held, counted under the lock (the follower adds and drops buckets
+        meanwhile) at most every ``VISITS_COUNTED_S``."""
+        now = time.monotonic()
+        counted = self._counted
+        if counted is None or now - counted[0] >= VISITS_COUNTED_S:
+            with self.lock:
+                counted = self._counted = (now, self.index.visits())
+        return counted[1]
 
     def checkpoint(self) -> int | None:
         """Write a checkpoint of the index now; its size in bytes, or None when there is
