@@ -5,9 +5,10 @@ A benchmark that fails or is interrupted stops its children in ``finally``: SIGT
 SIGKILL when one does not stop within the grace period (a worker whose broker is already gone
 may not). A benchmark stopped with SIGTERM (a timeout, a CI runner) runs its ``finally`` too
 (:func:`stop_on_sigterm`): Python's default for SIGTERM is to exit at once, which left the
-run's broker and Redis running (2026-12-07: a ``bench serving`` stopped so). A benchmark that is itself killed (SIGKILL, the OOM killer) runs no ``finally``: its
-children get SIGKILL from the kernel then (``PR_SET_PDEATHSIG``), so none is left spinning
-against the next benchmark's broker.
+run's broker and Redis running (2026-12-07: a ``bench serving`` stopped so). A benchmark that
+is itself killed (SIGKILL, the OOM killer) runs no ``finally``: its children get SIGKILL from
+the kernel then (``PR_SET_PDEATHSIG``), so none is left spinning against the next
+benchmark's broker.
 """
 
 from __future__ import annotations

@@ -42,7 +42,7 @@ from truyvet.kafka.record import Record
 from truyvet.settings import Settings
 
 log = logging.getLogger(__name__)
-APPLY_CHUNK = 1000  # visit buckets applied per lock hold: bounds the wait of a query
+APPLY_CHUNK = 1000  # visit buckets prepared, then committed under the lock, at a time
 # the visits held are counted at most this often (``IndexView.visits``): counting walks every
 # bucket, ~1 ms of the event loop at 5 M visits, and /healthz may be polled many times a second
 VISITS_COUNTED_S = 1.0
