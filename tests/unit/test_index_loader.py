@@ -21,11 +21,13 @@ from truyvet.codec import visits as visits_codec
 from truyvet.codec.errors import InvalidEvent
 from truyvet.codec.native import core
 from truyvet.domain.matching import index_columns
-from truyvet.domain.matching.index import DEAD, VisitIndex
+from truyvet.domain.matching.index import VisitIndex
 from truyvet.domain.matching.rules import DAY_S
 from truyvet.kafka.memory import MemoryBroker
 from truyvet.kafka.record import Record
 from truyvet.settings import Settings
+
+from tests.unit.builders import live_rows
 
 pytestmark = pytest.mark.skipif(core is None, reason="the compiled core is not built")
 
@@ -125,11 +127,7 @@ def _loaded(records: list[Record], batch: int) -> tuple[VisitIndex, set[tuple[in
 
 
 def _content(index: VisitIndex):  # type: ignore[no-untyped-def]
-    rows = sorted((venue, day, index.card_names[c], s, e)
-                  for (venue, day), b in index.buckets.items()
-                  for c, s, e in zip(b.cards[:b.size].tolist(), b.starts[:b.size].tolist(),
-                                     b.ends[:b.size].tolist(), strict=True) if c != DEAD)
-    return rows, {v: n for v, n in index.longest.items() if n}
+    return live_rows(index), {v: n for v, n in index.longest.items() if n}
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

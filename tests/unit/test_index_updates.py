@@ -16,23 +16,18 @@ from truyvet.domain.matching.index import VisitIndex
 from truyvet.kafka.memory import MemoryBroker
 from truyvet.settings import Settings
 
+from tests.unit.builders import live_rows
+
 DAY = 86_400
 visits_st = st.lists(st.tuples(st.integers(0, 20_000), st.integers(0, 7_200)), max_size=3)
 update_st = st.tuples(st.sampled_from(["V1", "V2", "V3"]), st.integers(20_000, 20_002),
                       st.sampled_from([f"C{i}" for i in range(8)]), visits_st)
 
 
-def _content(index: VisitIndex) -> tuple[dict[tuple[str, int], list[tuple[str, int, int]]],
-                                         list[str], dict[str, int]]:
-    """What a reader can see: each bucket's live rows by card id, and the cards held."""
-    names = index.card_names
-    buckets = {}
-    for key, b in index.buckets.items():
-        rows = [(names[int(c)], int(s), int(e))
-                for c, s, e in zip(b.cards[:b.size], b.starts[:b.size], b.ends[:b.size],
-                                   strict=True) if c != 0xFFFFFFFF]
-        buckets[key] = sorted(rows)
-    return buckets, list(names), dict(index.longest)
+def _content(index: VisitIndex) -> tuple[list[tuple[str, int, str, int, int]], list[str],
+                                         dict[str, int]]:
+    """What a reader can see: every live row by card id, the cards held, the longest visits."""
+    return live_rows(index), list(index.card_names), dict(index.longest)
 
 
 @settings(max_examples=300, deadline=None)
@@ -60,12 +55,8 @@ def test_a_prepared_update_changes_nothing_and_committed_holds_the_latest_visits
             for s, e in vs:
                 longest_ever[v] = max(longest_ever.get(v, 0), e - s)
 
-    expected: dict[tuple[str, int], list[tuple[str, int, int]]] = {}
-    for (v, d, c), vs in latest.items():
-        if vs:
-            expected.setdefault((v, d), []).extend((c, s, e) for s, e in vs)
-    buckets, names, longest = _content(index)
-    assert buckets == {key: sorted(rows) for key, rows in expected.items()}
+    rows, names, longest = _content(index)
+    assert rows == sorted((v, d, c, s, e) for (v, d, c), vs in latest.items() for s, e in vs)
     assert set(names) <= {c for (_, _, c) in latest}
     assert {v: n for v, n in longest.items() if n} == {v: n for v, n in longest_ever.items() if n}
 

@@ -124,9 +124,9 @@ class BucketChange:
     deleted: np.ndarray | None  # its rows replaced (a mask; None: none)
     block: np.ndarray | None  # the rows added, (card, start, end) each (None: none)
     longest: int  # the longest visit added (seconds)
-    # the bucket's visits by card when one of its cards is new: its rows are made when the
+    # every visit added, by card, when one of the cards is new: the rows are made once that
     # card is interned, by ``commit`` (``block`` is None then)
-    new_cards: dict[str, Sequence[tuple[int, int]]] | None = None
+    by_card: dict[str, Sequence[tuple[int, int]]] | None = None
 
 
 @dataclass(frozen=True)
@@ -196,8 +196,8 @@ class VisitIndex:
             if bucket is None:
                 bucket = self.buckets[ch.key] = Bucket()
                 self.days_of.setdefault(venue, set()).add(day)
-            block = ch.block if ch.new_cards is None else _block(
-                [(self.intern(card), s, e) for card, visits in ch.new_cards.items()
+            block = ch.block if ch.by_card is None else _block(
+                [(self.intern(card), s, e) for card, visits in ch.by_card.items()
                  for s, e in visits])
             bucket.commit(ch.deleted, block)
             if ch.longest > self.longest.get(venue, 0):
