@@ -38,6 +38,14 @@ FRESH_METADATA = {"topic.metadata.refresh.interval.ms": 2000}
 # API's rebuild, a worker behind) waited out that second again and again: the API's rebuild
 # of 4.96 M visits took 9.3-9.6 s with it, 5.3-5.7 s without (docs/benchmarks.md).
 NO_FETCH_BACKOFF = {"fetch.queue.backoff.ms": 10}
+# How long the broker may hold a fetch that finds no record: librdkafka's (and Kafka's) default.
+# A record is sent as soon as there is one (fetch.min.bytes 1), so this only bounds how often
+# an idle client asks. At 20 ms each of the API's eleven readers asked 50 times a second at rest,
+# each ask waking the broker and the API: in the benchmark's paced idle phase the machine used
+# 0.35-0.39 of its cores with 20 ms, 0.27-0.29 with 500, and freshness under load was better
+# (docs/benchmarks.md, 2026-12-07). A partition newly assigned is fetched at once; a client
+# assigned a new offset of a partition it reads waits for its fetch in flight first.
+IDLE_FETCH_WAIT = {"fetch.wait.max.ms": 500}
 GROUP_DEFAULTS: dict[str, Any] = {
     "enable.auto.commit": False,
     "enable.auto.offset.store": False,
@@ -46,7 +54,7 @@ GROUP_DEFAULTS: dict[str, Any] = {
     "session.timeout.ms": 10_000,
     "heartbeat.interval.ms": 3_000,
     "max.poll.interval.ms": 600_000,  # rebuilding a partition's state may take a while
-    "fetch.wait.max.ms": 20,
+    **IDLE_FETCH_WAIT,
     "queued.max.messages.kbytes": 128 * 1024,
     **NO_FETCH_BACKOFF,
     **FRESH_METADATA,
@@ -55,7 +63,7 @@ READER_DEFAULTS: dict[str, Any] = {
     "enable.auto.commit": False,
     "enable.partition.eof": False,
     "auto.offset.reset": "earliest",  # retention deleted what was next: go on from what is left
-    "fetch.wait.max.ms": 20,
+    **IDLE_FETCH_WAIT,
     **NO_FETCH_BACKOFF,
     **FRESH_METADATA,
 }
