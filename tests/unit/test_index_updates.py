@@ -87,3 +87,5 @@ def test_the_views_count_of_visits_is_taken_under_its_lock_and_at_most_once_a_se
     view.index.visits = counting_walk  # type: ignore[method-assign]
     assert [view.visits() for _ in range(100)] == [3] * 100
     assert walks <= 1  # counted again once a second has passed, not at every call
+    view.index.apply([("V3", 20_000, "C3", [(7, 8)])])
+    assert view.visits(max_age_s=0) == 4  # counted now when asked so (the API's start log)

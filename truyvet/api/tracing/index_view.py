@@ -107,12 +107,13 @@ class IndexView:
                  self.checkpoint_path, cp.columns.visits, time.monotonic() - started, behind)
         return cp.positions
 
-    def visits(self) -> int:
+    def visits(self, max_age_s: float | None = None) -> int:
         """The visits held, counted under the lock (the follower adds and drops buckets
-        meanwhile) at most every ``VISITS_COUNTED_S``."""
+        meanwhile) at most every ``max_age_s`` (default ``VISITS_COUNTED_S``)."""
         now = time.monotonic()
         counted = self._counted
-        if counted is None or now - counted[0] >= VISITS_COUNTED_S:
+        if counted is None or now - counted[0] >= (
+                VISITS_COUNTED_S if max_age_s is None else max_age_s):
             with self.lock:
                 counted = self._counted = (now, self.index.visits())
         return counted[1]
@@ -202,6 +203,7 @@ class FirstLoad:
         index = index_columns.build(index_columns.from_buffers(*self.loader.finish()))
         with self.view.lock:
             self.view.index = index
+            self.view._counted = None  # counted before, of the index replaced
         log.info("index made from the first catch-up: %d visits in %.2fs", index.visits(),
                  time.monotonic() - started)
 

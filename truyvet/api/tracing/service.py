@@ -172,7 +172,7 @@ class TracerService:
         self.view.expire(int(self.clock()) - self.rules.retention_s)
         self._expire_board()
         took = time.monotonic() - started
-        log.info("index rebuilt: %d visits in %.1fs", self.view.visits(), took)
+        log.info("index rebuilt: %d visits in %.1fs", self.view.visits(max_age_s=0), took)
         self.view.restored["caught_up_s"] = round(took, 3)  # from the service's start
         # from here on, changes are re-matched (the rebuild's own are reflected in the answers)
         self.view.on_change = lambda changed: loop.call_soon_threadsafe(
