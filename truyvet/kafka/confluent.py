@@ -41,10 +41,10 @@ NO_FETCH_BACKOFF = {"fetch.queue.backoff.ms": 10}
 # How long the broker may hold a fetch that finds no record: librdkafka's (and Kafka's) default.
 # A record is sent as soon as there is one (fetch.min.bytes 1), so this only bounds how often
 # an idle client asks. At 20 ms each of the API's eleven readers asked 50 times a second at rest,
-# each ask waking the broker and the API: in the benchmark's paced idle phase the machine used
-# 0.35-0.39 of its cores with 20 ms, 0.27-0.29 with 500, and freshness under load was better
-# (docs/benchmarks.md, 2026-12-07). A partition newly assigned is fetched at once; a client
-# assigned a new offset of a partition it reads waits for its fetch in flight first.
+# each ask waking the broker and the API: in the benchmark's paced idle phase the broker used
+# 0.17-0.20 cores with 20 ms, 0.09-0.13 with 500 (docs/benchmarks.md, 2026-12-07). A partition
+# newly assigned is fetched at once; a client assigned a new offset of a partition it reads
+# waits for its fetch in flight first.
 IDLE_FETCH_WAIT = {"fetch.wait.max.ms": 500}
 GROUP_DEFAULTS: dict[str, Any] = {
     "enable.auto.commit": False,
