@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 
 from truyvet.codec.visits import Bucket
-from truyvet.domain.matching.index import DEAD, VisitIndex
 from truyvet.domain.matching import visit_builder
+from truyvet.domain.matching.index import DEAD, VisitIndex
 from truyvet.domain.matching.visit_builder import VisitBuilder
 
 

@@ -24,10 +24,11 @@ update_st = st.tuples(st.sampled_from(["V1", "V2", "V3"]), st.integers(20_000, 2
                       st.sampled_from([f"C{i}" for i in range(8)]), visits_st)
 
 
-def _content(index: VisitIndex) -> tuple[list[tuple[str, int, str, int, int]], list[str],
-                                         dict[str, int]]:
-    """What a reader can see: every live row by card id, the cards held, the longest visits."""
-    return live_rows(index), list(index.card_names), dict(index.longest)
+def _content(index: VisitIndex) -> tuple[list[tuple[str, int, str, int, int]],
+                                         list[tuple[str, int]], list[str], dict[str, int]]:
+    """What a reader can see: every live row by card id, the buckets (empty ones too), the
+    cards held, the longest visits."""
+    return live_rows(index), sorted(index.buckets), list(index.card_names), dict(index.longest)
 
 
 @settings(max_examples=300, deadline=None)
@@ -55,8 +56,9 @@ def test_a_prepared_update_changes_nothing_and_committed_holds_the_latest_visits
             for s, e in vs:
                 longest_ever[v] = max(longest_ever.get(v, 0), e - s)
 
-    rows, names, longest = _content(index)
+    rows, buckets, names, longest = _content(index)
     assert rows == sorted((v, d, c, s, e) for (v, d, c), vs in latest.items() for s, e in vs)
+    assert buckets == sorted({(v, d) for v, d, _, _, _ in rows})  # none left empty
     assert set(names) <= {c for (_, _, c) in latest}
     assert {v: n for v, n in longest.items() if n} == {v: n for v, n in longest_ever.items() if n}
 
