@@ -87,7 +87,7 @@ class IndexView:
                 cp, self.topic, self.rules.retention_s, checkpoint.max_age_ms(self.s),
                 int(self.clock() * 1000)) or checkpoint.why_offsets_do_not_fit(cp.positions, marks)
             if not reason:
-                self.index = index_columns.build(cp.columns)
+                self.replace_index(index_columns.build(cp.columns))
                 self.follower.bulk = None  # the records after it go the records' way
         except FileNotFoundError:
             self.restored = {"from": "topic", "reason": "no checkpoint yet"}
@@ -117,6 +117,13 @@ class IndexView:
             with self.lock:
                 counted = self._counted = (now, self.index.visits())
         return counted[1]
+
+    def replace_index(self, index: VisitIndex) -> None:
+        """Answer from ``index`` now (a checkpoint's, or the bulk catch-up's): swapped under
+        the lock, the count of visits taken of the one before forgotten."""
+        with self.lock:
+            self.index = index
+            self._counted = None
 
     def checkpoint(self) -> int | None:
         """Write a checkpoint of the index now; its size in bytes, or None when there is
@@ -201,9 +208,7 @@ class FirstLoad:
     def caught_up(self) -> None:
         started = time.monotonic()
         index = index_columns.build(index_columns.from_buffers(*self.loader.finish()))
-        with self.view.lock:
-            self.view.index = index
-            self.view._counted = None  # counted before, of the index replaced
+        self.view.replace_index(index)
         log.info("index made from the first catch-up: %d visits in %.2fs", index.visits(),
                  time.monotonic() - started)
 
