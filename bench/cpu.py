@@ -64,3 +64,13 @@ class CpuUse:
         return (f"cores used,         {phase}: {', '.join(used)}; the machine {busy / wall:.2f} of "
                 f"{cores:.0f} (all its processes) in {wall:.1f} s\n"
                 f"                    their threads waited for a CPU (thread-seconds): {', '.join(waited)}")
+
+
+def resident_bytes(pid: int) -> int | None:
+    """The process's resident memory now (``VmRSS``); None when it is gone."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    return next((int(line.split()[1]) * 1024 for line in status.splitlines()
+                 if line.startswith("VmRSS:")), None)

@@ -17,7 +17,7 @@ import numpy as np
 import orjson
 
 from bench import acks, children, postgres
-from bench.cpu import CpuUse
+from bench.cpu import CpuUse, resident_bytes
 from bench.data import Shape, bucket_updates, itineraries
 from bench.services import LOGS, bench_settings, stack_pids, wait_compacted
 from truyvet.producers.scans import ScanPublisher
@@ -316,11 +316,26 @@ def phase(s: Settings, name: str, bodies: list[bytes], pids: dict[str, int],
     """One phase's latencies, printed with what the API's event loop waited for and who used
     the cores meanwhile."""
     queue, cpu = RunQueue(pids["API"]), CpuUse(pids)
+    resident = resident_bytes(pids["API"])
     out = latencies(s, bodies, pause_s)
     print(out.line(name) + note, flush=True)
     print(queue.line(name), flush=True)
     print(cpu.lines(name), flush=True)
+    print(memory_line(name, out, resident, resident_bytes(pids["API"])), flush=True)
     return out
+
+
+def memory_line(name: str, out: Phase, before: int | None, after: int | None) -> str:
+    """What the phase's new standing cases added to the API's resident memory: every POST is
+    of a case not submitted before, and each replica keeps every standing case's latest
+    result whole (and its revisions of the last minutes) to answer any GET of it."""
+    if before is None or after is None:
+        return f"API memory,         {name}: not measured (the API's /proc/<pid>/status unread)"
+    cases = len(out.post) + len(out.post_all)
+    grown = after - before
+    return (f"API memory,         {name}: resident {after / 2**20:,.0f} MiB, {grown / 2**20:+,.0f} "
+            f"MiB over the phase for its {cases} new standing cases ({grown / cases / 1000:,.0f} kB "
+            f"a case; their whole result {np.mean(out.bytes_all) / 1000:,.0f} kB as served)")
 
 
 def print_freshness(fresh: list[tuple[float, float]],

@@ -229,8 +229,8 @@ def test_the_case_list_is_described() -> None:
     for case_id, at in ((whole["case_id"], 2_000), ("not-answered-yet", 1_000)):
         board.put_itinerary(Itinerary(case_id, "F1", None, (Stop("V", 0, 60_000),),
                                       submitted_at_ms=at, opened_by="t"), 0, at)
-    board.put_revision(Shown(whole["case_id"], whole["revision"], json.dumps(whole).encode(),
-                             len(whole["stops"]), 0, answers.summary_of(whole), 0, 0))
+    board.put_revision(Shown.of(whole["case_id"], whole["revision"], json.dumps(whole).encode(),
+                                len(whole["stops"]), 0, answers.summary_of(whole), 0, 0))
     body = case_list.listed(board.standing(), lambda it: True)
     assert [c["revision"] for c in body["cases"]] == [whole["revision"], None]
     assert_valid("CaseList", body)

@@ -31,7 +31,7 @@ def _result(case_id: str, stops: list[tuple[bool, list[int]]]) -> Shown:
                                     for j, o in enumerate(sorted(overlaps, reverse=True))]}
                       for i, (ok, overlaps) in enumerate(stops)]}
     raw = orjson.dumps(body)
-    return Shown(case_id, 3, raw, len(stops), 0, answers.summary_of(body), 0, 0)
+    return Shown.of(case_id, 3, raw, len(stops), 0, answers.summary_of(body), 0, 0)
 
 
 def _caller(name: str, *roles: str) -> ownership.Caller:

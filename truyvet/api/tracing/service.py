@@ -528,8 +528,9 @@ class TracerService:
                     except Exception as exc:  # noqa: BLE001 - raised once the case is updated
                         refused = exc
                     audit = None
-                shown = Shown(it.case_id, rev.case.revision, rev.case.json, rev.case.stop_count,
-                              rev.case.contacts, summary, offset, int(self.clock() * 1000))
+                shown = Shown.of(it.case_id, rev.case.revision, rev.case.json,
+                                 rev.case.stop_count, rev.case.contacts, summary, offset,
+                                 int(self.clock() * 1000))
                 if audit is not None:  # handed to Kafka before the result
                     audited = audit(shown)
                 for g in rev.gaps:
@@ -545,7 +546,8 @@ class TracerService:
                     timestamp_ms=it.submitted_at_ms or 0)
                 self._took(shown)
                 await self.results.store(rev.case)
-            self.cases.put(rev.case)
+            # held without its JSON, which the board holds (compressed); encoded again if read
+            self.cases.put(Case(rev.case.result, self._encode, rev.case.flagged_at))
         finally:
             if showing is not None:
                 showing.set()
@@ -658,9 +660,9 @@ def _shown(raw: bytes, answers_offset: int, now_ms: int) -> Shown:
     """A published result as the board keeps it (its counts for the audit trail)."""
     obj = orjson.loads(raw)
     stops = obj["stops"]
-    return Shown(obj["case_id"], int(obj["revision"]), raw, len(stops),
-                 sum(len(stop["contacts"]) for stop in stops), summary_of(obj), answers_offset,
-                 now_ms)
+    return Shown.of(obj["case_id"], int(obj["revision"]), raw, len(stops),
+                    sum(len(stop["contacts"]) for stop in stops), summary_of(obj), answers_offset,
+                    now_ms)
 
 
 def _decoded(shown: Shown) -> MatchResult | None:
