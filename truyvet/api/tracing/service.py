@@ -474,7 +474,7 @@ class TracerService:
     def _shared(self, case: Case, it: Itinerary, offset: int) -> None:
         """An owned case now shared with more principals (version ``it`` at ``offset``): the
         same result and revision, the new itinerary."""
-        self.cases.put(Case(replace(case.result, itinerary=it), case.json, case.flagged_at))
+        self.cases.put(Case(replace(case.result, itinerary=it), self._encode, case.flagged_at))
         self._answers[case.case_id] = offset
 
     async def settled(self, case_id: str) -> None:

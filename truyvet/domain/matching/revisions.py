@@ -21,7 +21,8 @@ class Case:
     """A standing case: its latest result, that result's JSON as served and published, and
     when each of its open gaps was flagged (gap_id -> ms). The JSON may be given as the
     function that encodes it: it is then encoded when first read (a submission's default
-    answer goes out before the whole result is encoded)."""
+    answer goes out before the whole result is encoded; the tracer service holds its cases so,
+    their JSON being held by its board)."""
 
     __slots__ = ("result", "flagged_at", "_json", "_encode")
 
