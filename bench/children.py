@@ -34,8 +34,15 @@ def _die_with_parent() -> None:  # runs in the child, between fork and exec
 
 def stop_on_sigterm() -> None:
     """From now on, SIGTERM stops this process as Ctrl-C does: ``SystemExit`` raised where it
-    runs, every ``finally`` run on the way out (the stack and the children stopped)."""
+    runs, every ``finally`` run on the way out (the stack and the children stopped). A SIGTERM
+    after the first is said and changes nothing: raised again, it would end the ``finally``
+    stopping the stack (``timeout`` and a stop by hand both send one; SIGKILL still ends it)."""
+    def again(_signum: int, _frame: object) -> None:
+        print("bench: SIGTERM again: already stopping (its stack and children)",
+              file=sys.stderr, flush=True)
+
     def stopped(signum: int, _frame: object) -> None:
+        signal.signal(signal.SIGTERM, again)
         raise SystemExit(128 + signum)
     signal.signal(signal.SIGTERM, stopped)
 

@@ -110,3 +110,41 @@ def test_a_benchmark_stopped_with_sigterm_runs_its_finally(tmp_path: Path) -> No
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_a_second_sigterm_does_not_cut_the_finally_short(tmp_path: Path) -> None:
+    """A benchmark run under ``timeout`` and stopped by hand gets SIGTERM twice (2026-12-07: a
+    ``bench serving`` so stopped left its broker running: the second signal ended the
+    ``finally`` that was stopping it)."""
+    go, stopped = tmp_path / "go", tmp_path / "stopped"
+    bench = textwrap.dedent(f"""
+        import sys, time
+        from pathlib import Path
+        sys.path.insert(0, {str(ROOT)!r})
+        from bench import children
+        children.stop_on_sigterm()
+        try:
+            print("ready", flush=True)
+            while True:
+                time.sleep(0.05)
+        finally:
+            print("stopping", flush=True)
+            while not Path({str(go)!r}).exists():  # the stack being stopped
+                time.sleep(0.01)
+            Path({str(stopped)!r}).write_text("stack stopped")
+    """)
+    log = tmp_path / "bench.log"
+    proc = subprocess.Popen([sys.executable, "-c", bench], stdout=open(log, "wb"),  # noqa: SIM115
+                            stderr=subprocess.STDOUT)
+    try:
+        _wait_for(log, "ready")
+        proc.send_signal(signal.SIGTERM)
+        _wait_for(log, "stopping")
+        proc.send_signal(signal.SIGTERM)
+        _wait_for(log, "already stopping")
+        go.touch()
+        assert proc.wait(20) == 128 + signal.SIGTERM
+        assert stopped.read_text() == "stack stopped"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
