@@ -146,3 +146,27 @@ def test_the_cases_a_change_affects_are_those_the_rule_names(case: tuple) -> Non
                 if any(_meets(it, v, day, tolerance_s, longest) for v, day in changed)}
     assert cases.affected(changed, tolerance_s, longest) == expected
     assert len(cases) == len(now)
+
+
+def test_a_published_results_head_read_alone_says_what_decoding_it_whole_says() -> None:
+    """What a replica given a case reads of its last revision before deciding it still holds
+    (``match_result.head``): the revision and time the whole decode gives, for results this
+    encoder wrote; None for one written otherwise (then it is decoded whole)."""
+    import orjson
+
+    from truyvet.codec import match_result as match_result_codec
+    from truyvet.settings import ROOT
+
+    index = _index(("CAFE", "card-me", T0, T0 + 1800), ("CAFE", "other", T0, T0 + 1200),
+                   ("BAR", "third", T0 + 7000, T0 + 9000))
+    raw = _next(index, None, now_ms=1_800_000_123_456).case.json
+    whole = match_result_codec.decode(raw)
+    assert match_result_codec.head(raw) == (whole.revision, whole.computed_at_ms) \
+        == (1, 1_800_000_123_456)
+    for path in (ROOT / "schemas" / "examples" / "match-result.v1").glob("valid-*.json"):
+        example = path.read_bytes()
+        whole = match_result_codec.decode(example)
+        assert match_result_codec.head(match_result_codec.encode(whole)) == (
+            whole.revision, whole.computed_at_ms)
+        spaced = orjson.dumps(orjson.loads(example), option=orjson.OPT_INDENT_2)
+        assert match_result_codec.head(spaced) is None

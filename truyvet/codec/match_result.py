@@ -145,6 +145,20 @@ def decode(raw: bytes) -> MatchResult:
     return from_mapping(load_json(raw))
 
 
+def head(raw: bytes) -> tuple[int, int] | None:
+    """(revision, computed_at ms) of a result written by :func:`encode_parts`, read from the
+    part before its stops alone (decoding 14,000 contacts takes ~35 ms); None when it is not
+    written so. Nothing else of the result is checked: decode it for that."""
+    end = raw.find(b',"stops":[')
+    if end < 0:
+        return None
+    try:
+        obj = require_object(orjson.loads(raw[:end] + b"}"), "match result")
+        return count(obj, "revision", 2**31), timestamp_ms(obj, "computed_at")
+    except (orjson.JSONDecodeError, InvalidEvent, KeyError):
+        return None
+
+
 def key(r: MatchResult) -> bytes:
     return r.case_id.encode()
 
