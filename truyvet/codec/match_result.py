@@ -154,7 +154,7 @@ def head(raw: bytes) -> tuple[int, int] | None:
         return None
     try:
         obj = require_object(orjson.loads(raw[:end] + b"}"), "match result")
-        return count(obj, "revision", 2**31), timestamp_ms(obj, "computed_at")
+        return max(count(obj, "revision", 2**31), 1), timestamp_ms(obj, "computed_at")
     except (orjson.JSONDecodeError, InvalidEvent, KeyError):
         return None
 
