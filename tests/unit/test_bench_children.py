@@ -83,11 +83,10 @@ def test_children_die_with_a_killed_benchmark(tmp_path: Path) -> None:
             pass
 
 
-def test_a_benchmark_stopped_with_sigterm_runs_its_finally(tmp_path: Path) -> None:
-    """What a benchmark's ``finally`` stops (its broker, Redis, children) is stopped when the
-    benchmark gets SIGTERM, not left running (Python's default exits without it)."""
-    stopped = tmp_path / "stopped"
-    bench = textwrap.dedent(f"""
+def _a_benchmark(tmp_path: Path, on_the_way_out: str) -> tuple[subprocess.Popen[bytes], Path]:
+    """A process stopping on SIGTERM as a benchmark does, whose ``finally`` runs
+    ``on_the_way_out`` (Python lines); its output (both streams) in the log returned."""
+    script = textwrap.dedent(f"""
         import sys, time
         from pathlib import Path
         sys.path.insert(0, {str(ROOT)!r})
@@ -98,10 +97,19 @@ def test_a_benchmark_stopped_with_sigterm_runs_its_finally(tmp_path: Path) -> No
             while True:
                 time.sleep(0.05)
         finally:
-            Path({str(stopped)!r}).write_text("stack stopped")
-    """)
+    """) + textwrap.indent(textwrap.dedent(on_the_way_out), " " * 4)
     log = tmp_path / "bench.log"
-    proc = subprocess.Popen([sys.executable, "-c", bench], stdout=open(log, "wb"))  # noqa: SIM115
+    return subprocess.Popen([sys.executable, "-c", script], stdout=open(log, "wb"),  # noqa: SIM115
+                            stderr=subprocess.STDOUT), log
+
+
+def test_a_benchmark_stopped_with_sigterm_runs_its_finally(tmp_path: Path) -> None:
+    """What a benchmark's ``finally`` stops (its broker, Redis, children) is stopped when the
+    benchmark gets SIGTERM, not left running (Python's default exits without it)."""
+    stopped = tmp_path / "stopped"
+    proc, log = _a_benchmark(tmp_path, f"""
+        Path({str(stopped)!r}).write_text("stack stopped")
+    """)
     try:
         _wait_for(log, "ready")
         proc.send_signal(signal.SIGTERM)
@@ -117,25 +125,12 @@ def test_a_second_sigterm_does_not_cut_the_finally_short(tmp_path: Path) -> None
     ``bench serving`` so stopped left its broker running: the second signal ended the
     ``finally`` that was stopping it)."""
     go, stopped = tmp_path / "go", tmp_path / "stopped"
-    bench = textwrap.dedent(f"""
-        import sys, time
-        from pathlib import Path
-        sys.path.insert(0, {str(ROOT)!r})
-        from bench import children
-        children.stop_on_sigterm()
-        try:
-            print("ready", flush=True)
-            while True:
-                time.sleep(0.05)
-        finally:
-            print("stopping", flush=True)
-            while not Path({str(go)!r}).exists():  # the stack being stopped
-                time.sleep(0.01)
-            Path({str(stopped)!r}).write_text("stack stopped")
+    proc, log = _a_benchmark(tmp_path, f"""
+        print("stopping", flush=True)
+        while not Path({str(go)!r}).exists():  # the stack being stopped
+            time.sleep(0.01)
+        Path({str(stopped)!r}).write_text("stack stopped")
     """)
-    log = tmp_path / "bench.log"
-    proc = subprocess.Popen([sys.executable, "-c", bench], stdout=open(log, "wb"),  # noqa: SIM115
-                            stderr=subprocess.STDOUT)
     try:
         _wait_for(log, "ready")
         proc.send_signal(signal.SIGTERM)
