@@ -367,7 +367,7 @@ class TracerService:
             last = self.board.latest(case_id)
             if last is not None and (kept := self._still_published(it, last)) is not None:
                 self._answers[case_id] = max(offset, self._answers.get(case_id, -1))
-                self.cases.put(Case(kept, self._encode))
+                self._hold(kept)
                 return
             published = _decoded(last) if last is not None else None
             old = self._from_published(it, published)
@@ -383,6 +383,11 @@ class TracerService:
             if entry is not None and entry.partition in out:
                 out[entry.partition].append(case)
         return out
+
+    def _hold(self, result: Result, flagged_at: dict[str, int] | None = None) -> None:
+        """An owned case held as it stands now, without its JSON: the board holds that
+        (compressed), and it is encoded again only if read."""
+        self.cases.put(Case(result, self._encode, flagged_at))
 
     def _still_published(self, it: Itinerary, last: Shown) -> Result | None:
         """The case's result now, when it is its last revision published byte for byte (so no
@@ -491,7 +496,7 @@ class TracerService:
     def _shared(self, case: Case, it: Itinerary, offset: int) -> None:
         """An owned case now shared with more principals (version ``it`` at ``offset``): the
         same result and revision, the new itinerary."""
-        self.cases.put(Case(replace(case.result, itinerary=it), self._encode, case.flagged_at))
+        self._hold(replace(case.result, itinerary=it), case.flagged_at)
         self._answers[case.case_id] = offset
 
     async def settled(self, case_id: str) -> None:
@@ -563,8 +568,7 @@ class TracerService:
                     timestamp_ms=it.submitted_at_ms or 0)
                 self._took(shown)
                 await self.results.store(rev.case)
-            # held without its JSON, which the board holds (compressed); encoded again if read
-            self.cases.put(Case(rev.case.result, self._encode, rev.case.flagged_at))
+            self._hold(rev.case.result, rev.case.flagged_at)
         finally:
             if showing is not None:
                 showing.set()

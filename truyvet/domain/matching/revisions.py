@@ -87,7 +87,7 @@ def next_revision(
             and same_stops(old.stops, stops)):
         if current is not None and current.result is old:
             return Revision(current, False)
-        return Revision(Case(old, encode(old), flagged), False)
+        return Revision(Case(old, encode, flagged), False)
     result = Result(it, (old.revision + 1) if old else 1, now_ms, stops)
     gaps = gap_events(old, result, now_ms, flagged)
     for g in gaps:
