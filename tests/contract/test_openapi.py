@@ -231,7 +231,7 @@ def test_the_case_list_is_described() -> None:
                                       submitted_at_ms=at, opened_by="t"), 0, at)
     board.put_revision(Shown.of(whole["case_id"], whole["revision"], json.dumps(whole).encode(),
                                 len(whole["stops"]), 0, answers.summary_of(whole), 0, 0))
-    body = case_list.listed(board.standing(), lambda it: True)
+    body = case_list.listed(board, lambda it: True)
     assert [c["revision"] for c in body["cases"]] == [whole["revision"], None]
     assert_valid("CaseList", body)
     assert_valid("CaseList", component("CaseList")["example"])

@@ -10,18 +10,24 @@ import threading
 import time
 from pathlib import Path
 
+import orjson
+
 from tests.conftest import Services, _free_port, own_settings
 from tests.integration.helpers import (
     api_process,
     http_json,
+    read_all,
     wait_caught_up,
     wait_index_caught_up,
     worker_process,
 )
 from tests.integration.test_matching_pipeline import _answers, _body, _expected, _generate, _publish
 from tests.reference import reference_visits
+from truyvet import topics
 from truyvet.api.tracing import checkpoint
+from truyvet.api.tracing.board import ITINERARY_HEADER, REVISION_HEADER
 from truyvet.kafka.admin import ensure_topics
+from truyvet.kafka.producer import DurableProducer
 from truyvet.settings import Settings
 
 
@@ -64,6 +70,18 @@ def test_killed_worker_and_restarted_api_change_no_answer(services: Services, tm
     where = checkpoint.path(s)
     assert where.exists()
 
+    # while the API is away, a result record not written by a replica lands on its topic, the
+    # next revision of a case: cut short (its JSON unreadable), or naming another case. A
+    # replica takes results unread at its start and reads one when it serves it: it must
+    # never serve these, but the revision before them
+    spoiled = sorted(before)[:2]
+    _publish_result(s, spoiled[0], before[spoiled[0]]["revision"] + 1,
+                    orjson.dumps(before[spoiled[0]])[:5_000])
+    _publish_result(s, spoiled[1], before[spoiled[1]]["revision"] + 1,
+                    orjson.dumps({**before[spoiled[0]], "revision":
+                                  before[spoiled[1]]["revision"] + 1}))
+    published = _results_of(s, spoiled)
+
     # while the API is away, more scans become visits: a restart must read them after the
     # checkpoint's offsets
     extra_scans, extra_itineraries = _generate_groups(rng, "x", 2, now)
@@ -89,6 +107,11 @@ def test_killed_worker_and_restarted_api_change_no_answer(services: Services, tm
         assert restored["from"] == "checkpoint", restored
         assert restored["records_after"] > 0
         same_answers()
+    said = (tmp_path / "api-2.log").read_text()
+    assert all(f"result of {case_id} revision" in said for case_id in spoiled), said[-3000:]
+    # their answers did not change: the replica kept the revision before the unreadable one,
+    # as the one it answers, and published none (nor one numbered again from the first)
+    assert _results_of(s, spoiled) == published
 
     data = bytearray(where.read_bytes())  # one bit flipped on disk: rebuilt from Kafka alone
     data[len(data) // 3] ^= 0x04
@@ -178,3 +201,16 @@ def test_two_workers_rebalancing_change_no_answer(services: Services, tmp_path: 
     assert len(latencies) > 10
     print(f"\nAPI during the moves: {len(latencies)} answers, longest {max(latencies):.3f}s, "
           f"refused {len(refusals)}")
+
+
+def _publish_result(s: Settings, case_id: str, revision: int, raw: bytes) -> None:
+    """A record on the match-results topic as a replica writes one (its headers too)."""
+    p = DurableProducer(s, "test")
+    p.send(topics.match_results(s), case_id.encode(), raw,
+           headers=[(ITINERARY_HEADER, b"0"), (REVISION_HEADER, str(revision).encode())])
+    assert p.flush() == 0
+
+
+def _results_of(s: Settings, case_ids: list[str]) -> list[tuple[bytes, bytes]]:
+    return [(r.key, r.value) for r in read_all(s, topics.match_results(s))
+            if r.key is not None and r.value is not None and r.key.decode() in case_ids]

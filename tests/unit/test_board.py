@@ -90,3 +90,73 @@ def test_a_revision_is_held_in_a_fraction_of_its_json_and_given_back_whole() -> 
     assert len(raw) > 900_000
     assert shown.json == raw
     assert len(shown.packed) < len(raw) / 3
+
+
+def _published(revision: int, case_id: str = "c1", stops: int = 2, at_ms: int = 0,
+               raw: bytes | None = None) -> Shown:
+    """A revision read from the topic: ``stops`` stops of 3 contacts, one of them close."""
+    import orjson
+
+    stop = {"venue_id": "V", "from": "2026-12-01T00:00:00Z", "to": "2026-12-01T01:00:00Z",
+            "verified": True, "gap": False,
+            "contacts": [{"card_id": f"K{i}", "overlap_s": o, "close_contact": o >= 900}
+                         for i, o in enumerate((1_000, 600, 60))]}
+    body = {"case_id": case_id, "classification": "F0", "card_id": "card",
+            "revision": revision, "computed_at": "2026-12-01T02:00:00Z",
+            "stops": [stop] * stops}
+    return Shown.published(case_id, revision, orjson.dumps(body) if raw is None else raw, 0,
+                           at_ms)
+
+
+def test_a_revision_read_from_the_topic_is_read_when_first_served() -> None:
+    """A replica starting takes every case's revisions; it reads the JSON of those it serves."""
+    import orjson
+
+    b = Board()
+    b.put_itinerary(IT, 0, 0)
+    assert b.put_revision(_published(1, stops=3))
+    assert b.held("c1").read is None  # type: ignore[union-attr]  # taken, not read
+    shown = b.latest("c1")
+    assert shown is not None and shown.read is not None
+    assert (shown.stop_count, shown.contacts) == (3, 9)
+    counts = orjson.loads(shown.summary.json)["counts"]
+    assert counts == {"stops": 3, "verified": 3, "gaps": 0, "contacts": 9, "close_contacts": 3}
+
+
+def test_an_unreadable_revision_is_never_served_the_one_before_it_is(caplog) -> None:  # type: ignore[no-untyped-def]
+    b = Board()
+    b.put_itinerary(IT, 0, 0)
+    b.put_revision(_published(1))
+    b.put_revision(_published(2, raw=b'{"case_id":"c1","revision":2,"stops":[{"venue'))  # cut
+    b.put_revision(_published(3, case_id="c1", raw=_published(3, case_id="c9").json))
+    assert b.held("c1").revision == 3  # type: ignore[union-attr]  # not read yet
+    assert [s.revision for s in b.since("c1", 0)] == [1]  # 2 and 3 let go once read
+    assert "unreadable" in caplog.text and "'c9'" in caplog.text
+    assert b.latest("c1").revision == 1 and b.revision("c1", 2) is None  # type: ignore[union-attr]
+    # its owner answers again from revision 1: its revision 2 replaces nothing, it is new here
+    assert b.takes("c1", 2) and b.put_revision(_published(2))
+    assert b.latest("c1").contacts == 6  # type: ignore[union-attr]
+
+
+def test_the_same_revision_again_replaces_only_one_not_read_yet() -> None:
+    b = Board()
+    b.put_itinerary(IT, 0, 0)
+    b.put_revision(_published(1, raw=b"not json"))
+    assert b.takes("c1", 1) and b.put_revision(_published(1, stops=1))
+    assert b.latest("c1").stop_count == 1  # type: ignore[union-attr]
+    assert not b.takes("c1", 1)  # read now: the same revision again changes nothing
+    made_here = _shown(2)
+    assert b.put_revision(made_here) and not b.takes("c1", 2)  # its own record read back
+
+
+def test_an_unread_revision_that_would_be_the_only_one_left_is_read_first() -> None:
+    """Revisions past the resumption window are let go when a new one comes; one unreadable
+    must not leave the case with no revision to serve."""
+    b = Board()
+    b.put_itinerary(IT, 0, 0)
+    b.put_revision(_published(1))
+    late = RESUME_WINDOW_MS + 1
+    assert not b.put_revision(_published(2, raw=b"[]", at_ms=late))
+    assert b.latest("c1").revision == 1  # type: ignore[union-attr]
+    assert b.put_revision(_published(3, at_ms=late))
+    assert [s.revision for s in b.since("c1", 0)] == [3]

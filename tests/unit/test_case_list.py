@@ -54,7 +54,7 @@ def _board() -> Board:
 
 def test_a_tracer_lists_its_own_and_shared_cases_newest_first() -> None:
     lan = _caller("lan")
-    body = case_list.listed(_board().standing(), lambda it: ownership.may_see(it, lan))
+    body = case_list.listed(_board(), lambda it: ownership.may_see(it, lan))
     assert [c["case_id"] for c in body["cases"]] == ["new", "shared", "waiting", "old"]
     assert body["total"] == 4 and body["v"] == 1
     by_id = {c["case_id"]: c for c in body["cases"]}
@@ -75,12 +75,12 @@ def test_a_tracer_lists_its_own_and_shared_cases_newest_first() -> None:
 
 def test_a_supervisor_lists_every_case_and_the_limit_keeps_the_newest() -> None:
     boss = _caller("chief", "supervisor")
-    every = case_list.listed(_board().standing(), lambda it: ownership.may_see(it, boss))
+    every = case_list.listed(_board(), lambda it: ownership.may_see(it, boss))
     assert [c["case_id"] for c in every["cases"]] == ["new", "theirs", "shared", "waiting", "old"]
-    two = case_list.listed(_board().standing(), lambda it: ownership.may_see(it, boss), limit=2)
+    two = case_list.listed(_board(), lambda it: ownership.may_see(it, boss), limit=2)
     assert [c["case_id"] for c in two["cases"]] == ["new", "theirs"] and two["total"] == 5
 
 
 def test_a_tracer_with_no_case_gets_an_empty_list() -> None:
-    body = case_list.listed(_board().standing(), lambda it: ownership.may_see(it, _caller("hoa")))
+    body = case_list.listed(_board(), lambda it: ownership.may_see(it, _caller("hoa")))
     assert body == {"v": 1, "total": 0, "cases": []}

@@ -8,12 +8,12 @@ when the case is opened. A case not answered yet has no revision and no counts.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 import orjson
 
-from truyvet.api.tracing.board import Shown
+from truyvet.api.tracing.board import Board, Shown
 from truyvet.codec.itinerary import Itinerary
 from truyvet.codec.timefmt import format_ms
 
@@ -22,14 +22,14 @@ LIMIT = 50  # rows unless the client asks for another number
 LIMIT_MAX = 500
 
 
-def listed(standing: Iterable[tuple[Itinerary, Shown | None]],
-           may_see: Callable[[Itinerary], bool], limit: int = LIMIT) -> dict[str, Any]:
+def listed(board: Board, may_see: Callable[[Itinerary], bool],
+           limit: int = LIMIT) -> dict[str, Any]:
     """The ``case-list`` body: the visible cases, newest submission first (then case id), at
     most ``limit`` of them, and how many there are in all."""
-    seen = [(it, shown) for it, shown in standing if may_see(it)]
-    seen.sort(key=lambda p: (-(p[0].submitted_at_ms or 0), p[0].case_id))
+    seen = [it for it in board.cases() if may_see(it)]
+    seen.sort(key=lambda it: (-(it.submitted_at_ms or 0), it.case_id))
     return {"v": VERSION, "total": len(seen),
-            "cases": [_row(it, shown) for it, shown in seen[:limit]]}
+            "cases": [_row(it, board.latest(it.case_id)) for it in seen[:limit]]}
 
 
 def _row(it: Itinerary, shown: Shown | None) -> dict[str, Any]:

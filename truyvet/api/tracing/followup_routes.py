@@ -89,7 +89,8 @@ def province_counts(service: Any) -> dict[str, Any]:
     counts = dict.fromkeys(STATUSES, 0)
     cases = 0
     book = service.followups
-    for it, shown in service.board.standing():
+    for it in service.board.cases():
+        shown = service.board.latest(it.case_id)
         if shown is None:
             continue
         cases += 1

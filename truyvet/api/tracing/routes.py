@@ -132,7 +132,7 @@ async def list_itineraries(request: web.Request) -> web.Response:
         return error(400, "bad_value", f"limit is one whole number from 1 to {case_list.LIMIT_MAX}")
     if not service.ready:
         return unavailable("not_ready", "standing itineraries are being restored; retry shortly")
-    return json_response(case_list.listed(service.board.standing(),
+    return json_response(case_list.listed(service.board,
                                           lambda it: _may_see(request, it), int(raw[0])))
 
 

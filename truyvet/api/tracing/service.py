@@ -41,7 +41,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 
-import orjson
 
 from truyvet import metrics, topics
 from truyvet.codec import gap as gap_codec
@@ -56,7 +55,7 @@ from truyvet.domain.matching.matcher import (Result, StopResult, encode_result, 
                                              reflects)
 from truyvet.domain.matching.revisions import Case, next_revision
 from truyvet.domain.matching.standing import StandingCases
-from truyvet.api.tracing.answers import Answer, summary_of, summary_of_result
+from truyvet.api.tracing.answers import Answer, summary_of_result
 from truyvet.api.tracing.board import ITINERARY_HEADER, REVISION_HEADER, Board, Shown
 from truyvet.api.tracing.clusters import ClusterDesk
 from truyvet.api.tracing.followups import FollowUps
@@ -254,26 +253,30 @@ class TracerService:
         for r in batch:
             if r.key is None or r.value is None:
                 continue
+            case_id = r.key.decode(errors="replace")
             answers, revision = _said(r.headers)
-            held = self.board.latest(r.key.decode(errors="replace"))
-            if held is not None and revision is not None and revision <= held.revision:
+            if revision is None:  # a record from before the header: the JSON's head says it
+                revision = head[0] if (head := match_result_codec.head(r.value)) else None
+            elif not self.board.takes(case_id, revision):
                 continue  # published by this replica (applied then) or read before
-            try:
-                shown = _shown(r.value, answers, now_ms)
-            except (ValueError, TypeError, KeyError) as exc:
-                log.error("result record %s[%d]@%d unreadable, passed over: %s", r.topic,
-                          r.partition, r.offset, exc)
+            if revision is None:
+                log.error("result record %s[%d]@%d unreadable, passed over: no revision",
+                          r.topic, r.partition, r.offset)
                 continue
-            self._took(shown)
+            # its JSON is read when first served: a replica starting takes every case's
+            # revisions (~5 ms a megabyte each to read), and serves few of them
+            self._took(Shown.published(case_id, revision, r.value, answers, now_ms))
 
     def _took(self, shown: Shown) -> None:
         """A revision published (by this replica, or read back from the topic): shown, pushed
         to this replica's watchers, and to a submission waiting for it."""
         if not self.board.put_revision(shown):
             return
-        for q in list(self._watchers.get(shown.case_id, ())):
+        watchers, waiting = self._watchers.get(shown.case_id), self._waiting.get(shown.case_id)
+        if (watchers or waiting) and self.board.latest(shown.case_id) is not shown:
+            return  # unreadable (let go); or its itinerary not taken yet, when none waits
+        for q in list(watchers or ()):
             _push(q, shown)
-        waiting = self._waiting.get(shown.case_id)
         if waiting:
             for offset, fut in waiting:
                 if offset <= shown.answers_offset and not fut.done():
@@ -364,8 +367,12 @@ class TracerService:
                     return
                 await self._resolve(it, current.result, False, offset)
                 return
-            last = self.board.latest(case_id)
-            if last is not None and (kept := self._still_published(it, last)) is not None:
+            last = self.board.held(case_id)
+            kept = self._still_published(it, last) if last is not None else None
+            if kept is None and last is not None and not last.readable():
+                last = self.board.latest(case_id)  # the unreadable let go: the one before it
+                kept = self._still_published(it, last) if last is not None else None
+            if kept is not None:
                 self._answers[case_id] = max(offset, self._answers.get(case_id, -1))
                 self._hold(kept)
                 return
@@ -425,9 +432,10 @@ class TracerService:
             current = self.board.itinerary(body.case_id)
             decision = ownership.submit(current, body, by, int(self.clock() * 1000))
             it = decision.itinerary
-            latest = self.board.latest(body.case_id)
+            latest = self.board.held(body.case_id)  # (its number; served only if unchanged)
             if it is None:  # unchanged, or not the submitter's
-                return Submitted(latest if decision.outcome is Outcome.UNCHANGED else None,
+                return Submitted(self.board.latest(body.case_id)
+                                 if decision.outcome is Outcome.UNCHANGED else None,
                                  decision.outcome)
             acknowledged = self.producer.sending(
                 topics.itineraries(self.s), it.case_id, itinerary_codec.encode(it))
@@ -481,7 +489,7 @@ class TracerService:
         standing case. Raises ``ValueError`` past the record's limit."""
         async with self._one_at_a_time(case_id):
             current = self.board.itinerary(case_id)
-            if current is None or self.board.latest(case_id) is None:
+            if current is None or self.board.held(case_id) is None:
                 return None
             it = ownership.shared(current, with_name)
             if it is not current:
@@ -675,15 +683,6 @@ def _said(headers: Headers | None) -> tuple[int, int | None]:
         elif name == REVISION_HEADER:
             revision = int(value)
     return answers, revision
-
-
-def _shown(raw: bytes, answers_offset: int, now_ms: int) -> Shown:
-    """A published result as the board keeps it (its counts for the audit trail)."""
-    obj = orjson.loads(raw)
-    stops = obj["stops"]
-    return Shown.of(obj["case_id"], int(obj["revision"]), raw, len(stops),
-                    sum(len(stop["contacts"]) for stop in stops), summary_of(obj), answers_offset,
-                    now_ms)
 
 
 def _decoded(shown: Shown) -> MatchResult | None:
