@@ -91,3 +91,32 @@ def test_the_views_count_of_visits_is_taken_under_its_lock_and_at_most_once_a_se
     assert walks <= 1  # counted again once a second has passed, not at every call
     view.index.apply([("V3", 20_000, "C3", [(7, 8)])])
     assert view.visits(max_age_s=0) == 4  # counted now when asked so (the API's start log)
+
+
+def test_stops_matched_ahead_are_the_answer_only_while_the_index_is_unchanged(
+        tmp_path: Path) -> None:
+    """A replica given cases matches the next one in a thread while it compares the one
+    before: those stops answer the case only if no visit, expiry or forgotten card came
+    between (a card forgotten gives its number to the next card)."""
+    from truyvet.codec.itinerary import Itinerary, Stop
+
+    s = Settings.from_env(env={}, data_dir=tmp_path)
+    view = IndexView(s, s.rules(), MemoryBroker().backend())
+    t0 = 20_000 * DAY
+    view.index.apply([("V1", 20_000, "C1", [(t0, t0 + 3_600)])])
+    it = Itinerary("c1", "F0", None, (Stop("V1", t0 * 1000, (t0 + 3_600) * 1000),))
+
+    def contacts(stops) -> list[str]:  # type: ignore[no-untyped-def]
+        return [view.index.card_names[c] for c in stops[0].cards]
+
+    for change in (lambda: view.index.apply([("V1", 20_000, "C2", [(t0, t0 + 60)])]),
+                   lambda: view.index.expire(t0 + 61),
+                   lambda: view.index.forget_cards()):
+        ahead = view.answer_ahead(it)
+        assert view.unchanged_since(ahead) and contacts(ahead.stops) == contacts(view.answer(it))
+        change()
+        assert not view.unchanged_since(ahead)
+    assert contacts(view.answer(it)) == ["C1"]  # C2's visit ended before the cutoff
+    ahead = view.answer_ahead(it)
+    view.index = VisitIndex()  # rebuilt whole (its first catch-up): another index
+    assert not view.unchanged_since(ahead)

@@ -101,3 +101,15 @@ def test_an_overlap_past_ten_digits_is_left_to_the_reference() -> None:
     cards, spans = np.array([n]), np.array([10**10], np.int64)
     assert native.core.contacts_json(table._json_buf, table._json_w, cards.astype(np.uint32),
                                      spans, 60) is None
+
+
+def test_a_card_number_past_the_table_is_refused_not_read() -> None:
+    """The compiled writer reads only the rows of the cards named, without the interpreter
+    lock: a number past the table's rows must be an error, never a read past its memory."""
+    table = CardTable(capacity=4)
+    n = table.intern("ann")
+    rows = len(table._json_buf) // table._json_w
+    for past in (rows, 2**32 - 1):
+        with pytest.raises(ValueError, match=f"card {past}: no id"):
+            native.core.contacts_json(table._json_buf, table._json_w,
+                                      np.array([n, past], np.uint32), np.array([5, 5], np.int64), 60)

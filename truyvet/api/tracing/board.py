@@ -32,6 +32,7 @@ from truyvet.codec.itinerary import Itinerary
 
 ITINERARY_HEADER = "itinerary"  # on a result: the offset of the itinerary version it answers
 REVISION_HEADER = "revision"  # on a result: its revision (a record already held is not parsed)
+REPLICA_HEADER = "replica"  # on a result: which replica published it (in its process's life)
 RESUME_WINDOW_MS = 5 * 60 * 1000  # revisions kept (besides the latest) for reconnecting clients
 RESUME_MAX = 16  # revisions kept per case at most
 

@@ -25,6 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from truyvet import metrics, topics
@@ -47,6 +48,16 @@ APPLY_CHUNK = 1000  # visit buckets prepared, then committed under the lock, at 
 # bucket, ~1 ms of the event loop at 5 M visits, and /healthz may be polled many times a second
 VISITS_COUNTED_S = 1.0
 Changes = set[tuple[str, int]]
+
+
+@dataclass(frozen=True, slots=True)
+class Matched:
+    """An itinerary's stops as matched in an index at one count of its changes."""
+
+    itinerary: Itinerary
+    stops: tuple[StopResult, ...]
+    index: VisitIndex
+    changes: int
 
 
 class IndexView:
@@ -163,11 +174,21 @@ class IndexView:
         return dict(self.follower.positions)
 
     def answer(self, it: Itinerary) -> tuple[StopResult, ...]:
+        return self.answer_ahead(it).stops
+
+    def answer_ahead(self, it: Itinerary) -> Matched:
+        """The stops of ``it`` and the index they were matched in (any thread): they are its
+        answer while :meth:`unchanged_since` says so."""
         started = time.perf_counter()
         with self.lock:
-            stops = match(self.index, self.rules, it, self.s.match_threads)
+            index = self.index
+            changes = index.changes
+            stops = match(index, self.rules, it, self.s.match_threads)
         metrics.MATCH_LATENCY.observe(time.perf_counter() - started)
-        return stops
+        return Matched(it, stops, index, changes)
+
+    def unchanged_since(self, m: Matched) -> bool:
+        return self.index is m.index and m.index.changes == m.changes
 
     def expire(self, cutoff_s: int) -> int:
         """Forget visits that ended before ``cutoff_s``; returns how many."""

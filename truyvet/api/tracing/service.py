@@ -36,7 +36,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
@@ -56,10 +58,11 @@ from truyvet.domain.matching.matcher import (Result, StopResult, encode_result, 
 from truyvet.domain.matching.revisions import Case, next_revision
 from truyvet.domain.matching.standing import StandingCases
 from truyvet.api.tracing.answers import Answer, summary_of_result
-from truyvet.api.tracing.board import ITINERARY_HEADER, REVISION_HEADER, Board, Shown
+from truyvet.api.tracing.board import (ITINERARY_HEADER, REPLICA_HEADER, REVISION_HEADER,
+                                       Board, Shown)
 from truyvet.api.tracing.clusters import ClusterDesk
 from truyvet.api.tracing.followups import FollowUps
-from truyvet.api.tracing.index_view import Changes, IndexView
+from truyvet.api.tracing.index_view import Changes, IndexView, Matched
 from truyvet.api.tracing.owners import CaseOwners
 from truyvet.api.tracing.results import ResultStore
 from truyvet.kafka.async_producer import AsyncProducer
@@ -124,8 +127,12 @@ class TracerService:
                                                  **{"message.max.bytes": MAX_RESULT_BYTES})
         self._itineraries = TopicFollower(s, topics.itineraries(s), self._handing(
             self._apply_itineraries), "api-itineraries", backend=backend)
-        self._published = TopicFollower(s, topics.match_results(s), self._handing(
-            self._apply_results), "api-results", backend=backend)
+        # on the results it publishes (its own are applied at once, never read back)
+        self.replica = uuid.uuid4().hex[:16]
+        self._published = TopicFollower(s, topics.match_results(s), self._results_read,
+                                        "api-results", backend=backend)
+        # compresses the results read, two at a time (the compressor lets the interpreter go)
+        self._packing = ThreadPoolExecutor(2, "api-results-packing")
         self.owners = CaseOwners(s, topics.itineraries(s), self._assigned, self._revoked, backend)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._watchers: dict[str, set[asyncio.Queue[Shown | None]]] = defaultdict(set)
@@ -198,6 +205,7 @@ class TracerService:
         self.view.stop()
         self._itineraries.stop()
         self._published.stop()
+        self._packing.shutdown(wait=False)
         self.clusters.follower.stop()
         self.followups.follower.stop()
         if self.ready:  # the next start reads only what comes after this
@@ -248,24 +256,35 @@ class TracerService:
             if r.partition in self.owned:
                 self._own(self._answer_again(it.case_id))
 
-    def _apply_results(self, batch: list[Record]) -> None:
+    def _results_read(self, batch: list[Record]) -> None:
+        """(The follower's thread.) Results read from the topic, taken unread (~5 ms a
+        megabyte each to read: a replica starting takes every case's revisions, and serves
+        few of them) and compressed here, off the event loop (the compressor lets the
+        interpreter go); this replica's own passed over, applied when it published them."""
         now_ms = int(self.clock() * 1000)
+        found = []
         for r in batch:
             if r.key is None or r.value is None:
                 continue
-            case_id = r.key.decode(errors="replace")
-            answers, revision = _said(r.headers)
+            answers, revision, replica = _said(r.headers)
+            if replica == self.replica:
+                continue
             if revision is None:  # a record from before the header: the JSON's head says it
                 revision = head[0] if (head := match_result_codec.head(r.value)) else None
-            elif not self.board.takes(case_id, revision):
-                continue  # published by this replica (applied then) or read before
             if revision is None:
                 log.error("result record %s[%d]@%d unreadable, passed over: no revision",
                           r.topic, r.partition, r.offset)
                 continue
-            # its JSON is read when first served: a replica starting takes every case's
-            # revisions (~5 ms a megabyte each to read), and serves few of them
-            self._took(Shown.published(case_id, revision, r.value, answers, now_ms))
+            found.append((r.key.decode(errors="replace"), revision, r.value, answers, now_ms))
+        taken = list(self._packing.map(lambda f: Shown.published(*f), found)) \
+            if len(found) > 1 else [Shown.published(*f) for f in found]
+        assert self._loop is not None
+        self._loop.call_soon_threadsafe(self._apply_results, taken)
+
+    def _apply_results(self, taken: list[Shown]) -> None:
+        for shown in taken:
+            if self.board.takes(shown.case_id, shown.revision):  # (else read before)
+                self._took(shown)
 
     def _took(self, shown: Shown) -> None:
         """A revision published (by this replica, or read back from the topic): shown, pushed
@@ -319,8 +338,21 @@ class TracerService:
         await asyncio.gather(task, return_exceptions=True)
 
     async def _answer_all(self, case_ids: list[str]) -> None:
-        for case_id in case_ids:
-            await self._answer_again(case_id)
+        """Each case answered again in turn, its stops matched in a thread while the one
+        before it is compared (the matching lets the interpreter go): 1,020 cases of 14,000
+        contacts took 3.1-3.3 s one after the other, half of it matching."""
+        ahead = self._matching(case_ids[0]) if case_ids else None
+        for i, case_id in enumerate(case_ids):
+            matched = await ahead if ahead is not None else None
+            ahead = self._matching(case_ids[i + 1]) if i + 1 < len(case_ids) else None
+            await self._answer_again(case_id, matched)
+
+    def _matching(self, case_id: str) -> asyncio.Future[Matched] | None:
+        it = self.board.itinerary(case_id)
+        if it is None:
+            return None
+        # (submitted now: a task would start it only when the loop next waits)
+        return asyncio.get_running_loop().run_in_executor(None, self.view.answer_ahead, it)
 
     async def _give_up(self, parts: set[int]) -> None:
         self.owned -= parts
@@ -342,10 +374,11 @@ class TracerService:
         task.add_done_callback(self._owning.discard)
         return task
 
-    async def _answer_again(self, case_id: str) -> None:
+    async def _answer_again(self, case_id: str, ahead: Matched | None = None) -> None:
         """An owned case, after its itinerary changed or its partition came to this replica:
         answered against what it is now (or against the last revision published), unless it
-        already answers its latest version."""
+        already answers its latest version. ``ahead``: its stops matched already, used while
+        they are its answer."""
         async with self._one_at_a_time(case_id):
             entry = self.board.entry(case_id)
             if entry is None or entry.itinerary is None or entry.partition not in self.owned:
@@ -368,10 +401,10 @@ class TracerService:
                 await self._resolve(it, current.result, False, offset)
                 return
             last = self.board.held(case_id)
-            kept = self._still_published(it, last) if last is not None else None
+            kept = self._still_published(it, last, ahead) if last is not None else None
             if kept is None and last is not None and not last.readable():
                 last = self.board.latest(case_id)  # the unreadable let go: the one before it
-                kept = self._still_published(it, last) if last is not None else None
+                kept = self._still_published(it, last, ahead) if last is not None else None
             if kept is not None:
                 self._answers[case_id] = max(offset, self._answers.get(case_id, -1))
                 self._hold(kept)
@@ -396,7 +429,8 @@ class TracerService:
         (compressed), and it is encoded again only if read."""
         self.cases.put(Case(result, self._encode, flagged_at))
 
-    def _still_published(self, it: Itinerary, last: Shown) -> Result | None:
+    def _still_published(self, it: Itinerary, last: Shown,
+                         ahead: Matched | None = None) -> Result | None:
         """The case's result now, when it is its last revision published byte for byte (so no
         revision to make, as :func:`next_revision` would find after decoding it): matched
         again and encoded, ~5 ms for 14,000 contacts, where decoding the published one and
@@ -406,7 +440,9 @@ class TracerService:
         said = match_result_codec.head(raw)
         if said is None:
             return None
-        now = Result(it, said[0], said[1], self.view.answer(it))
+        stops = ahead.stops if ahead is not None and ahead.itinerary is it \
+            and self.view.unchanged_since(ahead) else self.view.answer(it)
+        now = Result(it, said[0], said[1], stops)
         return now if self._encode(now) == raw else None
 
     def _from_published(self, it: Itinerary, last: MatchResult | None) -> Result | None:
@@ -572,7 +608,8 @@ class TracerService:
                 self.background_producer.send_nowait(
                     topics.match_results(self.s), it.case_id, rev.case.json,
                     headers=[(ITINERARY_HEADER, str(offset).encode()),
-                             (REVISION_HEADER, str(rev.case.revision).encode())],
+                             (REVISION_HEADER, str(rev.case.revision).encode()),
+                             (REPLICA_HEADER, self.replica.encode())],
                     timestamp_ms=it.submitted_at_ms or 0)
                 self._took(shown)
                 await self.results.store(rev.case)
@@ -673,16 +710,21 @@ class TracerService:
             log.info("retention: %d card ids forgotten", cards_forgotten)
 
 
-def _said(headers: Headers | None) -> tuple[int, int | None]:
+def _said(headers: Headers | None) -> tuple[int, int | None, str | None]:
     """What a result record's headers say: the offset of the itinerary version it answers (-1:
-    a record from before replicas said it) and its revision (None: not said; the JSON has it)."""
-    answers, revision = -1, None
+    a record from before replicas said it), its revision (None: not said; the JSON has it) and
+    the replica that published it (None: not said)."""
+    answers, revision, replica = -1, None, None
     for name, value in headers or ():
-        if name == ITINERARY_HEADER:
+        if value is None:
+            continue
+        if name == ITINERARY_HEADER and value.isdigit():
             answers = int(value)
-        elif name == REVISION_HEADER:
+        elif name == REVISION_HEADER and value.isdigit():
             revision = int(value)
-    return answers, revision
+        elif name == REPLICA_HEADER:
+            replica = value.decode(errors="replace")
+    return answers, revision, replica
 
 
 def _decoded(shown: Shown) -> MatchResult | None:

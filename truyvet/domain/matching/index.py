@@ -144,6 +144,9 @@ class VisitIndex:
         self.days_of: dict[str, set[int]] = {}
         self.longest: dict[str, int] = {}  # venue -> longest visit ever indexed (seconds)
         self.cards = CardTable()
+        # counts the changes to its visits and to its cards' numbers: an answer made at one
+        # count is the answer while the count is the same
+        self.changes = 0
 
     # --- cards ---------------------------------------------------------------------------
     @property
@@ -205,6 +208,7 @@ class VisitIndex:
             if bucket.size == bucket.dead:
                 del self.buckets[ch.key]
                 self.days_of[venue].discard(day)
+        self.changes += 1
         return len(changes)
 
     def expire(self, cutoff_s: int) -> int:
@@ -221,12 +225,14 @@ class VisitIndex:
             if bucket.size == bucket.dead:
                 del self.buckets[key]
                 self.days_of[key[0]].discard(key[1])
+        self.changes += 1
         return dropped
 
     def forget_cards(self, also_referenced: Iterable[np.ndarray] = ()) -> int:
         """Forget the cards no live visit references, nor ``also_referenced`` (the contacts
         of standing results): their ids leave memory, their numbers are reused. Returns how
         many were forgotten."""
+        self.changes += 1
         parts = [b.cards[: b.size] for b in self.buckets.values()]
         parts += [np.asarray(a, np.uint32) for a in also_referenced]
         if not parts:
