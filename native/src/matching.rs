@@ -212,14 +212,6 @@ const FALSE: &[u8] = b"false},";
 /// quoted id from the `json_width`-byte rows of `json_ids` (space-padded), its overlap in
 /// `DIGITS` columns. None when an overlap is negative or has more digits (the reference
 /// then answers).
-///
-/// Written without the interpreter lock (a megabyte takes ~1 ms: a replica answering cases
-/// again matches the next one meanwhile). The card table may take new cards meanwhile, in
-/// rows of its own: the rows read here are of cards the contacts name, which nothing writes
-/// while they are named (a card's number is given again only after the cards are forgotten,
-/// which the caller does not do meanwhile); so only those rows are read, each through a
-/// slice of its own, never the whole table. `numbers` and `overlaps` are a result's arrays,
-/// which nothing writes once made.
 #[pyfunction]
 pub fn contacts_json<'py>(
     py: Python<'py>,
@@ -236,50 +228,42 @@ pub fn contacts_json<'py>(
     if n == 0 {
         return Ok(Some(PyBytes::new(py, b"[]")));
     }
-    if !json_ids.is_c_contiguous() {
-        return Err(PyValueError::new_err("json_ids: not a contiguous array"));
-    }
-    let (table, table_len) = (json_ids.buf_ptr() as usize, json_ids.item_count());
-    let (numbers, overlaps) = (slice(py, &numbers, n, "numbers")?, slice(py, &overlaps, n, "overlaps")?);
-    let written: Result<Option<Vec<u8>>, usize> = py.allow_threads(|| {
-        let row = OPEN.len() + json_width + MID.len() + DIGITS + CLOSE.len() + TRUE.len();
-        let mut out = Vec::with_capacity(1 + n * row);
-        out.push(b'[');
-        let mut digits = [0u8; 20];
-        for i in 0..n {
-            let (card, overlap) = (numbers[i] as usize, overlaps[i]);
-            if !(0..10_000_000_000).contains(&overlap) {
-                return Ok(None);
-            }
-            let at = card.checked_mul(json_width).filter(|at| at + json_width <= table_len).ok_or(card)?;
-            // Safety: the buffer is held (json_ids) and C-contiguous with table_len bytes; this
-            // row is inside it, and is not written while its card is named (above).
-            let id = unsafe { std::slice::from_raw_parts((table + at) as *const u8, json_width) };
-            out.extend_from_slice(OPEN);
-            out.extend_from_slice(id);
-            out.extend_from_slice(MID);
-            let mut v = overlap as u64;
-            let mut k = digits.len();
-            loop {
-                k -= 1;
-                digits[k] = b'0' + (v % 10) as u8;
-                v /= 10;
-                if v == 0 {
-                    break;
-                }
-            }
-            let written = digits.len() - k;
-            out.extend_from_slice(&digits[k..]);
-            out.extend(std::iter::repeat(b' ').take(DIGITS - written));
-            out.extend_from_slice(CLOSE);
-            out.extend_from_slice(if overlap >= close_s { TRUE } else { FALSE });
+    let (ids, numbers, overlaps) = (
+        slice(py, &json_ids, json_ids.item_count(), "json_ids")?,
+        slice(py, &numbers, n, "numbers")?,
+        slice(py, &overlaps, n, "overlaps")?,
+    );
+    let row = OPEN.len() + json_width + MID.len() + DIGITS + CLOSE.len() + TRUE.len();
+    let mut out = Vec::with_capacity(1 + n * row);
+    out.push(b'[');
+    let mut digits = [0u8; 20];
+    for i in 0..n {
+        let (card, overlap) = (numbers[i] as usize, overlaps[i]);
+        if !(0..10_000_000_000).contains(&overlap) {
+            return Ok(None);
         }
-        *out.last_mut().unwrap() = b']'; // the last row's comma
-        Ok(Some(out))
-    });
-    match written {
-        Ok(Some(out)) => Ok(Some(PyBytes::new(py, &out))),
-        Ok(None) => Ok(None),
-        Err(card) => Err(PyValueError::new_err(format!("card {card}: no id"))),
+        let id = ids
+            .get(card * json_width..(card + 1) * json_width)
+            .ok_or_else(|| PyValueError::new_err(format!("card {card}: no id")))?;
+        out.extend_from_slice(OPEN);
+        out.extend_from_slice(id);
+        out.extend_from_slice(MID);
+        let mut v = overlap as u64;
+        let mut k = digits.len();
+        loop {
+            k -= 1;
+            digits[k] = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        let written = digits.len() - k;
+        out.extend_from_slice(&digits[k..]);
+        out.extend(std::iter::repeat(b' ').take(DIGITS - written));
+        out.extend_from_slice(CLOSE);
+        out.extend_from_slice(if overlap >= close_s { TRUE } else { FALSE });
     }
+    *out.last_mut().unwrap() = b']'; // the last row's comma
+    Ok(Some(PyBytes::new(py, &out)))
 }

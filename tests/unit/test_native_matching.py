@@ -104,8 +104,8 @@ def test_an_overlap_past_ten_digits_is_left_to_the_reference() -> None:
 
 
 def test_a_card_number_past_the_table_is_refused_not_read() -> None:
-    """The compiled writer reads only the rows of the cards named, without the interpreter
-    lock: a number past the table's rows must be an error, never a read past its memory."""
+    """The compiled writer reads the rows of the cards named: a number past the table's rows
+    must be an error, never a read past its memory."""
     table = CardTable(capacity=4)
     n = table.intern("ann")
     rows = len(table._json_buf) // table._json_w

@@ -18,11 +18,10 @@ and again when its follower brings it back.
 
 from __future__ import annotations
 
+import logging
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
-
-import logging
 
 import cramjam
 import orjson

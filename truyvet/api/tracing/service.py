@@ -38,11 +38,10 @@ import logging
 import time
 import uuid
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
-
 
 from truyvet import metrics, topics
 from truyvet.codec import gap as gap_codec
@@ -127,7 +126,8 @@ class TracerService:
                                                  **{"message.max.bytes": MAX_RESULT_BYTES})
         self._itineraries = TopicFollower(s, topics.itineraries(s), self._handing(
             self._apply_itineraries), "api-itineraries", backend=backend)
-        # on the results it publishes (its own are applied at once, never read back)
+        # this process's id, on the results it publishes: it passes over its own when it
+        # reads them back (applied when published)
         self.replica = uuid.uuid4().hex[:16]
         self._published = TopicFollower(s, topics.match_results(s), self._results_read,
                                         "api-results", backend=backend)
