@@ -46,6 +46,21 @@ def test_a_first_answer_is_revision_one_and_flags_its_gaps() -> None:
     assert [s.verified for s in rev.case.result.stops] == [True, False]
 
 
+def test_a_case_answered_without_its_last_result_comes_after_its_latest_revision() -> None:
+    """An owner that answers a case before it holds the case's last result (a submission
+    while the partition is being taken over, or a last result it cannot read) must number the
+    new revision after the latest one published: a revision 1 again would be one every
+    replica already holds, and kept out."""
+    index = _index(("CAFE", "card-me", T0, T0 + 1800))
+    fresh = next_revision(None, None, IT, match(index, RULES, IT), 1,
+                          lambda r: encode_result(r, index, RULES.close_contact_s), True, 7)
+    assert fresh.published and fresh.case.result.revision == 8
+    first = _next(index, None)
+    again = next_revision(first.case, first.case.result, IT, match(index, RULES, IT), 2,
+                          lambda r: encode_result(r, index, RULES.close_contact_s), True, 0)
+    assert again.case.result.revision == 2  # none published past its own: after its own
+
+
 def test_the_same_answer_again_is_no_revision_unless_submitted() -> None:
     index = _index(("CAFE", "card-me", T0, T0 + 1800))
     first = _next(index, None)

@@ -576,8 +576,9 @@ class TracerService:
         encoded (the disclosure recorded is then of that answer, acknowledged before it)."""
         if stops is None:
             stops = self.view.answer(it)
+        held = self.board.held(it.case_id)
         rev = next_revision(self.cases.get(it.case_id), old, it, stops, int(self.clock() * 1000),
-                            self._encode, publish_unchanged)
+                            self._encode, publish_unchanged, held.revision if held else 0)
         self._answers[it.case_id] = max(offset, self._answers.get(it.case_id, -1))
         audited: Awaitable[None] | None = None
         refused: Exception | None = None

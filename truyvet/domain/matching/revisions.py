@@ -76,19 +76,24 @@ class Revision:
 def next_revision(
     current: Case | None, old: Result | None, it: Itinerary, stops: tuple[StopResult, ...],
     now_ms: int, encode: Callable[[Result], bytes], publish_unchanged: bool = False,
+    published: int = 0,
 ) -> Revision:
     """The case after answering ``it`` with ``stops``. ``current``: the case as held now (None:
     new); ``old``: the result it is compared with (the current one, or the last published when
     restoring). Unchanged -- same itinerary, same stops -- it stays as it is unless
     ``publish_unchanged`` (a submission always makes a revision). ``encode`` makes a result's
-    JSON: a new revision's when its case's ``json`` is first read."""
+    JSON: a new revision's when its case's ``json`` is first read. ``published``: the latest
+    revision of the case published (0: none); a new revision comes after it and after
+    ``old`` (an owner that answers a case without its last result -- taken over but not
+    answered again yet, or its last result unreadable -- must not number it from 1 again:
+    every replica would keep the older one, a revision it already holds)."""
     flagged = dict(current.flagged_at) if current else {}
     if (old is not None and not publish_unchanged and old.itinerary == it
             and same_stops(old.stops, stops)):
         if current is not None and current.result is old:
             return Revision(current, False)
         return Revision(Case(old, encode, flagged), False)
-    result = Result(it, (old.revision + 1) if old else 1, now_ms, stops)
+    result = Result(it, max(old.revision if old else 0, published) + 1, now_ms, stops)
     gaps = gap_events(old, result, now_ms, flagged)
     for g in gaps:
         if g.status == "open":
