@@ -272,7 +272,7 @@ def test_healthz_says_degraded_when_a_view_passed_over_a_record_its_handler_fail
     try:
         assert follower.wait_caught_up(10) and quiet.wait_caught_up(10)
         service = SimpleNamespace(s=s, producer=None, ready=True, followers=[quiet], cases={},
-                                  board={}, owned={1, 0},
+                                  board={}, owned={1, 0}, answering_again=0,
                                   view=SimpleNamespace(visits=lambda: 0, positions=lambda: {0: 0},
                                                     last_checkpoint=None,
                                                     restored={"from": "topic", "reason": "x"}))

@@ -146,6 +146,8 @@ async def healthz(request: web.Request) -> web.Response:
             "standing_itineraries": len(service.board),
             # the cases this replica re-matches: its partitions of the itineraries topic
             "rematched_here": len(service.cases),
+            # of the cases given to it, those not answered again yet (a read answers one first)
+            "answering_again": service.answering_again,
             "owned_partitions": sorted(service.owned),
             # next offset of the visits topic applied to the index, per partition
             "index_offsets": {str(p): o for p, o in sorted(service.view.positions().items())},
