@@ -288,13 +288,13 @@ class TracerService:
             found.append((r.key.decode(errors="replace"), revision, r.value, answers, now_ms))
         taken = list(self._packing.map(lambda f: Shown.published(*f), found)) \
             if len(found) > 1 else [Shown.published(*f) for f in found]
-        assert self._loop is not None
-        self._loop.call_soon_threadsafe(self._apply_results, taken)
+        if taken:  # (none: this replica's own, read back)
+            assert self._loop is not None
+            self._loop.call_soon_threadsafe(self._apply_results, taken)
 
     def _apply_results(self, taken: list[Shown]) -> None:
         for shown in taken:
-            if self.board.takes(shown.case_id, shown.revision):  # (else read before)
-                self._took(shown)
+            self._took(shown)  # (passed over when read before)
 
     def _took(self, shown: Shown) -> None:
         """A revision published (by this replica, or read back from the topic): shown, pushed
