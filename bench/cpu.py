@@ -33,6 +33,22 @@ def _waited_s(pid: int) -> float:
     return total / 1e9
 
 
+def compiler_s(pid: int) -> float:
+    """CPU seconds the JVM's JIT compiler threads of ``pid`` used (``C1``/``C2
+    CompilerThread``): a broker just started compiles its hot paths for minutes, on the
+    cores the benchmark measures; 0 for a process that is not a JVM."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            if not (task / "comm").read_text().startswith(("C1 Compiler", "C2 Compiler")):
+                continue
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # a thread that ended meanwhile
+        total += int(fields[11]) + int(fields[12])
+    return total / HZ
+
+
 def _machine() -> tuple[float, float]:
     """(busy, all) CPU seconds of the whole machine since boot (steal counted as busy)."""
     user, nice, system, idle, iowait, irq, softirq, steal = (
@@ -47,6 +63,7 @@ class CpuUse:
         self.t0 = time.monotonic()
         self.cpu0 = {name: _cpu_s(pid) for name, pid in pids.items()}
         self.wait0 = {name: _waited_s(pid) for name, pid in pids.items()}
+        self.jit0 = compiler_s(pids["broker"]) if "broker" in pids else None
         self.machine0 = _machine()
 
     def lines(self, phase: str) -> str:
@@ -61,6 +78,9 @@ class CpuUse:
                 continue
             used.append(f"{name} {(end - start) / wall:.2f}")
             waited.append(f"{name} {_waited_s(pid) - self.wait0[name]:.1f} s")
+        if self.jit0 is not None:
+            jit = compiler_s(self.pids["broker"]) - self.jit0
+            used.append(f"(the broker's JIT compiler {jit / wall:.2f})")
         return (f"cores used,         {phase}: {', '.join(used)}; the machine {busy / wall:.2f} of "
                 f"{cores:.0f} (all its processes) in {wall:.1f} s\n"
                 f"                    their threads waited for a CPU (thread-seconds): {', '.join(waited)}")

@@ -17,7 +17,7 @@ import numpy as np
 import orjson
 
 from bench import acks, children, postgres
-from bench.cpu import CpuUse, resident_bytes
+from bench.cpu import CpuUse, compiler_s, resident_bytes
 from bench.data import Shape, bucket_updates, itineraries
 from bench.services import LOGS, bench_settings, stack_pids, wait_compacted
 from truyvet.producers.scans import ScanPublisher
@@ -40,6 +40,10 @@ REQUESTS = int(os.environ.get("TRUYVET_BENCH_REQUESTS", "1000"))
 # started compiles its large-record path meanwhile (in a throwaway probe the broker's C2
 # compiler thread took 1.76 s of CPU during 400 cold POSTs, 0.62 s after 800 more)
 WARM_UP = int(os.environ.get("TRUYVET_BENCH_WARM_UP", "200"))
+# warm-up rounds are made until the broker's JIT compiler used less than this many cores in
+# one, at most this many rounds
+WARM_JIT_QUIET = 0.05
+WARM_UP_ROUNDS = int(os.environ.get("TRUYVET_BENCH_WARM_UP_ROUNDS", "10"))
 # F0 (the default): the cases also form clusters, which the API keeps and publishes; F1: none
 CLASSIFICATION = os.environ.get("TRUYVET_BENCH_CLASSIFICATION", "F0")
 # the idle phase again with this pause before each POST (ms; 0: not run): POSTs back to back
@@ -225,6 +229,39 @@ def freshness_probes(s: Settings, stop: threading.Event, out: list[tuple[float, 
         reader.close()
 
 
+def warm_up(s: Settings, warm: list[dict], broker: int | None) -> None:
+    """Rounds of POSTs of other cases, not counted, until the broker's JIT compiler is quiet
+    (a broker that has run for a while has compiled its hot paths; one just started spent
+    half a core on it in the first phase: a profile of its threads, 2026-12-07) or
+    ``WARM_UP_ROUNDS`` rounds were made. Each round after the first replaces the same cases'
+    itineraries (every stop a minute later: a new revision published), so the rounds add no
+    standing case for the phases after to re-match."""
+    jits: list[float] = []
+    for round_ in range(WARM_UP_ROUNDS):
+        started = time.monotonic()
+        jit0 = compiler_s(broker) if broker is not None else 0.0
+        first = latencies(s, [orjson.dumps(_later(it, round_ * 60)) for it in warm])
+        if broker is None:
+            break
+        jits.append((compiler_s(broker) - jit0) / (time.monotonic() - started))
+        if jits[-1] < WARM_JIT_QUIET:
+            break
+    said = f"; the broker's JIT compiler in each: {', '.join(f'{j:.2f}' for j in jits)} cores" \
+        if jits else ""
+    print(f"warm-up, not counted: {max(len(jits), 1)} rounds of {len(warm)} POSTs{said}; the "
+          f"last: POST default p50 {pct(first.post, 50):.1f} ms, p99 {pct(first.post, 99):.1f} "
+          f"ms", flush=True)
+
+
+def _later(it: dict, seconds: int) -> dict:
+    """The itinerary with every stop ``seconds`` later."""
+    from truyvet.codec.timefmt import format_ms, parse_ms
+
+    return {**it, "stops": [{**st, "from": format_ms(parse_ms(st["from"]) + seconds * 1000),
+                             "to": format_ms(parse_ms(st["to"]) + seconds * 1000)}
+                            for st in it["stops"]]}
+
+
 def pct(a: np.ndarray | list[float], q: float) -> float:
     return float(np.percentile(np.asarray(a), q))
 
@@ -249,11 +286,9 @@ def main() -> None:
             seconds = wait_ready(s, api)
             print(f"rebuild             {n / seconds:>10,.0f} visits/s: API ready with {n:,} visits "
                   f"indexed {seconds:.1f}s after start (process start included)", flush=True)
-            if warm:
-                first = latencies(s, [orjson.dumps(it) for it in warm])
-                print(f"warm-up, not counted: POST default p50 {pct(first.post, 50):.1f} ms, p99 "
-                      f"{pct(first.post, 99):.1f} ms ({len(first.post)})", flush=True)
             pids = {**stack_pids(s), "API": api.pid, "this benchmark": os.getpid()}
+            if warm:
+                warm_up(s, warm, pids.get("broker"))
             idle = phase(s, "idle", bodies[: REQUESTS // 2], pids,
                          note=" (10-stop itineraries, response read)")
             alone = kafka_alone(s, bodies[: REQUESTS // 2], idle)
