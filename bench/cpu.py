@@ -15,12 +15,18 @@ from pathlib import Path
 HZ = os.sysconf("SC_CLK_TCK")
 
 
-def _cpu_s(pid: int) -> float | None:
+def _ticks(stat: Path) -> int | None:
+    """utime + stime of a process's or thread's ``stat`` file; None when it is gone."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        fields = stat.read_text().rsplit(")", 1)[1].split()
     except OSError:
         return None
-    return (int(fields[11]) + int(fields[12])) / HZ  # utime + stime
+    return int(fields[11]) + int(fields[12])
+
+
+def _cpu_s(pid: int) -> float | None:
+    ticks = _ticks(Path(f"/proc/{pid}/stat"))
+    return None if ticks is None else ticks / HZ
 
 
 def _waited_s(pid: int) -> float:
@@ -42,10 +48,9 @@ def compiler_s(pid: int) -> float:
         try:
             if not (task / "comm").read_text().startswith(("C1 Compiler", "C2 Compiler")):
                 continue
-            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue  # a thread that ended meanwhile
-        total += int(fields[11]) + int(fields[12])
+        total += _ticks(task / "stat") or 0
     return total / HZ
 
 

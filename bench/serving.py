@@ -237,7 +237,7 @@ def warm_up(s: Settings, warm: list[dict], broker: int | None) -> None:
     itineraries (every stop a minute later: a new revision published), so the rounds add no
     standing case for the phases after to re-match."""
     jits: list[float] = []
-    for round_ in range(WARM_UP_ROUNDS):
+    for round_ in range(max(WARM_UP_ROUNDS, 1)):
         started = time.monotonic()
         jit0 = compiler_s(broker) if broker is not None else 0.0
         first = latencies(s, [orjson.dumps(_later(it, round_ * 60)) for it in warm])
