@@ -60,6 +60,11 @@ def test_reads_answer_and_writes_refuse_in_bounded_time_while_the_broker_is_down
                 ("/api/v1/inspections", 503, "kafka_unavailable", "5")]
             assert api.poll() is None
             print(f"\nbroker down: refused in {took_s} s (bound {BOUND_S:g} s)")
+            scrape_s, answered_s = _scrape_while_asking(s)
+            assert scrape_s >= 1.0, scrape_s  # the lag gauges waited for the broker ...
+            assert answered_s and max(answered_s) < MARGIN_S / 5, answered_s  # ... not the API
+            print(f"/metrics took {scrape_s:.1f} s; {len(answered_s)} requests answered "
+                  f"meanwhile, the slowest in {max(answered_s):.2f} s")
 
             kafka.start()  # back: the same requests succeed, no restart
             back = time.monotonic()
@@ -80,6 +85,45 @@ def test_reads_answer_and_writes_refuse_in_bounded_time_while_the_broker_is_down
             assert http_json(s, "GET", "/api/v1/itineraries/case-down")[0] == 200
             assert http_json(s, "POST", "/api/v1/inspections", inspection)[0] == 201
             assert http_json(s, "GET", "/healthz")[1]["status"] == "ok"  # type: ignore[index]
+
+
+def _scrape_while_asking(s) -> tuple[float, list[float]]:  # type: ignore[no-untyped-def]
+    """A Prometheus scrape of the API (its consumer lag gauges ask the broker, which is away),
+    and ``/api/v1/whoami`` asked again and again while it lasts: how long the scrape took,
+    and how long each answer did."""
+    import threading
+
+    took: list[float] = []
+    done = threading.Event()
+
+    def scrape() -> None:
+        started = time.monotonic()
+        try:
+            assert _call_raw(s, "/metrics") == 200
+        finally:
+            took.append(time.monotonic() - started)
+            done.set()
+
+    scraper = threading.Thread(target=scrape)
+    scraper.start()
+    answered = []
+    while not done.is_set():
+        started = time.monotonic()
+        assert http_json(s, "GET", "/api/v1/whoami", timeout=MARGIN_S * 3)[0] == 200
+        answered.append(time.monotonic() - started)
+        done.wait(0.1)  # (within the caller's rate limit)
+    scraper.join()
+    return took[0], answered
+
+
+def _call_raw(s, path):  # type: ignore[no-untyped-def]
+    import urllib.request
+
+    req = urllib.request.Request(s.api_url + path,
+                                 headers={"Authorization": f"Bearer {s.api_token}"})
+    with urllib.request.urlopen(req, timeout=MARGIN_S * 6) as r:
+        r.read()
+        return r.status
 
 
 def _call(s, method, path, body):  # type: ignore[no-untyped-def]

@@ -13,6 +13,7 @@ shared files (``truyvet.api.pages``) are public.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -160,7 +161,10 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def prometheus(request: web.Request) -> web.Response:
-    return web.Response(body=generate_latest(), content_type=CONTENT_TYPE_LATEST.split(";")[0])
+    # in a thread: the consumer lag gauges ask Kafka (the broker away: seconds), and the
+    # event loop answers the tracers meanwhile
+    text = await asyncio.to_thread(generate_latest)
+    return web.Response(body=text, content_type=CONTENT_TYPE_LATEST.split(";")[0])
 
 
 def build_app(service: TracerService, compliance: ComplianceService, ops: OpsMonitor,

@@ -44,7 +44,8 @@ async def serve(s: Settings, tokens: Tokens, host: str, port: int,
     service = TracerService(s)
     compliance = ComplianceService(s, service.producer)
     followers = [*service.followers, *compliance.followers]
-    ops = OpsMonitor(s, lags.lags, views=lambda: {f.name: f.behind() for f in followers},
+    ops = OpsMonitor(s, lags.lags, lags.reader.end_offsets,
+                     views=lambda: {f.name: f.behind() for f in followers},
                      distinct=lambda: {"scans": compliance.distinct_scans(),
                                        "compliance_alerts": compliance.compliance_alerts()})
     limits = Limits(rate=s.api_rate, max_streams=s.api_max_streams)
@@ -68,6 +69,7 @@ async def serve(s: Settings, tokens: Tokens, host: str, port: int,
         ops.stop()
         compliance.stop()
         await service.stop()
+        lags.close()
 
 
 def run_api(s: Settings, token: str, host: str, port: int) -> None:

@@ -55,7 +55,9 @@ def create_app(s: Settings, web_port: int | None = None) -> faust.App:
 
     @app.page("/metrics")
     async def prometheus_metrics(self: Any, request: Any) -> Any:
-        return self.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST.split(";")[0])
+        # in a thread: the consumer lag gauges ask Kafka (the broker away: seconds)
+        text = await asyncio.to_thread(generate_latest)
+        return self.bytes(text, content_type=CONTENT_TYPE_LATEST.split(";")[0])
 
     return app
 

@@ -65,7 +65,7 @@ def run_worker(s: Settings, web_port: int | None = None, loglevel: str = "info",
     # over more often, as the API does (its effect alone was not measured: docs/benchmarks.md)
     sys.setswitchinterval(0.0005)
     ensure_topics_waiting(s)  # a cluster restarting or electing: wait for it, do not die
-    lag.register(s)
+    lags = lag.register(s)
     producer.export_metrics()
     registry = VenueRegistry(s).start()  # categories (dwell) and opening hours (silence)
     app = create_app(s, web_port)
@@ -94,3 +94,4 @@ def run_worker(s: Settings, web_port: int | None = None, loglevel: str = "info",
                redirect_stdouts=False).execute_from_commandline()
     finally:
         control.stop()
+        lags.close()

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from truyvet import metrics, topics
-from truyvet.kafka.lag import PartitionLag, end_offsets
+from truyvet.kafka.lag import PartitionLag
 from truyvet.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -72,11 +72,13 @@ class OpsMonitor:
     """A daemon thread sampling every ``period_s`` and keeping ``keep`` samples."""
 
     def __init__(self, s: Settings, lags: Callable[[], dict[str, list[PartitionLag]]],
+                 ends: Callable[[list[str]], dict[str, int]],
                  period_s: float = 2.0, keep: int = 150,
                  views: Callable[[], dict[str, int | None]] = dict,
                  distinct: Callable[[], dict[str, int]] = dict) -> None:
         self.s = s
         self.lags = lags
+        self.ends = ends  # per topic, records ever written
         self.views = views
         self.distinct = distinct
         self.period_s = period_s
@@ -109,7 +111,7 @@ class OpsMonitor:
             self._stop.wait(max(0.1, self.period_s - (time.monotonic() - started)))
 
     def sample(self) -> Sample:
-        by_topic = end_offsets(self.s, list(self._topics.values()))
+        by_topic = self.ends(list(self._topics.values()))
         at = time.time()
         views = self.views()
         for name, behind in views.items():
