@@ -41,7 +41,8 @@ REQUESTS = int(os.environ.get("TRUYVET_BENCH_REQUESTS", "1000"))
 # compiler thread took 1.76 s of CPU during 400 cold POSTs, 0.62 s after 800 more)
 WARM_UP = int(os.environ.get("TRUYVET_BENCH_WARM_UP", "200"))
 # warm-up rounds are made until the broker's JIT compiler used less than this many cores in
-# one, at most this many rounds
+# two in a row (after one such round it went back to 0.29 cores in the idle phase, run W4 of
+# 2026-12-08), at most this many rounds
 WARM_JIT_QUIET = 0.05
 WARM_UP_ROUNDS = int(os.environ.get("TRUYVET_BENCH_WARM_UP_ROUNDS", "10"))
 # F0 (the default): the cases also form clusters, which the API keeps and publishes; F1: none
@@ -189,9 +190,11 @@ class RunQueue:
                 f"({share:.0%} of its runnable time) in {wall:.1f} s")
 
 
-def freshness_probes(s: Settings, stop: threading.Event, out: list[tuple[float, float]]) -> None:
+def freshness_probes(s: Settings, stop: threading.Event,
+                     out: list[tuple[float, float, float]]) -> None:
     """Publish one scan at a time; time until the API's index has applied its visit bucket
-    (``out``: when each was published, on the monotonic clock, and that time).
+    (``out``: when each was published, on the monotonic clock, that time, and the time until
+    the bucket was read from the visits topic: the worker's part of it).
 
     The bucket's place is read from the one partition of the visits topic the probe venue
     hashes to, from its end when probing starts (the probe does not read the other
@@ -218,10 +221,11 @@ def freshness_probes(s: Settings, stop: threading.Event, out: list[tuple[float, 
                 offset = next((r.offset for r in reader.consume(1000, 0.05) if r.key == key), None)
             if offset is None:
                 break
+            in_topic = time.monotonic() - t0
             while not stop.is_set():
                 _, body = client.call("GET", "/healthz")
                 if orjson.loads(body)["index_offsets"].get(str(partition), 0) > offset:
-                    out.append((t0, time.monotonic() - t0))
+                    out.append((t0, time.monotonic() - t0, in_topic))
                     break
                 time.sleep(0.005)
             time.sleep(0.2)
@@ -231,11 +235,11 @@ def freshness_probes(s: Settings, stop: threading.Event, out: list[tuple[float, 
 
 def warm_up(s: Settings, warm: list[dict], broker: int | None) -> None:
     """Rounds of POSTs of other cases, not counted, until the broker's JIT compiler is quiet
-    (a broker that has run for a while has compiled its hot paths; one just started spent
-    half a core on it in the first phase: a profile of its threads, 2026-12-07) or
-    ``WARM_UP_ROUNDS`` rounds were made. Each round after the first replaces the same cases'
-    itineraries (every stop a minute later: a new revision published), so the rounds add no
-    standing case for the phases after to re-match."""
+    in two rounds in a row (a broker that has run for a while has compiled its hot paths; one
+    just started spent half a core on it in the first phase: a profile of its threads,
+    2026-12-07) or ``WARM_UP_ROUNDS`` rounds were made. Each round after the first replaces
+    the same cases' itineraries (every stop a minute later: a new revision published), so the
+    rounds add no standing case for the phases after to re-match."""
     jits: list[float] = []
     for round_ in range(max(WARM_UP_ROUNDS, 1)):
         started = time.monotonic()
@@ -244,7 +248,7 @@ def warm_up(s: Settings, warm: list[dict], broker: int | None) -> None:
         if broker is None:
             break
         jits.append((compiler_s(broker) - jit0) / (time.monotonic() - started))
-        if jits[-1] < WARM_JIT_QUIET:
+        if len(jits) >= 2 and max(jits[-2:]) < WARM_JIT_QUIET:
             break
     said = f"; the broker's JIT compiler in each: {', '.join(f'{j:.2f}' for j in jits)} cores" \
         if jits else ""
@@ -302,7 +306,7 @@ def main() -> None:
             load = child(s, ["bench.loadgen", str(LOAD_RATE), str(LOAD_SECONDS)],
                          LOGS / "loadgen.log")
             time.sleep(5)
-            fresh: list[tuple[float, float]] = []
+            fresh: list[tuple[float, float, float]] = []
             prober = threading.Thread(target=freshness_probes, args=(s, stop, fresh))
             prober.start()
             pids = {**pids, "worker": worker.pid, "load generator": load.pid}
@@ -373,20 +377,27 @@ def memory_line(name: str, out: Phase, before: int | None, after: int | None) ->
             f"a case; their whole result {np.mean(out.bytes_all) / 1000:,.0f} kB as served)")
 
 
-def print_freshness(fresh: list[tuple[float, float]],
+def print_freshness(fresh: list[tuple[float, float, float]],
                     windows: dict[str, tuple[float, float]]) -> None:
-    """Freshness over the whole load, and of the probes published during each phase."""
+    """Freshness over the whole load, and of the probes published during each phase; with
+    the worker's part of it (publish -> the visit bucket in its topic) and the API's (the
+    bucket read from the topic -> applied to the index; the probe's reader counted in it)."""
     if not fresh:  # a figure that could not be had is said, and the run fails (in main)
         print("freshness           NOT MEASURED: no probe became matchable within 60 s",
               flush=True)
         return
-    groups = {"the whole load": [took for _, took in fresh]}
+    groups = {"the whole load": fresh}
     for name, (start, end) in windows.items():
-        groups[f"during {name}"] = [took for t, took in fresh if start <= t < end]
-    for name, took in groups.items():
-        if took:
+        groups[f"during {name}"] = [f for f in fresh if start <= f[0] < end]
+    for name, probes in groups.items():
+        if probes:
+            took = [total for _, total, _ in probes]
+            worker = [in_topic for _, _, in_topic in probes]
+            api = [total - in_topic for _, total, in_topic in probes]
             print(f"freshness           p50 {pct(took, 50):.2f} s, p99 {pct(took, 99):.2f} s from "
-                  f"publish to matchable, {name} ({len(took)} probes)", flush=True)
+                  f"publish to matchable, {name} ({len(probes)} probes); the worker's part "
+                  f"p50 {pct(worker, 50):.2f}, p99 {pct(worker, 99):.2f} s, the API's p50 "
+                  f"{pct(api, 50):.2f}, p99 {pct(api, 99):.2f} s", flush=True)
 
 
 def kafka_alone(s: Settings, bodies: list[bytes], idle: Phase) -> list[float]:
