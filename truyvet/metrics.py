@@ -115,7 +115,7 @@ INDEX_BYTES = Gauge(
     "truyvet_index_bytes", "Gauge: bytes of the index's visit columns (allocated)."
 )
 
-# --- consumer lag (computed from Kafka on each scrape: right across rebalances and restarts) ----
+# --- consumer lag (read from Kafka every few seconds: right across rebalances and restarts) -----
 # Exported by truyvet.kafka.lag.LagCollector under these names, labels group/topic/partition.
 CONSUMER_LAG = (
     "truyvet_consumer_lag",
@@ -127,6 +127,11 @@ CONSUMER_COMMITTED = (
     "Gauge: the group's committed offset (next record it will process), -1 if none.",
 )
 TOPIC_END_OFFSET = ("truyvet_topic_end_offset", "Gauge: the partition's end offset (high watermark).")
+CONSUMER_LAG_AGE = (
+    "truyvet_consumer_lag_age_seconds",
+    "Gauge: how long ago the lag gauges were read from Kafka (read every few seconds; a broker"
+    " away leaves them as they were, and this grows).",
+)
 
 # --- producers (read from each live DurableProducer's delivery accounting at scrape time) -----
 RECORDS_PUBLISHED = (

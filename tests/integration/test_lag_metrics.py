@@ -36,7 +36,7 @@ def test_exported_lag_equals_kafka_consumer_groups(settings: Settings) -> None:
     consumer.close()
 
     registry = CollectorRegistry()
-    registry.register(LagCollector(settings, ttl_s=0))
+    registry.register(LagCollector(settings, ttl_s=0, scrape_wait_s=60))  # (a read, waited for)
     exported = _parse(generate_latest(registry).decode(), group)
     described = _describe(settings, group)
 

@@ -215,33 +215,62 @@ def all_group_lags(s: Settings) -> dict[str, list[PartitionLag]]:
 class LagCollector(Collector):
     """The lag of every group of this deployment as Prometheus gauges, read at most every
     ``ttl_s`` through one :class:`LagReader` (:attr:`reader`, kept until :meth:`close`).
-    Collecting may wait for Kafka: a process collects in a thread, never on its event loop."""
 
-    def __init__(self, s: Settings, ttl_s: float = 5.0) -> None:
+    A read runs in a thread of its own, one at a time; a scrape waits for it at most
+    ``scrape_wait_s``, then is answered with the last lag read (and
+    ``truyvet_consumer_lag_age_seconds``). With the broker away a read takes the reader's
+    timeout (10 s): a scrape that waited for it took 10-22 s, past Prometheus's default
+    scrape timeout, and the process looked down when Kafka was (2026-12-08)."""
+
+    def __init__(self, s: Settings, ttl_s: float = 5.0, scrape_wait_s: float = 2.0) -> None:
         self.s = s
         self.ttl_s = ttl_s
+        self.scrape_wait_s = scrape_wait_s
         self.reader = LagReader(s)
-        self._cached: tuple[float, dict[str, list[PartitionLag]]] = (0.0, {})
+        self._cached: tuple[float, dict[str, list[PartitionLag]]] | None = None  # (when, lag)
+        self._lock = threading.Lock()
+        self._tried_at = float("-inf")  # the last read started (failed ones too)
+        self._reading: threading.Event | None = None  # set when the read in flight ends
 
     def close(self) -> None:
         self.reader.close()
 
-    def lags(self) -> dict[str, list[PartitionLag]]:
-        at, value = self._cached
-        if time.monotonic() - at > self.ttl_s:
-            try:
-                value = self.reader.all_group_lags()
-                self._cached = (time.monotonic(), value)
-            except Exception as exc:  # noqa: BLE001 - a scrape must not fail with the broker
-                log.warning("consumer lag unavailable: %s", exc)
-        return value
+    def lags(self, wait_s: float | None = None) -> dict[str, list[PartitionLag]]:
+        """The last lag read (``{}``: none yet); a new read is started when the last one
+        started more than ``ttl_s`` ago, and waited for up to ``wait_s`` (None: to its end)."""
+        with self._lock:
+            if self._reading is None and time.monotonic() - self._tried_at > self.ttl_s:
+                self._tried_at = time.monotonic()
+                self._reading = threading.Event()
+                threading.Thread(target=self._read, args=(self._reading,), name="lag-read",
+                                 daemon=True).start()
+            reading = self._reading
+        if reading is not None:
+            reading.wait(wait_s)
+        cached = self._cached
+        return {} if cached is None else cached[1]
+
+    def _read(self, done: threading.Event) -> None:
+        try:
+            self._cached = (time.monotonic(), self.reader.all_group_lags())
+        except Exception as exc:  # noqa: BLE001 - the broker away: the last lag is served
+            log.warning("consumer lag unavailable: %s", exc)
+        finally:
+            with self._lock:
+                self._reading = None
+            done.set()
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         labels = ["group", "topic", "partition"]
         lag = GaugeMetricFamily(*metrics.CONSUMER_LAG, labels=labels)
         committed = GaugeMetricFamily(*metrics.CONSUMER_COMMITTED, labels=labels)
         end = GaugeMetricFamily(*metrics.TOPIC_END_OFFSET, labels=labels)
-        for group, parts in self.lags().items():
+        parts_of = self.lags(self.scrape_wait_s)
+        cached = self._cached
+        if cached is not None:
+            yield GaugeMetricFamily(*metrics.CONSUMER_LAG_AGE,
+                                    value=round(time.monotonic() - cached[0], 1))
+        for group, parts in parts_of.items():
             for p in parts:
                 key = [group, p.topic, str(p.partition)]
                 lag.add_metric(key, p.lag)
