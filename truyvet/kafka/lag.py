@@ -16,6 +16,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
@@ -66,9 +67,28 @@ class LagReader:
         self.close()
 
     def close(self) -> None:
+        """Close the clients; a call in flight (the broker away: up to the timeout) closes
+        them when it ends: a process stopping does not wait for it."""
+        self._closed = True
+        if self._lock.acquire(blocking=False):
+            try:
+                self._close_clients()
+            finally:
+                self._lock.release()
+
+    @contextmanager
+    def _one_call(self) -> Iterator[None]:
         with self._lock:
-            consumers, self._offsets, self._admin = list(self._offsets.values()), {}, None
-            self._closed = True
+            if self._closed:  # (a sample racing the process's stop)
+                raise RuntimeError("the lag reader is closed")
+            try:
+                yield
+            finally:
+                if self._closed:  # closed meanwhile
+                    self._close_clients()
+
+    def _close_clients(self) -> None:
+        consumers, self._offsets, self._admin = list(self._offsets.values()), {}, None
         for consumer in consumers:
             consumer.close()
 
@@ -78,13 +98,13 @@ class LagReader:
         With ``topics``, every partition of those topics is listed, and a partition with no
         commit counts its whole content (from the earliest offset) as lag. Without, the
         group's commits are looked for on every topic of this deployment (its prefix)."""
-        with self._lock:
+        with self._one_call():
             return self._group_lag(group, topics, self._admin_client().list_topics(
                 timeout=self.timeout))
 
     def all_group_lags(self) -> dict[str, list[PartitionLag]]:
         """Every consumer group of this deployment (prefix), with its lag per partition."""
-        with self._lock:
+        with self._one_call():
             admin = self._admin_client()
             listed = admin.list_consumer_groups(request_timeout=self.timeout).result()
             groups = sorted(g.group_id for g in listed.valid
@@ -97,7 +117,7 @@ class LagReader:
     def end_offsets(self, names: list[str]) -> dict[str, int]:
         """Per topic, the sum of its partitions' end offsets: records ever written (topics
         that do not exist count 0)."""
-        with self._lock:
+        with self._one_call():
             admin = self._admin_client()
             meta = admin.list_topics(timeout=self.timeout)
             request = {TopicPartition(name, p): OffsetSpec.latest() for name in names
@@ -109,8 +129,6 @@ class LagReader:
             return out
 
     def _admin_client(self) -> AdminClient:
-        if self._closed:  # (a sample racing the process's stop)
-            raise RuntimeError("the lag reader is closed")
         if self._admin is None:
             self._admin = admin_client(self.s)
         self._admin.poll(0)  # its error events served, not queued for the process's life
