@@ -47,8 +47,9 @@ class LagReader:
     one consumer per group asked about (a consumer's group is set when it is made; it never
     joins the group). A process that samples lag every few seconds -- the API's operations
     monitor, ``/metrics`` -- made an admin client and a consumer per group at every sample:
-    ~0.7 s of wall time, ~54 ms of its own CPU and ~210 ms of the broker's for six groups
-    (a throwaway probe, 2026-12-08, ``docs/benchmarks.md``). One call at a time (a lock);
+    0.3-0.7 s of wall time, 33-54 ms of its own CPU and 94-212 ms of the broker's for six
+    groups, against 20 ms, 8-10 ms and 13-23 ms through kept clients (a throwaway probe,
+    2026-12-08, ``docs/benchmarks.md``). One call at a time (a lock);
     :meth:`close` closes the clients. The module's functions each use a reader once."""
 
     def __init__(self, s: Settings, timeout: float = 10.0,
