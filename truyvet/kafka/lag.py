@@ -242,7 +242,6 @@ class LagCollector(Collector):
     scrape timeout, and the process looked down when Kafka was (2026-12-08)."""
 
     def __init__(self, s: Settings, ttl_s: float = 5.0, scrape_wait_s: float = 2.0) -> None:
-        self.s = s
         self.ttl_s = ttl_s
         self.scrape_wait_s = scrape_wait_s
         self.reader = LagReader(s)
@@ -257,6 +256,11 @@ class LagCollector(Collector):
     def lags(self, wait_s: float | None = None) -> dict[str, list[PartitionLag]]:
         """The last lag read (``{}``: none yet); a new read is started when the last one
         started more than ``ttl_s`` ago, and waited for up to ``wait_s`` (None: to its end)."""
+        latest = self._latest(wait_s)
+        return {} if latest is None else latest[1]
+
+    def _latest(self, wait_s: float | None) -> tuple[float, dict[str, list[PartitionLag]]] | None:
+        """:meth:`lags`, with when it was read."""
         with self._lock:
             if self._reading is None and time.monotonic() - self._tried_at > self.ttl_s:
                 self._tried_at = time.monotonic()
@@ -266,8 +270,7 @@ class LagCollector(Collector):
             reading = self._reading
         if reading is not None:
             reading.wait(wait_s)
-        cached = self._cached
-        return {} if cached is None else cached[1]
+        return self._cached
 
     def _read(self, done: threading.Event) -> None:
         try:
@@ -284,12 +287,11 @@ class LagCollector(Collector):
         lag = GaugeMetricFamily(*metrics.CONSUMER_LAG, labels=labels)
         committed = GaugeMetricFamily(*metrics.CONSUMER_COMMITTED, labels=labels)
         end = GaugeMetricFamily(*metrics.TOPIC_END_OFFSET, labels=labels)
-        parts_of = self.lags(self.scrape_wait_s)
-        cached = self._cached
-        if cached is not None:
+        latest = self._latest(self.scrape_wait_s)
+        if latest is not None:  # (none read yet: no gauge)
             yield GaugeMetricFamily(*metrics.CONSUMER_LAG_AGE,
-                                    value=round(time.monotonic() - cached[0], 1))
-        for group, parts in parts_of.items():
+                                    value=round(time.monotonic() - latest[0], 1))
+        for group, parts in (latest[1] if latest is not None else {}).items():
             for p in parts:
                 key = [group, p.topic, str(p.partition)]
                 lag.add_metric(key, p.lag)
