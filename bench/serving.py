@@ -19,8 +19,9 @@ import orjson
 from bench import acks, children, postgres
 from bench.cpu import CpuUse, compiler_s, resident_bytes
 from bench.data import Shape, bucket_updates, itineraries
-from bench.services import LOGS, bench_settings, stack_pids, wait_compacted
+from bench.services import LOGS, bench_settings, free_port, stack_pids, wait_compacted
 from truyvet.producers.scans import ScanPublisher
+from truyvet.jobs.app import JOBS
 from truyvet.kafka.partitioner import partition_of
 from truyvet import topics
 from truyvet.codec import visits as visits_codec
@@ -52,6 +53,12 @@ CLASSIFICATION = os.environ.get("TRUYVET_BENCH_CLASSIFICATION", "F0")
 # result encoded, compressed, written by the broker); paced, each meets an API and a broker
 # at rest, as a tracer's does (tracers submit far fewer than a hundred a second)
 PACE_MS = float(os.environ.get("TRUYVET_BENCH_PACE_MS", "100"))
+# the stream jobs while ingesting: "per-job" (the default), a process per job kind, as deploy/
+# runs them (a Deployment each); "one": one process runs them all, its jobs' threads sharing
+# one interpreter lock -- the compliance job, not on the freshness path, then held the
+# check-in path back (the worker's part of freshness, p99: 0.26 and 0.32 s per job, 1.15 and
+# 0.44 s in one process, runs X1-X4 of 2026-12-08 in docs/benchmarks.md)
+WORKERS = os.environ.get("TRUYVET_BENCH_WORKERS", "per-job")
 
 
 def publish_visits(s: Settings, shape: Shape) -> int:
@@ -76,6 +83,25 @@ def publish_visits(s: Settings, shape: Shape) -> int:
 
 def child(s: Settings, args: list[str], log: Path) -> subprocess.Popen[bytes]:
     return children.start(s, args, log)
+
+
+def start_workers(s: Settings) -> dict[str, subprocess.Popen[bytes]]:
+    """The stream workers, as ``WORKERS`` says: their name in the figures -> process."""
+    print(f"stream workers      {WORKERS}: " + ("one process runs every job" if WORKERS == "one"
+          else "a process per job kind, as deploy/ runs them"), flush=True)
+    if WORKERS == "one":
+        return {"worker": child(s, ["truyvet", "worker"], LOGS / "worker.log")}
+    started: dict[str, subprocess.Popen[bytes]] = {}
+    try:
+        for job in JOBS:
+            started[f"worker {job}"] = child(
+                s, ["truyvet", "worker", "--jobs", job, "--worker-web-port", str(free_port())],
+                LOGS / f"worker-{job}.log")
+    except BaseException:
+        for p in started.values():
+            children.stop(p)
+        raise
+    return started
 
 
 class Client:
@@ -271,6 +297,8 @@ def pct(a: np.ndarray | list[float], q: float) -> float:
 
 
 def main() -> None:
+    if WORKERS not in ("one", "per-job"):
+        raise SystemExit(f"bench serving: TRUYVET_BENCH_WORKERS is one or per-job, not {WORKERS!r}")
     shape = Shape()
     its = itineraries(shape, REQUESTS, classification=CLASSIFICATION)
     warm = [{**it, "case_id": f"{it['case_id']}-warm"}  # other itineraries, other cases
@@ -284,7 +312,8 @@ def main() -> None:
         n = publish_visits(s, shape)
 
         api = child(s, ["truyvet", "api"], LOGS / "api.log")
-        worker = load = prober = None
+        workers: dict[str, subprocess.Popen[bytes]] = {}
+        load = prober = None
         stop = threading.Event()
         try:
             seconds = wait_ready(s, api)
@@ -302,14 +331,15 @@ def main() -> None:
                               f" ({PACE_MS:.0f} ms before each POST; other cases than the idle "
                               f"phase's)")
 
-            worker = child(s, ["truyvet", "worker"], LOGS / "worker.log")
+            workers = start_workers(s)
             load = child(s, ["bench.loadgen", str(LOAD_RATE), str(LOAD_SECONDS)],
                          LOGS / "loadgen.log")
             time.sleep(5)
             fresh: list[tuple[float, float, float]] = []
             prober = threading.Thread(target=freshness_probes, args=(s, stop, fresh))
             prober.start()
-            pids = {**pids, "worker": worker.pid, "load generator": load.pid}
+            pids = {**pids, **{name: w.pid for name, w in workers.items()},
+                    "load generator": load.pid}
             windows: dict[str, tuple[float, float]] = {}
             if PACE_MS > 0:
                 t = time.monotonic()
@@ -336,7 +366,7 @@ def main() -> None:
             stop.set()
             if prober is not None:
                 prober.join()
-            for p in (load, worker, api):
+            for p in (load, *workers.values(), api):
                 children.stop(p)
     if os.environ.get("TRUYVET_BENCH_PG", "1") != "0":
         baseline(shape, its, idle, busy, warm, alone, paced)
