@@ -71,22 +71,28 @@ class LagReader:
         """Close the clients; a call in flight (the broker away: up to the timeout) closes
         them when it ends: a process stopping does not wait for it."""
         self._closed = True
+        self._close_if_free()
+
+    @contextmanager
+    def _one_call(self) -> Iterator[None]:
+        try:
+            with self._lock:
+                if self._closed:  # (a sample racing the process's stop)
+                    raise RuntimeError("the lag reader is closed")
+                yield
+        finally:
+            # closed meanwhile: looked at once the lock is given back, so that a close that
+            # found it taken, however late in the call, is seen here or finds it free
+            if self._closed:
+                self._close_if_free()
+
+    def _close_if_free(self) -> None:
+        """Close the clients unless a call holds them (it closes them when it ends)."""
         if self._lock.acquire(blocking=False):
             try:
                 self._close_clients()
             finally:
                 self._lock.release()
-
-    @contextmanager
-    def _one_call(self) -> Iterator[None]:
-        with self._lock:
-            if self._closed:  # (a sample racing the process's stop)
-                raise RuntimeError("the lag reader is closed")
-            try:
-                yield
-            finally:
-                if self._closed:  # closed meanwhile
-                    self._close_clients()
 
     def _close_clients(self) -> None:
         consumers, self._offsets, self._admin = list(self._offsets.values()), {}, None
