@@ -210,3 +210,16 @@ def test_truyvet_match_prints_the_default_answer_and_json_the_whole_result(
     for bad in ("format=xlsx", "lang=fr", "contacts=some", "stop=1"):
         assert http_json(api, "GET", f"/api/v1/itineraries/by-cli/f1?{bad}")[0] == 400, bad
     assert http_json(api, "GET", "/api/v1/itineraries/nobody/f1")[0] == 404
+    # another case's itinerary (the simulator's, in `truyvet run`) submitted as one's own
+    copied = CliRunner().invoke(command, [str(f), "--case-id", "by-cli-copy"], env=env)
+    assert copied.exit_code == 0, copied.output
+    assert "by-cli-copy" in copied.output
+    status, body = http_json(api, "GET", "/api/v1/itineraries/by-cli-copy")
+    assert status == 200 and body["case_id"] == "by-cli-copy"
+    assert body["stops"] == http_json(api, "GET", "/api/v1/itineraries/by-cli")[1]["stops"]
+    f.write_text("[1, 2]")
+    refused = CliRunner().invoke(command, [str(f), "--case-id", "x"], env=env)
+    assert refused.exit_code == 1 and "not an itinerary (a JSON object)" in refused.output
+    f.write_text("{")
+    refused = CliRunner().invoke(command, [str(f), "--case-id", "x"], env=env)
+    assert refused.exit_code == 1 and "not JSON" in refused.output

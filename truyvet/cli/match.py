@@ -31,15 +31,20 @@ from truyvet.domain import localtime
                  "standard output (then the table is not printed).")
 @env_option("--lang", "TRUYVET_MATCH_LANG", type=click.Choice(["vi", "en"]), default="vi",
             help="The CSV's headers.")
+@click.option("--case-id", default=None,
+              help="Submit FILE's itinerary as this case instead of the one it names: a case "
+                   "of your own (the simulator's itineraries in DATA_DIR/itineraries are its "
+                   "cases, which only it may replace).")
 @settings_mod.options("api_url", "api_port", "api_token", "data_dir")
-def command(file: Path, as_json: bool, csv_out: Path | None, lang: str,
+def command(file: Path, as_json: bool, csv_out: Path | None, lang: str, case_id: str | None,
             **kwargs: object) -> None:
     """Submit the itinerary in FILE (schemas/itinerary.v1) and print, per stop, whether a scan
     backs it (else a gap), its contacts and close contacts, and the closest. Times shown in
     UTC+07:00."""
     s = settings_mod.from_options(kwargs)
     path = "/api/v1/itineraries?contacts=all" if as_json else "/api/v1/itineraries"
-    status, body = api_client.call(s.api_url, s.token(), "POST", path, file.read_bytes())
+    status, body = api_client.call(s.api_url, s.token(), "POST", path,
+                                   _itinerary(file, case_id))
     if status >= 400:
         raise click.ClickException(api_client.refusal(status, body))
     if csv_out is not None:
@@ -59,6 +64,20 @@ def command(file: Path, as_json: bool, csv_out: Path | None, lang: str,
         sys.stdout.buffer.write(orjson.dumps(body, option=orjson.OPT_INDENT_2) + b"\n")
         return
     print_result(Console(), body)
+
+
+def _itinerary(file: Path, case_id: str | None) -> bytes:
+    """FILE's bytes as they are (the API judges them), or as the case ``case_id``."""
+    raw = file.read_bytes()
+    if case_id is None:
+        return raw
+    try:
+        it = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise click.ClickException(f"{file}: not JSON ({exc})") from None
+    if not isinstance(it, dict):
+        raise click.ClickException(f"{file}: not an itinerary (a JSON object)")
+    return orjson.dumps({**it, "case_id": case_id})
 
 
 def print_result(console: Console, res: dict[str, Any]) -> None:

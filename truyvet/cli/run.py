@@ -155,7 +155,8 @@ def _print_urls(s: Settings, children: list[Child], workers: int, configured: bo
     click.echo(f"  tracer API       {s.api_url}  (bearer token: {token})")
     click.echo(f"                   curl -H \"Authorization: Bearer {token}\""
                f" {s.api_url}/api/v1/itineraries/CASE_ID")
-    click.echo(f"                   .venv/bin/truyvet match {s.data_dir / 'itineraries'}/CASE_ID.json")
+    click.echo(f"                   .venv/bin/truyvet match --case-id MY-CASE-1 "
+               f"{s.data_dir / 'itineraries'}/CASE_ID.json  (as a case of your own)")
     click.echo(f"  Kafka            {s.bootstrap_servers}")
     click.echo(f"  Redis            {s.redis_url}")
     click.echo("  report           .venv/bin/truyvet report --from MONDAY --to SUNDAY "
