@@ -31,10 +31,10 @@ from truyvet.domain import localtime
                  "standard output (then the table is not printed).")
 @env_option("--lang", "TRUYVET_MATCH_LANG", type=click.Choice(["vi", "en"]), default="vi",
             help="The CSV's headers.")
-@click.option("--case-id", default=None,
-              help="Submit FILE's itinerary as this case instead of the one it names: a case "
-                   "of your own (the simulator's itineraries in DATA_DIR/itineraries are its "
-                   "cases, which only it may replace).")
+@env_option("--case-id", "TRUYVET_MATCH_CASE_ID", default=None,
+            help="Submit FILE's itinerary as this case instead of the one it names: a case of "
+                 "your own (the simulator's itineraries in DATA_DIR/itineraries are its cases, "
+                 "which only it may replace).")
 @settings_mod.options("api_url", "api_port", "api_token", "data_dir")
 def command(file: Path, as_json: bool, csv_out: Path | None, lang: str, case_id: str | None,
             **kwargs: object) -> None:
